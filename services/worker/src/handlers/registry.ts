@@ -1,0 +1,15 @@
+import type { RegisteredHandler } from './job-handler.ts';
+import { echoHandler } from './echo.ts';
+
+/** Every job type the system runs. Adding one: a handler file and a line here. */
+const HANDLERS: readonly RegisteredHandler[] = [echoHandler];
+
+const BY_TYPE = new Map(HANDLERS.map((h) => [h.jobType, h]));
+
+export function findHandler(jobType: string): RegisteredHandler | undefined {
+  return BY_TYPE.get(jobType);
+}
+
+export function jobTypes(): string[] {
+  return [...BY_TYPE.keys()];
+}

@@ -1,0 +1,29 @@
+import type { BlobStore, JobStore } from '../ports/job-store.ts';
+import type { JobFeed, JobQueue } from '../ports/job-queue.ts';
+import type { WorkerLauncher } from '../ports/worker-launcher.ts';
+import type { SecretSource } from '../ports/secrets.ts';
+
+export interface FeedOptions {
+  /** How long a received message stays invisible to other consumers (SQS VisibilityTimeout). */
+  visibilityTimeoutSeconds: number;
+  /** At most this many messages are received per poll (SQS allows 10). */
+  batchSize: number;
+  /** At most this many handlers run at once; the feed stops receiving while that many are busy. */
+  maxInFlight: number;
+}
+
+/**
+ * Everything that differs between the AWS and the embedded backend, built from the config at
+ * start-up by `createBackend`. Services receive this and never import an SDK client.
+ */
+export interface Backend {
+  readonly name: 'aws' | 'embedded';
+  readonly jobs: JobStore;
+  readonly queue: JobQueue;
+  readonly blobs: BlobStore;
+  readonly secrets: SecretSource;
+  createFeed(options: FeedOptions): JobFeed;
+  /** The launcher the config names (`ecs` or `process`). */
+  createLauncher(): WorkerLauncher;
+  close(): Promise<void>;
+}

@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import { PRIORITIES } from '../domain/job.ts';
+
+/**
+ * The one configuration schema. Parsed from the environment once, in each service's `main`, and
+ * passed down as a typed object; nothing reads `process.env` after start-up.
+ */
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((v) => v.trim()).filter((v) => v.length > 0));
+/** `claude_chat=10,echo=50` → `{ claude_chat: 10, echo: 50 }` */
+const limitsByKey = z.string().transform((s, ctx) => {
+  const out: Record<string, number> = {};
+  for (const pair of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [key, value] = pair.split('=');
+    const n = Number(value);
+    if (!key || !Number.isInteger(n) || n < 0) {
+      ctx.addIssue({ code: 'custom', message: `expected name=count pairs separated by commas, got "${pair}"` });
+      return z.NEVER;
+    }
+    out[key.trim()] = n;
+  }
+  return out;
+});
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** Every variable, its default and its meaning. README's configuration table mirrors this. */
+export const ENV_SCHEMA = z.object({
+  AGENT_RUNNER_BACKEND: z.enum(['embedded', 'aws']).default('embedded'),
+  AGENT_RUNNER_HOST: z.string().min(1).default('127.0.0.1'),
+  AGENT_RUNNER_PORT: integer(0, 65535).default(8000),
+  AGENT_RUNNER_DISPATCHER_PORT: integer(0, 65535).default(8001),
+  AGENT_RUNNER_DATA_DIR: z.string().min(1).default('.agent-runner'),
+  AGENT_RUNNER_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  AGENT_RUNNER_MAX_PAYLOAD_BYTES: integer(1).default(1024 * 1024),
+  /** Payloads/results larger than this go to the blob store (DynamoDB items max out at 400 KB). */
+  AGENT_RUNNER_INLINE_LIMIT_BYTES: integer(1, 350 * 1024).default(64 * 1024),
+  AGENT_RUNNER_DEFAULT_MAX_ATTEMPTS: integer(1, 100).default(3),
+  AGENT_RUNNER_DEFAULT_TIMEOUT_SECONDS: integer(1, 7 * 24 * 3600).default(900),
+  AGENT_RUNNER_DEFAULT_TENANT: z.string().min(1).default('default'),
+  AGENT_RUNNER_LAUNCHER: z.enum(['ecs', 'process']).optional(),
+  /** A claim older than this with no recorded launch is taken to be abandoned by a dead dispatcher. */
+  AGENT_RUNNER_CLAIM_TIMEOUT_SECONDS: integer(1).default(30),
+  AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: integer(1).default(15),
+  /** A QUEUED job older than this is re-enqueued by the sweeper (a lost enqueue). */
+  AGENT_RUNNER_REQUEUE_AFTER_SECONDS: integer(1).default(300),
+  AGENT_RUNNER_HEARTBEAT_SECONDS: integer(1).default(10),
+  AGENT_RUNNER_MAX_RUNNING: integer(1).default(16),
+  AGENT_RUNNER_MAX_RUNNING_BY_TYPE: limitsByKey.default({}),
+  AGENT_RUNNER_MAX_RUNNING_PER_TENANT: integer(1).optional(),
+  AGENT_RUNNER_WORKER_COMMAND: list.optional(),
+
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_DEFAULT_REGION: z.string().min(1).optional(),
+  AWS_ENDPOINT_URL: z.url().optional(),
+  AGENT_RUNNER_TABLE: z.string().min(1).optional(),
+  AGENT_RUNNER_QUEUE_URL: z.url().optional(),
+  AGENT_RUNNER_QUEUE_URL_CRITICAL: z.url().optional(),
+  AGENT_RUNNER_QUEUE_URL_HIGH: z.url().optional(),
+  AGENT_RUNNER_QUEUE_URL_LOW: z.url().optional(),
+  AGENT_RUNNER_FIFO_QUEUE_URL: z.url().optional(),
+  AGENT_RUNNER_BUCKET: z.string().min(1).optional(),
+  AGENT_RUNNER_ECS_CLUSTER: z.string().min(1).optional(),
+  AGENT_RUNNER_TASK_DEFINITION: z.string().min(1).optional(),
+  AGENT_RUNNER_WORKER_CONTAINER: z.string().min(1).default('worker'),
+  AGENT_RUNNER_SUBNETS: list.optional(),
+  AGENT_RUNNER_SECURITY_GROUPS: list.optional(),
+  AGENT_RUNNER_ASSIGN_PUBLIC_IP: flag.default(false),
+  AGENT_RUNNER_NAME_PREFIX: z.string().regex(/^[a-zA-Z0-9-]{1,40}$/).default('agent-runner'),
+
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  AGENT_RUNNER_ANTHROPIC_SECRET_NAME: z.string().min(1).optional(),
+});
+
+export type Env = z.infer<typeof ENV_SCHEMA>;
+
+export interface AwsConfig {
+  region: string;
+  endpoint: string | null;
+  table: string;
+  bucket: string;
+  queueUrls: Record<(typeof PRIORITIES)[number], string>;
+  fifoQueueUrl: string | null;
+  ecs: {
+    cluster: string;
+    taskDefinition: string;
+    container: string;
+    subnets: string[];
+    securityGroups: string[];
+    assignPublicIp: boolean;
+  } | null;
+}
+
+export interface Config {
+  backend: 'embedded' | 'aws';
+  launcher: 'ecs' | 'process';
+  host: string;
+  apiPort: number;
+  dispatcherPort: number;
+  dataDir: string;
+  logLevel: Env['AGENT_RUNNER_LOG_LEVEL'];
+  maxPayloadBytes: number;
+  inlineLimitBytes: number;
+  defaults: { maxAttempts: number; timeoutSeconds: number; tenant: string };
+  dispatch: {
+    claimTimeoutSeconds: number;
+    sweepIntervalSeconds: number;
+    requeueAfterSeconds: number;
+    heartbeatSeconds: number;
+    maxRunning: number;
+    maxRunningByType: Record<string, number>;
+    maxRunningPerTenant: number | null;
+  };
+  /** The command the process launcher runs for a worker; defaults to this repo's worker entry. */
+  workerCommand: string[] | null;
+  aws: AwsConfig | null;
+  anthropic: { apiKey: string | null; baseUrl: string | null; secretName: string | null };
+  /** The validated variables, for passing the same configuration on to a child worker. */
+  env: Record<string, string>;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse and validate the environment. Throws ConfigError naming every bad or missing variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(ENV_SCHEMA.shape)) {
+    const value = source[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const parsed = ENV_SCHEMA.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '?');
+        return `${name}: ${issue.message}${raw[name] !== undefined ? ` (got "${raw[name]}")` : ''}`;
+      }),
+    );
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+  const need = <T>(name: keyof Env, value: T | undefined): T => {
+    if (value === undefined) problems.push(`${name}: required when AGENT_RUNNER_BACKEND=aws`);
+    return value as T;
+  };
+  const launcher = env.AGENT_RUNNER_LAUNCHER ?? (env.AGENT_RUNNER_BACKEND === 'aws' ? 'ecs' : 'process');
+  if (launcher === 'ecs' && env.AGENT_RUNNER_BACKEND !== 'aws') {
+    problems.push('AGENT_RUNNER_LAUNCHER: "ecs" needs AGENT_RUNNER_BACKEND=aws');
+  }
+
+  let aws: AwsConfig | null = null;
+  if (env.AGENT_RUNNER_BACKEND === 'aws') {
+    const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+    const normal = need('AGENT_RUNNER_QUEUE_URL', env.AGENT_RUNNER_QUEUE_URL);
+    aws = {
+      region: need('AWS_REGION', region),
+      endpoint: env.AWS_ENDPOINT_URL ?? null,
+      table: need('AGENT_RUNNER_TABLE', env.AGENT_RUNNER_TABLE),
+      bucket: need('AGENT_RUNNER_BUCKET', env.AGENT_RUNNER_BUCKET),
+      queueUrls: {
+        critical: env.AGENT_RUNNER_QUEUE_URL_CRITICAL ?? normal,
+        high: env.AGENT_RUNNER_QUEUE_URL_HIGH ?? normal,
+        normal,
+        low: env.AGENT_RUNNER_QUEUE_URL_LOW ?? normal,
+      },
+      fifoQueueUrl: env.AGENT_RUNNER_FIFO_QUEUE_URL ?? null,
+      ecs: null,
+    };
+    if (launcher === 'ecs') {
+      aws.ecs = {
+        cluster: need('AGENT_RUNNER_ECS_CLUSTER', env.AGENT_RUNNER_ECS_CLUSTER),
+        taskDefinition: need('AGENT_RUNNER_TASK_DEFINITION', env.AGENT_RUNNER_TASK_DEFINITION),
+        container: env.AGENT_RUNNER_WORKER_CONTAINER,
+        subnets: need('AGENT_RUNNER_SUBNETS', env.AGENT_RUNNER_SUBNETS),
+        securityGroups: need('AGENT_RUNNER_SECURITY_GROUPS', env.AGENT_RUNNER_SECURITY_GROUPS),
+        assignPublicIp: env.AGENT_RUNNER_ASSIGN_PUBLIC_IP,
+      };
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    backend: env.AGENT_RUNNER_BACKEND,
+    launcher,
+    host: env.AGENT_RUNNER_HOST,
+    apiPort: env.AGENT_RUNNER_PORT,
+    dispatcherPort: env.AGENT_RUNNER_DISPATCHER_PORT,
+    dataDir: env.AGENT_RUNNER_DATA_DIR,
+    logLevel: env.AGENT_RUNNER_LOG_LEVEL,
+    maxPayloadBytes: env.AGENT_RUNNER_MAX_PAYLOAD_BYTES,
+    inlineLimitBytes: env.AGENT_RUNNER_INLINE_LIMIT_BYTES,
+    defaults: {
+      maxAttempts: env.AGENT_RUNNER_DEFAULT_MAX_ATTEMPTS,
+      timeoutSeconds: env.AGENT_RUNNER_DEFAULT_TIMEOUT_SECONDS,
+      tenant: env.AGENT_RUNNER_DEFAULT_TENANT,
+    },
+    dispatch: {
+      claimTimeoutSeconds: env.AGENT_RUNNER_CLAIM_TIMEOUT_SECONDS,
+      sweepIntervalSeconds: env.AGENT_RUNNER_SWEEP_INTERVAL_SECONDS,
+      requeueAfterSeconds: env.AGENT_RUNNER_REQUEUE_AFTER_SECONDS,
+      heartbeatSeconds: env.AGENT_RUNNER_HEARTBEAT_SECONDS,
+      maxRunning: env.AGENT_RUNNER_MAX_RUNNING,
+      maxRunningByType: env.AGENT_RUNNER_MAX_RUNNING_BY_TYPE,
+      maxRunningPerTenant: env.AGENT_RUNNER_MAX_RUNNING_PER_TENANT ?? null,
+    },
+    workerCommand: env.AGENT_RUNNER_WORKER_COMMAND ?? null,
+    aws,
+    anthropic: {
+      apiKey: env.ANTHROPIC_API_KEY ?? null,
+      baseUrl: env.ANTHROPIC_BASE_URL ?? null,
+      secretName: env.AGENT_RUNNER_ANTHROPIC_SECRET_NAME ?? null,
+    },
+    env: raw,
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Errors are values with a kind. The API maps them to HTTP status codes and the scheduler maps them
+ * to retry decisions; nothing matches on message strings. Defined once, here.
+ */
+export abstract class AgentRunnerError extends Error {
+  abstract readonly kind: 'validation' | 'not_found' | 'conflict' | 'unavailable' | 'retryable' | 'fatal';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input from a caller. Changes nothing. */
+export class ValidationError extends AgentRunnerError {
+  readonly kind = 'validation';
+  readonly status: number;
+  /** A short machine-readable problem type slug, e.g. `payload-too-large`. */
+  readonly problem: string;
+  readonly errors: readonly { path: string; message: string }[];
+  constructor(
+    message: string,
+    opts: { status?: number; problem?: string; errors?: readonly { path: string; message: string }[] } = {},
+  ) {
+    super(message);
+    this.status = opts.status ?? 400;
+    this.problem = opts.problem ?? 'validation-error';
+    this.errors = opts.errors ?? [];
+  }
+}
+
+export class NotFoundError extends AgentRunnerError {
+  readonly kind = 'not_found';
+}
+
+/** A conditional write found a state other than the one expected: someone else got there first. */
+export class ConflictError extends AgentRunnerError {
+  readonly kind = 'conflict';
+}
+
+/** A dependency (queue, store) could not be reached; the caller may try again later. */
+export class UnavailableError extends AgentRunnerError {
+  readonly kind = 'unavailable';
+}
+
+/** A failure that may succeed on another attempt: throttling, capacity, 429/529/5xx, a lost worker. */
+export class RetryableError extends AgentRunnerError {
+  readonly kind = 'retryable';
+}
+
+/** A failure that another attempt would repeat: bad payload, unknown job type, handler bug. */
+export class FatalError extends AgentRunnerError {
+  readonly kind = 'fatal';
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof RetryableError || error instanceof UnavailableError;
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

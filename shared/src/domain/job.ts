@@ -1,0 +1,115 @@
+import type { JobStatus } from './job-status.ts';
+
+export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Why an attempt or a job failed. `handler` names the job type's handler when it threw. */
+export interface JobError {
+  /** retryable / fatal: from the handler or launcher; lost: the worker vanished; timeout; cancelled. */
+  kind: 'retryable' | 'fatal' | 'lost' | 'timeout' | 'cancelled';
+  message: string;
+  handler: string | null;
+}
+
+/** One try at running a job, recorded on the job for the user to see. */
+export interface Attempt {
+  number: number;
+  dispatchedAt: string;
+  /** Task ARN (ECS) or `pid:<n>@<host>` (process launcher), once the launch is durable. */
+  workerRef: string | null;
+  launchedAt: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  outcome: JobStatus | null;
+  error: JobError | null;
+}
+
+/**
+ * The job record: the single source of truth about a job. Absent values are `null`, never
+ * `undefined`, so both stores round-trip a record exactly.
+ */
+export interface Job {
+  jobId: string;
+  jobType: string;
+  status: JobStatus;
+  /** Bumped by every write; conditional writes compare it. */
+  version: number;
+  priority: Priority;
+  tenant: string;
+  orderingKey: string | null;
+  /** The payload, inline when it fits the record; otherwise in the blob store at `payloadRef`. */
+  payload: JsonValue | null;
+  payloadRef: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Number of the current (or last) attempt; 0 before the first claim. */
+  attempt: number;
+  maxAttempts: number;
+  timeoutSeconds: number;
+  attempts: Attempt[];
+  /** Set when a worker last reported it is alive. */
+  heartbeatAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** The handler's result, inline when small; otherwise in the blob store at `resultRef`. */
+  result: JsonValue | null;
+  resultRef: string | null;
+  error: JobError | null;
+}
+
+/** The fields a submitter controls, already validated. */
+export interface NewJob {
+  jobType: string;
+  payload: JsonValue;
+  priority: Priority;
+  tenant: string;
+  orderingKey: string | null;
+  maxAttempts: number;
+  timeoutSeconds: number;
+}
+
+export function createJobRecord(
+  jobId: string,
+  input: NewJob,
+  now: Date,
+  stored: { payload: JsonValue | null; payloadRef: string | null },
+): Job {
+  const at = now.toISOString();
+  return {
+    jobId,
+    jobType: input.jobType,
+    status: 'QUEUED',
+    version: 1,
+    priority: input.priority,
+    tenant: input.tenant,
+    orderingKey: input.orderingKey,
+    payload: stored.payload,
+    payloadRef: stored.payloadRef,
+    createdAt: at,
+    updatedAt: at,
+    attempt: 0,
+    maxAttempts: input.maxAttempts,
+    timeoutSeconds: input.timeoutSeconds,
+    attempts: [],
+    heartbeatAt: null,
+    startedAt: null,
+    finishedAt: null,
+    result: null,
+    resultRef: null,
+    error: null,
+  };
+}
+
+/** What travels on the queue: only the id and routing fields, never the payload. */
+export interface JobMessage {
+  jobId: string;
+  priority: Priority;
+  orderingKey: string | null;
+}
+
+export function messageFor(job: Job): JobMessage {
+  return { jobId: job.jobId, priority: job.priority, orderingKey: job.orderingKey };
+}

@@ -1,0 +1,63 @@
+import type { Job, JsonValue } from '../domain/job.ts';
+import type { JobStatus } from '../domain/job-status.ts';
+
+/** What a conditional write expects to find. Every field given must match or the write is refused. */
+export interface JobExpectation {
+  /** The job's status must be one of these. */
+  status: readonly JobStatus[];
+  /** The job's version must equal this (optimistic concurrency). */
+  version?: number;
+  /** The job's current attempt number must equal this. */
+  attempt?: number;
+}
+
+/** Fields a write may change. `jobId`, `version`, `createdAt` and `updatedAt` are the store's. */
+export type JobChanges = Partial<Omit<Job, 'jobId' | 'version' | 'createdAt' | 'updatedAt'>>;
+
+export interface JobListQuery {
+  status?: JobStatus;
+  jobType?: string;
+  limit: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface JobPage {
+  /** Newest first (by creation time, i.e. by job id). */
+  jobs: Job[];
+  nextCursor: string | null;
+}
+
+/**
+ * The durable record of every job. Every state change goes through `update`, a conditional write:
+ * two dispatchers, a duplicate delivery or a late worker can never both win the same transition.
+ */
+export interface JobStore {
+  /** Stores a new job. ConflictError if the id exists. */
+  create(job: Job): Promise<void>;
+  get(jobId: string): Promise<Job | null>;
+  list(query: JobListQuery): Promise<JobPage>;
+  /**
+   * Applies `changes` iff the stored job matches `expect`, bumping `version` by one and setting
+   * `updatedAt` to `now`. Returns the job as written. NotFoundError if absent; ConflictError (with
+   * no change made) if it does not match.
+   */
+  update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Promise<Job>;
+  /** Deletes the job iff it matches `expect` (used to undo a job whose enqueue failed). */
+  delete(jobId: string, expect: JobExpectation): Promise<void>;
+  /** Jobs in the given status, oldest first, for the sweeper and reaper. */
+  listByStatus(status: JobStatus, limit: number): Promise<Job[]>;
+}
+
+/** Large payloads and results live outside the job record. */
+export interface BlobStore {
+  put(key: string, body: Uint8Array | string, contentType: string): Promise<void>;
+  /** null when absent. */
+  get(key: string): Promise<Uint8Array | null>;
+  delete(key: string): Promise<void>;
+}
+
+export async function getJson(blobs: BlobStore, key: string): Promise<JsonValue | null> {
+  const bytes = await blobs.get(key);
+  return bytes === null ? null : (JSON.parse(Buffer.from(bytes).toString('utf8')) as JsonValue);
+}

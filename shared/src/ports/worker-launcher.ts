@@ -1,0 +1,27 @@
+/** What a worker needs to know to run one attempt of one job. */
+export interface LaunchRequest {
+  jobId: string;
+  attempt: number;
+  jobType: string;
+}
+
+export interface LaunchedWorker {
+  /** ECS task ARN, or `pid:<n>` for a local process. Recorded on the attempt. */
+  workerRef: string;
+}
+
+export type WorkerState =
+  | { state: 'running' }
+  | { state: 'stopped'; exitCode: number | null; reason: string | null }
+  /** The launcher has no record of it (e.g. a process started by another dispatcher). */
+  | { state: 'unknown' };
+
+/**
+ * Starts one one-shot worker per job attempt. A launch that fails throws RetryableError (capacity,
+ * throttling, spawn error) or FatalError (misconfiguration); either way nothing is left half-launched.
+ */
+export interface WorkerLauncher {
+  launch(request: LaunchRequest): Promise<LaunchedWorker>;
+  stop(workerRef: string, reason: string): Promise<void>;
+  inspect(workerRef: string): Promise<WorkerState>;
+}
