@@ -1,12 +1,24 @@
-import type { JobMessage } from '../domain/job.ts';
+import type { JobMessage, Priority } from '../domain/job.ts';
+
+export interface EnqueueOptions {
+  /** Hide the message this long, 0–900 s (SQS DelaySeconds). FIFO queues ignore per-message delays. */
+  delaySeconds?: number;
+  /** FIFO deduplication id; defaults to the job id. A retry passes `<jobId>:<attempt>`. */
+  deduplicationId?: string;
+}
+
+/** Messages waiting (visible or delayed) and in flight (received, not yet deleted), per priority. */
+export type QueueDepth = Record<Priority, { waiting: number; inFlight: number }>;
 
 /** The producer side: the API and the scheduler put job ids on the queue. */
 export interface JobQueue {
   /**
-   * Sends the message. `delaySeconds` (0–900) hides it that long (SQS DelaySeconds; retries with
-   * backoff). Throws UnavailableError when the queue cannot be reached.
+   * Sends the message to its priority's queue, or to the FIFO queue when it has an ordering key.
+   * Throws UnavailableError when the queue cannot be reached.
    */
-  enqueue(message: JobMessage, options?: { delaySeconds?: number }): Promise<void>;
+  enqueue(message: JobMessage, options?: EnqueueOptions): Promise<void>;
+  /** Approximate depth (SQS ApproximateNumberOfMessages*; exact on the embedded backend). */
+  depth(): Promise<QueueDepth>;
 }
 
 /** One received message. It stays invisible to other consumers until acked or released. */
