@@ -1,0 +1,55 @@
+import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
+import { ConfigError, loadConfig, type Config } from '@agent-runner/shared/config/config.ts';
+import { createLogger } from '@agent-runner/shared/observability/logger.ts';
+import { startApi } from '@agent-runner/api/main.ts';
+import { startDispatcher } from '@agent-runner/dispatcher/main.ts';
+
+export const summary = 'run the whole system in one process: API + dispatcher (+ workers as child processes)';
+
+export const usage = `usage: agent-runner start
+
+Starts the API and the dispatcher in this process; the dispatcher launches one worker per job
+(child processes on the embedded default, ECS tasks with AGENT_RUNNER_BACKEND=aws). Configuration
+comes from the environment (see the README's configuration table). Stop with Ctrl-C.`;
+
+export async function run(_argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`agent-runner start: ${error.message}\n`);
+    return 2;
+  }
+  const log = createLogger('agent-runner', config.logLevel);
+  const backend = await createBackend(config);
+  const api = await startApi(config, backend, log.child({ service: 'api' }));
+  const dispatcher = startDispatcher(config, backend, log.child({ service: 'dispatcher' }));
+
+  const where = config.backend === 'embedded' ? `state in ${config.dataDir}/` : `AWS (${config.aws?.region ?? ''})`;
+  process.stderr.write(
+    [
+      '',
+      `agent-runner is up: API on ${api.url} · backend ${config.backend} (${where}) · workers via ${config.launcher}`,
+      '',
+      'Submit a job:',
+      `  curl -s -X POST ${api.url}/jobs -H 'content-type: application/json' \\`,
+      `       -d '{"job_type":"echo","payload":{"message":"hi"}}'`,
+      'Then follow it:',
+      `  curl -s ${api.url}/jobs/<job_id>`,
+      '',
+      'Ctrl-C stops it.',
+      '',
+    ].join('\n'),
+  );
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  process.stderr.write('agent-runner: stopping ...\n');
+  await api.close();
+  await dispatcher.stop();
+  await backend.close();
+  return 0;
+}

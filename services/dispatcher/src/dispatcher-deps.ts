@@ -1,0 +1,18 @@
+import type { Config } from '@agent-runner/shared/config/config.ts';
+import type { Clock } from '@agent-runner/shared/domain/ids.ts';
+import type { Logger } from '@agent-runner/shared/observability/logger.ts';
+import type { JobQueue } from '@agent-runner/shared/ports/job-queue.ts';
+import type { JobStore } from '@agent-runner/shared/ports/job-store.ts';
+import type { WorkerLauncher } from '@agent-runner/shared/ports/worker-launcher.ts';
+
+/** What the dispatcher's parts need; built once in `startDispatcher`. */
+export interface DispatcherDeps {
+  config: Config;
+  jobs: JobStore;
+  queue: JobQueue;
+  launcher: WorkerLauncher;
+  clock: Clock;
+  log: Logger;
+  /** Injected so backoff jitter is deterministic in tests. */
+  random: () => number;
+}

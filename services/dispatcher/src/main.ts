@@ -1,0 +1,84 @@
+import type { Backend } from '@agent-runner/shared/compose/backend.ts';
+import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
+import { ConfigError, loadConfig, type Config } from '@agent-runner/shared/config/config.ts';
+import { systemClock, type Clock } from '@agent-runner/shared/domain/ids.ts';
+import { createLogger, type Logger } from '@agent-runner/shared/observability/logger.ts';
+import type { WorkerLauncher } from '@agent-runner/shared/ports/worker-launcher.ts';
+import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
+import type { DispatcherDeps } from './dispatcher-deps.ts';
+import { every } from './every.ts';
+import { launchDeliveredJob } from './launch-delivered-job.ts';
+import { reapLostWorkers } from './reap-lost-workers.ts';
+import { sweepStrandedJobs } from './sweep-stranded-jobs.ts';
+
+export interface DispatcherOptions {
+  clock?: Clock;
+  random?: () => number;
+  /** Overrides the backend's launcher (tests count launches through it). */
+  launcher?: WorkerLauncher;
+  /** How long a received message stays hidden while its launch is under way. */
+  visibilityTimeoutSeconds?: number;
+}
+
+export interface RunningDispatcher {
+  stop(): Promise<void>;
+}
+
+/** Consumes the job feed, launches workers, and runs the sweeper and reaper until stopped. */
+export function startDispatcher(config: Config, backend: Backend, log: Logger, options: DispatcherOptions = {}): RunningDispatcher {
+  const deps: DispatcherDeps = {
+    config,
+    jobs: backend.jobs,
+    queue: backend.queue,
+    launcher: options.launcher ?? backend.createLauncher(),
+    clock: options.clock ?? systemClock,
+    log,
+    random: options.random ?? Math.random,
+  };
+  const feed = backend.createFeed({
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 60,
+    batchSize: 10,
+    maxInFlight: 20,
+  });
+  feed.on('malformed', (raw, error) => log.error({ err: error, bytes: raw.length }, 'malformed queue message left for the dead-letter queue'));
+  feed.on('error', (error) => log.error({ err: error }, 'job feed error'));
+  feed.start((delivery) => launchDeliveredJob(deps, delivery));
+
+  const intervalMs = config.dispatch.sweepIntervalSeconds * 1000;
+  const reaper = every(intervalMs, () => reapLostWorkers(deps), (error) => log.error({ err: error }, 'reaper failed'));
+  const sweeper = every(intervalMs, () => sweepStrandedJobs(deps), (error) => log.error({ err: error }, 'sweeper failed'));
+  log.info({ backend: backend.name, launcher: config.launcher }, 'dispatcher started');
+
+  return {
+    async stop() {
+      await Promise.all([feed.stop(), reaper.stop(), sweeper.stop()]);
+      log.info('dispatcher stopped');
+    },
+  };
+}
+
+/** `agent-runner dispatcher`: the dispatcher alone, as its container runs it. */
+export async function main(env: Record<string, string | undefined>): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`agent-runner dispatcher: ${error.message}\n`);
+    return 2;
+  }
+  const log = createLogger('dispatcher', config.logLevel);
+  const backend = await createBackend(config);
+  const dispatcher = startDispatcher(config, backend, log);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await dispatcher.stop();
+  await backend.close();
+  return 0;
+}
+
+if (isEntryPoint(import.meta.url)) {
+  process.exitCode = await main(process.env);
+}

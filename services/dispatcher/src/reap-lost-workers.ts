@@ -1,0 +1,99 @@
+import type { Job, JobError } from '@agent-runner/shared/domain/job.ts';
+import { failAttempt } from '@agent-runner/shared/domain/transitions.ts';
+import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
+import type { DispatcherDeps } from './dispatcher-deps.ts';
+import { requeueWithBackoff } from './requeue-job.ts';
+
+/** Heartbeats missed before a running worker counts as lost. */
+const MISSED_HEARTBEATS = 3;
+/** Grace after a job's deadline for its own worker to record TIMED_OUT before the reaper does. */
+const DEADLINE_GRACE_SECONDS = 5;
+const PAGE = 200;
+
+export interface ReapReport {
+  lost: number;
+  timedOut: number;
+}
+
+/**
+ * Finds launched jobs whose worker is gone (process exited, task STOPPED, heartbeat silent) or
+ * overdue, and fails the attempt: lost workers are retried per the retry rules, overdue ones end
+ * TIMED_OUT after their worker is stopped. Each decision is re-checked against a fresh read inside
+ * a conditional write, so a worker that finishes at the same moment wins.
+ */
+export async function reapLostWorkers(deps: DispatcherDeps): Promise<ReapReport> {
+  const report: ReapReport = { lost: 0, timedOut: 0 };
+  for (const status of ['RUNNING', 'DISPATCHED'] as const) {
+    for (const job of await deps.jobs.listByStatus(status, PAGE)) {
+      const verdict = await judgeWorker(deps, job);
+      if (!verdict) continue;
+      if (verdict.kind === 'timeout') report.timedOut += (await failAndMaybeRequeue(deps, job, verdict)) ? 1 : 0;
+      else report.lost += (await failAndMaybeRequeue(deps, job, verdict)) ? 1 : 0;
+    }
+  }
+  return report;
+}
+
+async function judgeWorker(deps: DispatcherDeps, job: Job): Promise<JobError | null> {
+  const attempt = job.attempts.find((a) => a.number === job.attempt);
+  if (!attempt?.workerRef) return null; // not launched yet: its message is still in flight
+  const now = deps.clock.now().getTime();
+  const { heartbeatSeconds } = deps.config.dispatch;
+
+  if (job.status === 'RUNNING' && attempt.startedAt) {
+    const overdueAt = Date.parse(attempt.startedAt) + (job.timeoutSeconds + DEADLINE_GRACE_SECONDS) * 1000;
+    if (now > overdueAt) {
+      await stopQuietly(deps, attempt.workerRef, 'job exceeded its timeout');
+      return { kind: 'timeout', message: `the job exceeded its timeout of ${job.timeoutSeconds}s`, handler: null };
+    }
+  }
+
+  const state = await deps.launcher.inspect(attempt.workerRef);
+  if (state.state === 'stopped') {
+    const detail = [state.exitCode !== null ? `exit code ${state.exitCode}` : null, state.reason].filter(Boolean).join(', ');
+    return { kind: 'lost', message: `worker ${attempt.workerRef} stopped without finishing${detail ? ` (${detail})` : ''}`, handler: null };
+  }
+  if (job.status === 'RUNNING' && job.heartbeatAt) {
+    const silentFor = (now - Date.parse(job.heartbeatAt)) / 1000;
+    if (silentFor > MISSED_HEARTBEATS * heartbeatSeconds) {
+      await stopQuietly(deps, attempt.workerRef, 'worker heartbeat went silent');
+      return { kind: 'lost', message: `worker ${attempt.workerRef} sent no heartbeat for ${Math.round(silentFor)}s`, handler: null };
+    }
+  }
+  return null;
+}
+
+async function failAndMaybeRequeue(deps: DispatcherDeps, seen: Job, failure: JobError): Promise<boolean> {
+  const now = () => deps.clock.now();
+  let requeued = false;
+  const written = await applyTransition(
+    deps.jobs,
+    seen.jobId,
+    (j) => {
+      // Only the attempt we judged: if the job moved on since, the verdict is stale.
+      if (j.attempt !== seen.attempt || j.status !== seen.status) return null;
+      const outcome = failAttempt(j, seen.attempt, failure, now());
+      requeued = outcome?.requeued ?? false;
+      return outcome?.transition ?? null;
+    },
+    now,
+  );
+  if (!written.applied) return false;
+  deps.log.warn({ job_id: seen.jobId, attempt: seen.attempt, reason: failure.message, requeued }, 'reaped worker');
+  if (requeued) {
+    try {
+      await requeueWithBackoff(deps, written.job, seen.attempt);
+    } catch (error) {
+      deps.log.error({ err: error, job_id: seen.jobId }, 'requeue after reaping failed; the sweeper will retry');
+    }
+  }
+  return true;
+}
+
+async function stopQuietly(deps: DispatcherDeps, workerRef: string, reason: string): Promise<void> {
+  try {
+    await deps.launcher.stop(workerRef, reason);
+  } catch (error) {
+    deps.log.warn({ err: error, worker_ref: workerRef }, 'could not stop worker');
+  }
+}

@@ -1,0 +1,66 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { ConfigError, loadConfig } from '@agent-runner/shared/config/config.ts';
+import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
+import { systemClock } from '@agent-runner/shared/domain/ids.ts';
+import { createLogger } from '@agent-runner/shared/observability/logger.ts';
+import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
+import { runJobAttempt, type WorkerOutcome } from './run-job-attempt.ts';
+
+/** What one worker process is asked to do: set by the launcher (ECS container override or spawn env). */
+const INVOCATION = z.object({
+  JOB_ID: z.string().min(1),
+  JOB_ATTEMPT: z.coerce.number().int().min(1),
+});
+
+/** Exit codes: 0 the job succeeded (or was not ours to run), 1 the attempt failed, 2 bad configuration. */
+const EXIT_CODE: Record<WorkerOutcome, number> = {
+  succeeded: 0,
+  'not-started': 0,
+  abandoned: 0,
+  requeued: 1,
+  failed: 1,
+};
+
+export async function main(env: Record<string, string | undefined>): Promise<number> {
+  let config;
+  let invocation;
+  try {
+    config = loadConfig(env);
+    const parsed = INVOCATION.safeParse(env);
+    if (!parsed.success) {
+      throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
+    }
+    invocation = parsed.data;
+  } catch (error) {
+    process.stderr.write(`agent-runner worker: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  const log = createLogger('worker', config.logLevel);
+  const backend = await createBackend(config);
+  try {
+    const outcome = await runJobAttempt(
+      {
+        config,
+        backend,
+        clock: systemClock,
+        log,
+        workerId: env.AGENT_RUNNER_WORKER_ID ?? `${hostname()}:${process.pid}`,
+        random: Math.random,
+      },
+      invocation.JOB_ID,
+      invocation.JOB_ATTEMPT,
+    );
+    return EXIT_CODE[outcome];
+  } catch (error) {
+    log.error({ err: error }, 'worker crashed');
+    return 1;
+  } finally {
+    await backend.close();
+    log.flush();
+  }
+}
+
+if (isEntryPoint(import.meta.url)) {
+  process.exitCode = await main(process.env);
+}

@@ -1,0 +1,157 @@
+import type { Backend } from '@agent-runner/shared/compose/backend.ts';
+import type { Config } from '@agent-runner/shared/config/config.ts';
+import type { Clock } from '@agent-runner/shared/domain/ids.ts';
+import { FatalError } from '@agent-runner/shared/domain/errors.ts';
+import { messageFor, type Job, type JobError, type JsonValue } from '@agent-runner/shared/domain/job.ts';
+import { backoffSeconds, DEFAULT_BACKOFF } from '@agent-runner/shared/domain/retry-policy.ts';
+import { failAttempt, heartbeat, startAttempt, succeedAttempt } from '@agent-runner/shared/domain/transitions.ts';
+import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
+import type { Logger } from '@agent-runner/shared/observability/logger.ts';
+import { getJson } from '@agent-runner/shared/ports/job-store.ts';
+import { classifyFailure, type AbortCause } from './classify-failure.ts';
+import type { HandlerContext, HandlerEvent } from './handlers/job-handler.ts';
+import { findHandler } from './handlers/registry.ts';
+import { storeResult } from './store-result.ts';
+
+export interface WorkerDeps {
+  config: Config;
+  backend: Backend;
+  clock: Clock;
+  log: Logger;
+  /** Who runs this attempt, reported in results: task ARN or `<host>:<pid>`. */
+  workerId: string;
+  random: () => number;
+  /** Receives the handler's live events. */
+  emit?: (event: HandlerEvent) => void;
+}
+
+export type WorkerOutcome =
+  /** The handler's result is stored and the job is SUCCEEDED. */
+  | 'succeeded'
+  /** The attempt failed and the job went back to QUEUED for another attempt. */
+  | 'requeued'
+  /** The attempt failed and the job ended (FAILED / TIMED_OUT). */
+  | 'failed'
+  /** The job was not ours to run (another attempt's worker, cancelled, already done). */
+  | 'not-started'
+  /** The job was cancelled or taken over while running; its state is someone else's to write. */
+  | 'abandoned';
+
+/**
+ * One worker, one attempt: claim the start (DISPATCHED → RUNNING, only for this attempt), run the
+ * handler under a deadline with a heartbeat, store the result, record the outcome. Every write is
+ * conditional, so a duplicate worker or a late one changes nothing.
+ */
+export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: number): Promise<WorkerOutcome> {
+  const { backend, clock, config } = deps;
+  const now = () => clock.now();
+  const log = deps.log.child({ job_id: jobId, attempt });
+
+  const started = await applyTransition(backend.jobs, jobId, (job) => startAttempt(job, attempt, now()), now);
+  if (!started.applied) {
+    log.warn({ status: started.job.status, current_attempt: started.job.attempt }, 'job is not waiting for this attempt; exiting');
+    return 'not-started';
+  }
+  let job = started.job;
+  log.info({ job_type: job.jobType }, 'attempt started');
+
+  const abort = new AbortController();
+  let abortCause: AbortCause | null = null;
+  const abortWith = (cause: AbortCause) => {
+    if (abortCause) return;
+    abortCause = cause;
+    abort.abort(new Error(`aborted: ${cause}`));
+  };
+
+  const deadline = setTimeout(() => abortWith('timeout'), job.timeoutSeconds * 1000);
+  const beat = setInterval(() => {
+    applyTransition(backend.jobs, jobId, (j) => heartbeat(j, attempt, now()), now)
+      .then(({ applied, job: seen }) => {
+        // The job moved on without us (cancelled, or the reaper gave it to another attempt).
+        if (!applied) abortWith(seen.status === 'CANCELLED' ? 'cancelled' : 'superseded');
+      })
+      .catch((error: unknown) => log.warn({ err: error }, 'heartbeat failed'));
+  }, config.dispatch.heartbeatSeconds * 1000);
+
+  try {
+    const result = await runHandler(deps, job, abort.signal, log);
+    const stored = await storeResult(backend.blobs, jobId, result, config.inlineLimitBytes);
+    const done = await applyTransition(backend.jobs, jobId, (j) => succeedAttempt(j, attempt, stored, now()), now);
+    if (!done.applied) {
+      log.warn({ status: done.job.status }, 'finished, but the job was no longer ours; result discarded');
+      return 'abandoned';
+    }
+    log.info('attempt succeeded');
+    return 'succeeded';
+  } catch (error) {
+    const cause: AbortCause | null = abortCause;
+    if (cause === 'cancelled' || cause === 'superseded') {
+      log.info({ cause }, 'attempt aborted');
+      return 'abandoned';
+    }
+    const failure = classifyFailure(error, job.jobType, cause);
+    log.warn({ error_kind: failure.kind, error: failure.message }, 'attempt failed');
+    return await recordFailure(deps, jobId, attempt, failure, log);
+  } finally {
+    clearTimeout(deadline);
+    clearInterval(beat);
+  }
+}
+
+async function runHandler(deps: WorkerDeps, job: Job, signal: AbortSignal, log: Logger): Promise<JsonValue> {
+  const handler = findHandler(job.jobType);
+  if (!handler) {
+    throw new FatalError(`unknown job type "${job.jobType}"`);
+  }
+  const payload = job.payloadRef ? await getJson(deps.backend.blobs, job.payloadRef) : job.payload;
+  const ctx: HandlerContext = {
+    jobId: job.jobId,
+    attempt: job.attempt,
+    jobType: job.jobType,
+    workerId: deps.workerId,
+    signal,
+    log,
+    secrets: deps.backend.secrets,
+    config: deps.config,
+    emit: deps.emit ?? (() => {}),
+    now: () => deps.clock.now(),
+  };
+  // Abort wins the race even against a handler that ignores its signal.
+  return await new Promise<JsonValue>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    handler.run(payload, ctx).then(resolve, reject);
+  });
+}
+
+async function recordFailure(
+  deps: WorkerDeps,
+  jobId: string,
+  attempt: number,
+  failure: JobError,
+  log: Logger,
+): Promise<WorkerOutcome> {
+  const now = () => deps.clock.now();
+  let requeued = false;
+  const done = await applyTransition(
+    deps.backend.jobs,
+    jobId,
+    (j) => {
+      const outcome = failAttempt(j, attempt, failure, now());
+      requeued = outcome?.requeued ?? false;
+      return outcome?.transition ?? null;
+    },
+    now,
+  );
+  if (!done.applied) return 'abandoned';
+  if (!requeued) return 'failed';
+  const delaySeconds = backoffSeconds(attempt, DEFAULT_BACKOFF, deps.random);
+  try {
+    await deps.backend.queue.enqueue(messageFor(done.job), { delaySeconds, deduplicationId: `${jobId}:${attempt + 1}` });
+    log.info({ delay_seconds: delaySeconds }, 'requeued for another attempt');
+  } catch (error) {
+    // The job is QUEUED without a message; the dispatcher's sweeper re-enqueues it.
+    log.error({ err: error }, 'requeue failed; leaving the job to the sweeper');
+  }
+  return 'requeued';
+}
