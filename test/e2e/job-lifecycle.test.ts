@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { getJob, postJob, waitUntilTerminal } from '../support/api-client.ts';
+import { backendNames, startSystem, type TestSystem } from '../support/system.ts';
+
+for (const name of backendNames()) {
+  describe(`job lifecycle end to end (${name})`, () => {
+    let system: TestSystem;
+    before(async () => {
+      system = await startSystem(name);
+      system.startDispatcher();
+    });
+    after(() => system.stop());
+
+    test('50 echo jobs submitted over HTTP all succeed with their own results, each launched exactly once', async () => {
+      const submitted = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => postJob(system.url, { job_type: 'echo', payload: { message: `hello ${i}` } })),
+      );
+      for (const job of submitted) assert.equal(job.status, 'QUEUED');
+
+      const finished = await waitUntilTerminal(system.url, submitted.map((j) => j.job_id), 120_000);
+      finished.forEach((job, i) => {
+        assert.equal(job.status, 'SUCCEEDED', JSON.stringify(job.error));
+        const result = job.result as { echoed_message: string; processed_by: string; processed_at: string };
+        assert.equal(result.echoed_message, `hello ${i}`);
+        assert.ok(result.processed_by.length > 0);
+        assert.ok(Date.parse(result.processed_at) >= Date.parse(String(job.created_at)));
+        assert.equal(job.attempts.length, 1);
+        assert.ok(job.attempts[0]?.worker_ref, 'the launch is recorded on the attempt');
+      });
+
+      for (const job of submitted) assert.equal(system.launcher.launchesOf(job.job_id), 1, `launches of ${job.job_id}`);
+      assert.equal(system.launcher.launches.length, 50);
+      if (system.tasks) {
+        assert.equal(await system.tasks.countRecordedTasks(), 50, 'RunTask calls recorded by the emulator');
+        assert.deepEqual([...system.tasks.runs.values()].map((r) => r.exitCode), Array(50).fill(0));
+      }
+      const workers = new Set(finished.map((j) => (j.result as { processed_by: string }).processed_by));
+      assert.equal(workers.size, 50, 'one worker per job');
+    });
+
+    test('a job moves QUEUED → DISPATCHED → RUNNING → SUCCEEDED and GET shows each state', async () => {
+      const job = await postJob(system.url, { job_type: 'echo', payload: { message: 'slow', sleep_ms: 1500 } });
+      const seen = new Set<string>([job.status]);
+      for (let i = 0; i < 300; i++) {
+        const now = await getJob(system.url, job.job_id);
+        seen.add(now.status);
+        if (now.status === 'SUCCEEDED') break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(seen.has('RUNNING'), `saw ${[...seen].join(', ')}`);
+      assert.ok(seen.has('SUCCEEDED'), `saw ${[...seen].join(', ')}`);
+    });
+
+    test('a handler that fails fatally ends FAILED with a readable error and is not retried', async () => {
+      const job = await postJob(system.url, { job_type: 'echo', payload: { message: 'x', fail: 'fatal' } });
+      const [done] = await waitUntilTerminal(system.url, [job.job_id], 60_000);
+      assert.equal(done?.status, 'FAILED');
+      assert.equal(done?.error?.kind, 'fatal');
+      assert.equal(done?.error?.handler, 'echo');
+      assert.match(done?.error?.message ?? '', /asked to fail/);
+      assert.equal(done?.attempts.length, 1);
+    });
+
+    test('a retryable failure is retried up to max_attempts, then the job fails with the last error', async () => {
+      const job = await postJob(system.url, { job_type: 'echo', payload: { message: 'x', fail: 'retryable' }, max_attempts: 2 });
+      const [done] = await waitUntilTerminal(system.url, [job.job_id], 60_000);
+      assert.equal(done?.status, 'FAILED');
+      assert.equal(done?.error?.kind, 'retryable');
+      assert.equal(done?.attempts.length, 2);
+      assert.equal(system.launcher.launchesOf(job.job_id), 2);
+    });
+  });
+}

@@ -1,0 +1,146 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  StopTaskCommand,
+  type ContainerDefinition,
+  type Task,
+} from '@aws-sdk/client-ecs';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface RecordedTaskRun {
+  taskArn: string;
+  env: Record<string, string>;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * moto records RunTask but runs no container. This stands in for Fargate: it watches the cluster
+ * for tasks the dispatcher started and runs each one's worker container as a child process, from
+ * exactly what the task asked for — the task definition's container command and environment with
+ * the task's container overrides applied — so a passing test proves the launch carried enough to
+ * run the job. When the process exits the task is stopped, as ECS would.
+ *
+ * The only thing added is what a task role gives a real task: AWS credentials (and PATH/HOME).
+ */
+export class EcsTaskRunner {
+  readonly runs = new Map<string, RecordedTaskRun>();
+  private readonly children = new Map<string, ChildProcess>();
+  private readonly definitions = new Map<string, ContainerDefinition[]>();
+  private readonly ecs: ECSClient;
+  private readonly cluster: string;
+  private readonly roleEnv: Record<string, string>;
+  private timer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+
+  constructor(env: Record<string, string>) {
+    this.cluster = must(env, 'AGENT_RUNNER_ECS_CLUSTER');
+    this.ecs = new ECSClient({
+      region: must(env, 'AWS_REGION'),
+      endpoint: must(env, 'AWS_ENDPOINT_URL'),
+      credentials: { accessKeyId: must(env, 'AWS_ACCESS_KEY_ID'), secretAccessKey: must(env, 'AWS_SECRET_ACCESS_KEY') },
+    });
+    this.roleEnv = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      AWS_ACCESS_KEY_ID: must(env, 'AWS_ACCESS_KEY_ID'),
+      AWS_SECRET_ACCESS_KEY: must(env, 'AWS_SECRET_ACCESS_KEY'),
+    };
+  }
+
+  start(intervalMs = 100): void {
+    this.timer = setInterval(() => {
+      if (this.polling) return;
+      this.polling = this.runNewTasks()
+        .catch((error: unknown) => process.stderr.write(`ecs-task-runner: ${String(error)}\n`))
+        .finally(() => {
+          this.polling = null;
+        });
+    }, intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.polling;
+    for (const child of this.children.values()) child.kill('SIGKILL');
+    await Promise.all([...this.children.values()].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)))));
+    this.ecs.destroy();
+  }
+
+  /** Kills a task's worker process abruptly (a lost worker). */
+  kill(taskArn: string, signal: NodeJS.Signals = 'SIGKILL'): boolean {
+    return this.children.get(taskArn)?.kill(signal) ?? false;
+  }
+
+  /** Every task RunTask created in the cluster, running or stopped. */
+  async countRecordedTasks(): Promise<number> {
+    let count = 0;
+    for (const desiredStatus of ['RUNNING', 'STOPPED'] as const) {
+      let nextToken: string | undefined;
+      do {
+        const page = await this.ecs.send(new ListTasksCommand({ cluster: this.cluster, desiredStatus, nextToken }));
+        count += page.taskArns?.length ?? 0;
+        nextToken = page.nextToken;
+      } while (nextToken);
+    }
+    return count;
+  }
+
+  private async runNewTasks(): Promise<void> {
+    const listed = await this.ecs.send(new ListTasksCommand({ cluster: this.cluster, desiredStatus: 'RUNNING' }));
+    const fresh = (listed.taskArns ?? []).filter((arn) => !this.runs.has(arn));
+    if (fresh.length === 0) return;
+    const described = await this.ecs.send(new DescribeTasksCommand({ cluster: this.cluster, tasks: fresh, include: ['TAGS'] }));
+    for (const task of described.tasks ?? []) await this.runTask(task);
+  }
+
+  private async runTask(task: Task): Promise<void> {
+    const taskArn = task.taskArn!;
+    const containers = await this.containersOf(task.taskDefinitionArn!);
+    const overrides = task.overrides?.containerOverrides ?? [];
+    const override = overrides[0];
+    const container = containers.find((c) => c.name === override?.name) ?? containers[0]!;
+    const env: Record<string, string> = {};
+    for (const { name, value } of container.environment ?? []) if (name) env[name] = value ?? '';
+    for (const { name, value } of override?.environment ?? []) if (name) env[name] = value ?? '';
+    const command = override?.command ?? container.command ?? [];
+    if (command.length === 0) throw new Error(`task ${taskArn}: no command in its definition or overrides`);
+    // The image's working directory is the repo; its `node` is this Node.
+    const [program, ...args] = command;
+    const executable = program === 'node' ? process.execPath : program!;
+
+    const run: RecordedTaskRun = { taskArn, env, exitCode: null, signal: null };
+    this.runs.set(taskArn, run);
+    const child = spawn(executable, args, { cwd: REPO, env: { ...this.roleEnv, ...env, AGENT_RUNNER_WORKER_ID: taskArn }, stdio: ['ignore', 'ignore', 'inherit'] });
+    this.children.set(taskArn, child);
+    child.once('exit', (code, signal) => {
+      run.exitCode = code;
+      run.signal = signal;
+      this.children.delete(taskArn);
+      this.ecs
+        .send(new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason: `Essential container in task exited (${code ?? signal})` }))
+        .catch(() => {});
+    });
+  }
+
+  private async containersOf(taskDefinitionArn: string): Promise<ContainerDefinition[]> {
+    let containers = this.definitions.get(taskDefinitionArn);
+    if (!containers) {
+      const out = await this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
+      containers = out.taskDefinition?.containerDefinitions ?? [];
+      this.definitions.set(taskDefinitionArn, containers);
+    }
+    return containers;
+  }
+}
+
+function must(env: Record<string, string>, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`ecs-task-runner: ${name} missing from the test env`);
+  return value;
+}

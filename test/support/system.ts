@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApi } from '@agent-runner/api/main.ts';
+import { startDispatcher, type DispatcherOptions, type RunningDispatcher } from '@agent-runner/dispatcher/main.ts';
+import type { Backend } from '@agent-runner/shared/compose/backend.ts';
+import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
+import { loadConfig, type Config } from '@agent-runner/shared/config/config.ts';
+import { createLogger } from '@agent-runner/shared/observability/logger.ts';
+import { provisionTestAws } from './aws-test-env.ts';
+import { CountingLauncher } from './counting-launcher.ts';
+import { EcsTaskRunner } from './ecs-task-runner.ts';
+
+export type BackendName = 'embedded' | 'aws';
+
+/** Which backends this run covers: AGENT_RUNNER_TEST_BACKENDS (comma list), both by default. */
+export function backendNames(): BackendName[] {
+  const wanted = (process.env.AGENT_RUNNER_TEST_BACKENDS ?? 'embedded,aws').split(',').map((s) => s.trim());
+  return (['embedded', 'aws'] as const).filter((b) => wanted.includes(b));
+}
+
+export interface TestSystem {
+  name: BackendName;
+  env: Record<string, string>;
+  config: Config;
+  backend: Backend;
+  /** The API's base URL (a real server on a free port). */
+  url: string;
+  /** Counts every launch that went through this system's dispatchers. */
+  launcher: CountingLauncher;
+  /** On AWS: runs the worker for each task the dispatcher started in the emulator. */
+  tasks: EcsTaskRunner | null;
+  startDispatcher(options?: DispatcherOptions): RunningDispatcher;
+  /** Stops every dispatcher started so far (the API and backend stay up). */
+  stopDispatchers(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system on one backend, in this process except for the workers: a real API server, any
+ * number of dispatchers, and workers as real child processes (spawned by the process launcher, or
+ * by the ECS task runner from the tasks recorded in the emulator).
+ */
+export async function startSystem(name: BackendName, overrides: Record<string, string> = {}): Promise<TestSystem> {
+  let env: Record<string, string>;
+  let dataDir: string | null = null;
+  if (name === 'aws') {
+    env = await provisionTestAws();
+    // The in-process SDK clients read credentials from the default chain, as on a real host.
+    process.env.AWS_ACCESS_KEY_ID = env.AWS_ACCESS_KEY_ID;
+    process.env.AWS_SECRET_ACCESS_KEY = env.AWS_SECRET_ACCESS_KEY;
+  } else {
+    dataDir = mkdtempSync(join(tmpdir(), 'agent-runner-e2e-'));
+    env = { AGENT_RUNNER_DATA_DIR: dataDir };
+  }
+  env = { AGENT_RUNNER_LOG_LEVEL: 'warn', AGENT_RUNNER_PORT: '0', AGENT_RUNNER_HEARTBEAT_SECONDS: '1', AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: '1', ...env, ...overrides };
+  const config = loadConfig(env);
+  const backend = await createBackend(config);
+  const log = createLogger('test', config.logLevel);
+  const api = await startApi(config, backend, log);
+  const launcher = new CountingLauncher(backend.createLauncher());
+  const tasks = name === 'aws' ? new EcsTaskRunner(env) : null;
+  tasks?.start();
+  const dispatchers: RunningDispatcher[] = [];
+
+  return {
+    name,
+    env,
+    config,
+    backend,
+    url: api.url,
+    launcher,
+    tasks,
+    startDispatcher(options = {}) {
+      const d = startDispatcher(config, backend, log, { launcher, visibilityTimeoutSeconds: 5, ...options });
+      dispatchers.push(d);
+      return d;
+    },
+    async stopDispatchers() {
+      await Promise.all(dispatchers.splice(0).map((d) => d.stop()));
+    },
+    async stop() {
+      await Promise.all(dispatchers.splice(0).map((d) => d.stop()));
+      await api.close();
+      await tasks?.stop();
+      await backend.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
