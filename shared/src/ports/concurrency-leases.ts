@@ -1,0 +1,34 @@
+/**
+ * A bounded resource: at most `limit` holders at once. Keys name what is limited: `global`,
+ * `type:<job_type>`, `tenant:<tenant>`, `order:<ordering_key>` (limit 1: one job of a group at a time).
+ */
+export interface LeaseScope {
+  key: string;
+  limit: number;
+}
+
+export interface HeldLease {
+  scope: string;
+  holder: string;
+  acquiredAt: string;
+}
+
+/**
+ * Concurrency limits that hold across any number of dispatcher processes: one lease item per held
+ * slot, taken with a conditional write (DynamoDB transaction / SQLite transaction). A lease belongs
+ * to a job (its holder); it is released by the worker when the job ends, by the dispatcher when a
+ * launch fails, and by the reaper when it finds a holder whose job is no longer running — so a
+ * crashed holder never leaks a slot for good. (moto's conditional counters are not atomic, see
+ * EMULATOR.md: lease items are, and they make releasing a dead holder's slots possible.)
+ */
+export interface ConcurrencyLeases {
+  /**
+   * Takes one slot in every scope for `holder`, all or nothing. True when the holder now holds them
+   * (also when it already did: acquiring is idempotent per holder), false when any scope is full.
+   */
+  acquire(holder: string, scopes: readonly LeaseScope[], now: Date): Promise<boolean>;
+  /** Releases every slot `holder` holds. Releasing nothing is not an error. */
+  release(holder: string): Promise<void>;
+  /** Every held slot (small: bounded by the sum of the limits). */
+  list(): Promise<HeldLease[]>;
+}
