@@ -57,7 +57,9 @@ export class EcsTaskRunner {
     this.timer = setInterval(() => {
       if (this.polling) return;
       this.polling = this.runNewTasks()
-        .catch((error: unknown) => process.stderr.write(`ecs-task-runner: ${String(error)}\n`))
+        .catch((error: unknown) => {
+          process.stderr.write(`ecs-task-runner: ${String(error)}\n`);
+        })
         .finally(() => {
           this.polling = null;
         });

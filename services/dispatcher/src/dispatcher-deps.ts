@@ -1,6 +1,7 @@
 import type { Config } from '@agent-runner/shared/config/config.ts';
 import type { Clock } from '@agent-runner/shared/domain/ids.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
+import type { ConcurrencyLeases } from '@agent-runner/shared/ports/concurrency-leases.ts';
 import type { JobQueue } from '@agent-runner/shared/ports/job-queue.ts';
 import type { JobStore } from '@agent-runner/shared/ports/job-store.ts';
 import type { WorkerLauncher } from '@agent-runner/shared/ports/worker-launcher.ts';
@@ -11,6 +12,7 @@ export interface DispatcherDeps {
   jobs: JobStore;
   queue: JobQueue;
   launcher: WorkerLauncher;
+  leases: ConcurrencyLeases;
   clock: Clock;
   log: Logger;
   /** Injected so backoff jitter is deterministic in tests. */

@@ -7,7 +7,8 @@ import type { WorkerLauncher } from '@agent-runner/shared/ports/worker-launcher.
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
 import { every } from './every.ts';
-import { launchDeliveredJob } from './launch-delivered-job.ts';
+import { LaunchScheduler } from './launch-scheduler.ts';
+import { releaseOrphanedLeases } from './release-orphaned-leases.ts';
 import { reapLostWorkers } from './reap-lost-workers.ts';
 import { sweepStrandedJobs } from './sweep-stranded-jobs.ts';
 
@@ -24,6 +25,8 @@ export interface RunningDispatcher {
   stop(): Promise<void>;
 }
 
+export type { LaunchScheduler };
+
 /** Consumes the job feed, launches workers, and runs the sweeper and reaper until stopped. */
 export function startDispatcher(config: Config, backend: Backend, log: Logger, options: DispatcherOptions = {}): RunningDispatcher {
   const deps: DispatcherDeps = {
@@ -31,6 +34,7 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     jobs: backend.jobs,
     queue: backend.queue,
     launcher: options.launcher ?? backend.createLauncher(),
+    leases: backend.leases,
     clock: options.clock ?? systemClock,
     log,
     random: options.random ?? Math.random,
@@ -42,15 +46,25 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
   });
   feed.on('malformed', (raw, error) => log.error({ err: error, bytes: raw.length }, 'malformed queue message left for the dead-letter queue'));
   feed.on('error', (error) => log.error({ err: error }, 'job feed error'));
-  feed.start((delivery) => launchDeliveredJob(deps, delivery));
+  const scheduler = new LaunchScheduler(deps);
+  feed.start((delivery) => scheduler.admit(delivery));
 
   const intervalMs = config.dispatch.sweepIntervalSeconds * 1000;
-  const reaper = every(intervalMs, () => reapLostWorkers(deps), (error) => log.error({ err: error }, 'reaper failed'));
+  const reaper = every(
+    intervalMs,
+    async () => {
+      await reapLostWorkers(deps);
+      await releaseOrphanedLeases(deps);
+    },
+    (error) => log.error({ err: error }, 'reaper failed'),
+  );
   const sweeper = every(intervalMs, () => sweepStrandedJobs(deps), (error) => log.error({ err: error }, 'sweeper failed'));
   log.info({ backend: backend.name, launcher: config.launcher }, 'dispatcher started');
 
   return {
     async stop() {
+      // The scheduler hands waiting messages back first, so the feed's stop need not wait on them.
+      await scheduler.stop();
       await Promise.all([feed.stop(), reaper.stop(), sweeper.stop()]);
       log.info('dispatcher stopped');
     },

@@ -80,6 +80,8 @@ async function failAndMaybeRequeue(deps: DispatcherDeps, seen: Job, failure: Job
   );
   if (!written.applied) return false;
   deps.log.warn({ job_id: seen.jobId, attempt: seen.attempt, reason: failure.message, requeued }, 'reaped worker');
+  // Slots go back before the retry's message exists, so the retry cannot find them still held.
+  await deps.leases.release(seen.jobId);
   if (requeued) {
     try {
       await requeueWithBackoff(deps, written.job, seen.attempt);

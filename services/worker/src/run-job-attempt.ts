@@ -81,12 +81,15 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
       log.warn({ status: done.job.status }, 'finished, but the job was no longer ours; result discarded');
       return 'abandoned';
     }
+    await backend.leases.release(jobId);
     log.info('attempt succeeded');
     return 'succeeded';
   } catch (error) {
     const cause: AbortCause | null = abortCause;
     if (cause === 'cancelled' || cause === 'superseded') {
       log.info({ cause }, 'attempt aborted');
+      // A cancelled job's slots are free; a superseded attempt's belong to the attempt that took over.
+      if (cause === 'cancelled') await backend.leases.release(jobId);
       return 'abandoned';
     }
     const failure = classifyFailure(error, job.jobType, cause);
@@ -144,6 +147,8 @@ async function recordFailure(
     now,
   );
   if (!done.applied) return 'abandoned';
+  // Slots go back before the retry's message exists, so the retry cannot find them still held.
+  await deps.backend.leases.release(jobId);
   if (!requeued) return 'failed';
   const delaySeconds = backoffSeconds(attempt, DEFAULT_BACKOFF, deps.random);
   try {

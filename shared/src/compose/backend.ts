@@ -2,6 +2,7 @@ import type { BlobStore, JobStore } from '../ports/job-store.ts';
 import type { JobFeed, JobQueue } from '../ports/job-queue.ts';
 import type { WorkerLauncher } from '../ports/worker-launcher.ts';
 import type { SecretSource } from '../ports/secrets.ts';
+import type { ConcurrencyLeases } from '../ports/concurrency-leases.ts';
 
 export interface FeedOptions {
   /** How long a received message stays invisible to other consumers (SQS VisibilityTimeout). */
@@ -22,6 +23,8 @@ export interface Backend {
   readonly queue: JobQueue;
   readonly blobs: BlobStore;
   readonly secrets: SecretSource;
+  /** Concurrency-limit slots shared by every dispatcher and worker of this deployment. */
+  readonly leases: ConcurrencyLeases;
   createFeed(options: FeedOptions): JobFeed;
   /** The launcher the config names (`ecs` or `process`). */
   createLauncher(): WorkerLauncher;

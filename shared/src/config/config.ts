@@ -51,11 +51,23 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_MAX_RUNNING_BY_TYPE: limitsByKey.default({}),
   AGENT_RUNNER_MAX_RUNNING_PER_TENANT: integer(1).optional(),
   AGENT_RUNNER_WORKER_COMMAND: list.optional(),
+  /** Every this many seconds a waiting job is raised one priority class (0: strict priority). */
+  AGENT_RUNNER_PRIORITY_AGING_SECONDS: integer(0).default(60),
+  /**
+   * Launch pacing. Fargate throttles RunTask at 20 calls/s, burst and sustained, per account and
+   * Region (AWS docs, "AWS Fargate throttling quotas"); one task per call, so 20/s by default.
+   */
+  AGENT_RUNNER_LAUNCH_RATE: z.coerce.number().positive().default(20),
+  AGENT_RUNNER_LAUNCH_BURST: integer(1).default(20),
+  /** A message waiting for capacity is handed back to the queue after this long (< visibility timeout). */
+  AGENT_RUNNER_MAX_HOLD_SECONDS: integer(1, 600).default(20),
 
   AWS_REGION: z.string().min(1).optional(),
   AWS_DEFAULT_REGION: z.string().min(1).optional(),
   AWS_ENDPOINT_URL: z.url().optional(),
   AGENT_RUNNER_TABLE: z.string().min(1).optional(),
+  AGENT_RUNNER_LEASES_TABLE: z.string().min(1).optional(),
+  AGENT_RUNNER_EVENTS_TABLE: z.string().min(1).optional(),
   AGENT_RUNNER_QUEUE_URL: z.url().optional(),
   AGENT_RUNNER_QUEUE_URL_CRITICAL: z.url().optional(),
   AGENT_RUNNER_QUEUE_URL_HIGH: z.url().optional(),
@@ -81,6 +93,10 @@ export interface AwsConfig {
   region: string;
   endpoint: string | null;
   table: string;
+  /** Concurrency leases; default `<table>-leases`. */
+  leasesTable: string;
+  /** Live job events; default `<table>-events`. */
+  eventsTable: string;
   bucket: string;
   queueUrls: Record<(typeof PRIORITIES)[number], string>;
   fifoQueueUrl: string | null;
@@ -113,6 +129,10 @@ export interface Config {
     maxRunning: number;
     maxRunningByType: Record<string, number>;
     maxRunningPerTenant: number | null;
+    priorityAgingSeconds: number;
+    launchRatePerSecond: number;
+    launchBurst: number;
+    maxHoldSeconds: number;
   };
   /** The command the process launcher runs for a worker; defaults to this repo's worker entry. */
   workerCommand: string[] | null;
@@ -162,10 +182,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (env.AGENT_RUNNER_BACKEND === 'aws') {
     const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     const normal = need('AGENT_RUNNER_QUEUE_URL', env.AGENT_RUNNER_QUEUE_URL);
+    const table = need('AGENT_RUNNER_TABLE', env.AGENT_RUNNER_TABLE);
     aws = {
       region: need('AWS_REGION', region),
       endpoint: env.AWS_ENDPOINT_URL ?? null,
-      table: need('AGENT_RUNNER_TABLE', env.AGENT_RUNNER_TABLE),
+      table,
+      leasesTable: env.AGENT_RUNNER_LEASES_TABLE ?? `${table}-leases`,
+      eventsTable: env.AGENT_RUNNER_EVENTS_TABLE ?? `${table}-events`,
       bucket: need('AGENT_RUNNER_BUCKET', env.AGENT_RUNNER_BUCKET),
       queueUrls: {
         critical: env.AGENT_RUNNER_QUEUE_URL_CRITICAL ?? normal,
@@ -212,6 +235,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxRunning: env.AGENT_RUNNER_MAX_RUNNING,
       maxRunningByType: env.AGENT_RUNNER_MAX_RUNNING_BY_TYPE,
       maxRunningPerTenant: env.AGENT_RUNNER_MAX_RUNNING_PER_TENANT ?? null,
+      priorityAgingSeconds: env.AGENT_RUNNER_PRIORITY_AGING_SECONDS,
+      launchRatePerSecond: env.AGENT_RUNNER_LAUNCH_RATE,
+      launchBurst: env.AGENT_RUNNER_LAUNCH_BURST,
+      maxHoldSeconds: env.AGENT_RUNNER_MAX_HOLD_SECONDS,
     },
     workerCommand: env.AGENT_RUNNER_WORKER_COMMAND ?? null,
     aws,

@@ -7,6 +7,8 @@ export interface LeaseScope {
   limit: number;
 }
 
+export type AcquireResult = { acquired: true } | { acquired: false; fullScopes: string[] };
+
 export interface HeldLease {
   scope: string;
   holder: string;
@@ -23,10 +25,11 @@ export interface HeldLease {
  */
 export interface ConcurrencyLeases {
   /**
-   * Takes one slot in every scope for `holder`, all or nothing. True when the holder now holds them
-   * (also when it already did: acquiring is idempotent per holder), false when any scope is full.
+   * Takes one slot in every scope for `holder`, all or nothing. Acquired when the holder now holds
+   * them (also when it already did: acquiring is idempotent per holder); otherwise names the scopes
+   * that were full, so the scheduler can skip other jobs waiting on the same scope.
    */
-  acquire(holder: string, scopes: readonly LeaseScope[], now: Date): Promise<boolean>;
+  acquire(holder: string, scopes: readonly LeaseScope[], now: Date): Promise<AcquireResult>;
   /** Releases every slot `holder` holds. Releasing nothing is not an error. */
   release(holder: string): Promise<void>;
   /** Every held slot (small: bounded by the sum of the limits). */

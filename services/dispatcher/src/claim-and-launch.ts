@@ -1,0 +1,85 @@
+import { FatalError, RetryableError, describeError } from '@agent-runner/shared/domain/errors.ts';
+import type { Job, JobError } from '@agent-runner/shared/domain/job.ts';
+import { claimForLaunch, failAttempt, recordLaunch } from '@agent-runner/shared/domain/transitions.ts';
+import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
+import type { DeliveryOutcome } from '@agent-runner/shared/ports/job-queue.ts';
+import type { DispatcherDeps } from './dispatcher-deps.ts';
+import { requeueWithBackoff } from './requeue-job.ts';
+
+export const ACK: DeliveryOutcome = { kind: 'ack' };
+
+/**
+ * What a delivered message means for its job, before any capacity is spent on it: launch it, or
+ * settle the message at once (the job is gone, running, done — a duplicate delivery — or another
+ * dispatcher is mid-launch).
+ */
+export function triageDelivery(job: Job | null, deps: DispatcherDeps): 'launch' | DeliveryOutcome {
+  if (!job) return ACK; // withdrawn by the API after a failed enqueue: nothing to run
+  if (claimForLaunch(job, deps.clock.now(), deps.config.dispatch.claimTimeoutSeconds)) return 'launch';
+  const current = job.attempts.find((a) => a.number === job.attempt);
+  if (job.status === 'DISPATCHED' && current?.workerRef === null) {
+    // Another dispatcher holds a fresh claim and is launching. Look again once that claim could
+    // have gone stale, in case it died mid-launch.
+    return { kind: 'release', delaySeconds: deps.config.dispatch.claimTimeoutSeconds };
+  }
+  return ACK;
+}
+
+export type LaunchOutcome =
+  /** The worker is launched and recorded: the message may go. */
+  | { kind: 'launched'; workerRef: string }
+  /** Someone else claimed it first (or it changed state): nothing of ours to undo. */
+  | { kind: 'not-ours' }
+  /** The launch failed; the job went back to QUEUED (`requeued`) or ended FAILED. */
+  | { kind: 'launch-failed'; requeued: boolean; throttled: boolean };
+
+/**
+ * Claims the job (a conditional write: a duplicate delivery or a second dispatcher loses and
+ * launches nothing), launches its worker, and records the launch. Only after that may the message
+ * be deleted; a crash anywhere before leaves the message to come back, and a claim without a
+ * recorded launch is taken over once stale, under the same attempt (the launch token dedups).
+ */
+export async function claimAndLaunch(deps: DispatcherDeps, jobId: string): Promise<LaunchOutcome> {
+  const now = () => deps.clock.now();
+  const claim = await applyTransition(deps.jobs, jobId, (job) => claimForLaunch(job, now(), deps.config.dispatch.claimTimeoutSeconds), now);
+  if (!claim.applied) return { kind: 'not-ours' };
+  const job = claim.job;
+  const attempt = job.attempt;
+  let workerRef: string;
+  try {
+    ({ workerRef } = await deps.launcher.launch({ jobId, attempt, jobType: job.jobType }));
+  } catch (error) {
+    return await recordFailedLaunch(deps, job, attempt, error);
+  }
+  await applyTransition(deps.jobs, jobId, (j) => recordLaunch(j, attempt, workerRef, now()), now);
+  deps.log.info({ job_id: jobId, attempt, worker_ref: workerRef, job_type: job.jobType }, 'worker launched');
+  return { kind: 'launched', workerRef };
+}
+
+/** A launch that failed leaves the job QUEUED for another attempt (or FAILED when out of attempts). */
+async function recordFailedLaunch(deps: DispatcherDeps, job: Job, attempt: number, error: unknown): Promise<LaunchOutcome> {
+  const now = () => deps.clock.now();
+  const failure: JobError = {
+    kind: error instanceof FatalError ? 'fatal' : 'retryable',
+    message: `launch failed: ${describeError(error)}`,
+    handler: null,
+  };
+  deps.log.warn({ job_id: job.jobId, attempt, error: failure.message }, 'launch failed');
+  let requeued = false;
+  const written = await applyTransition(
+    deps.jobs,
+    job.jobId,
+    (j) => {
+      const outcome = failAttempt(j, attempt, failure, now());
+      requeued = outcome?.requeued ?? false;
+      return outcome?.transition ?? null;
+    },
+    now,
+  );
+  // Slots go back before the retry's message exists, so the retry cannot find them still held.
+  await deps.leases.release(job.jobId);
+  // The new message must exist before the delivered one may be deleted; if this send throws, the
+  // delivery is not acked and comes back, finding the job QUEUED again.
+  if (written.applied && requeued) await requeueWithBackoff(deps, written.job, attempt);
+  return { kind: 'launch-failed', requeued, throttled: error instanceof RetryableError };
+}

@@ -1,0 +1,198 @@
+import { scopesFor } from '@agent-runner/shared/domain/concurrency-scopes.ts';
+import type { Job } from '@agent-runner/shared/domain/job.ts';
+import { compareWaiting } from '@agent-runner/shared/domain/priority-order.ts';
+import type { DeliveryOutcome, JobDelivery } from '@agent-runner/shared/ports/job-queue.ts';
+import { ACK, claimAndLaunch, triageDelivery } from './claim-and-launch.ts';
+import type { DispatcherDeps } from './dispatcher-deps.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+/** How soon after a new arrival the scheduler decides, so one receive round of every queue is seen. */
+const SETTLE_MS = 15;
+/** While jobs wait for capacity held elsewhere (workers in other processes), look again this often. */
+const RECHECK_MS = 250;
+/** After RunTask throttling, owe this many seconds of launch budget. */
+const THROTTLE_PENALTY_SECONDS = 1;
+
+interface Waiter {
+  delivery: JobDelivery;
+  job: Job;
+  enteredAt: number;
+  settle(outcome: DeliveryOutcome): void;
+  fail(error: unknown): void;
+}
+
+export interface SchedulerStats {
+  waiting: number;
+  launching: number;
+}
+
+/**
+ * Decides what runs next. SQS has no priorities and no concurrency limits, so every delivered
+ * message enters a waiting room; the scheduler launches the best waiting job — highest class after
+ * aging, then oldest — whenever it can take a slot in each of the job's concurrency scopes (leases
+ * shared by every dispatcher) and a launch token. A message that waits keeps its delivery in flight
+ * (so memory is bounded by what the feed receives: its batch size per queue) and is handed back to
+ * the queue after AGENT_RUNNER_MAX_HOLD_SECONDS, before its visibility timeout could lapse.
+ */
+export class LaunchScheduler {
+  private readonly deps: DispatcherDeps;
+  private readonly bucket: TokenBucket;
+  private readonly waiting = new Map<string, Waiter>();
+  private readonly launching = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private ticking = false;
+  private tickAgain = false;
+  private stopped = false;
+
+  constructor(deps: DispatcherDeps) {
+    this.deps = deps;
+    const { launchRatePerSecond, launchBurst } = deps.config.dispatch;
+    this.bucket = new TokenBucket(launchRatePerSecond, launchBurst, deps.clock);
+  }
+
+  /** The feed's handler: resolves when the message may be deleted, or must go back to the queue. */
+  async admit(delivery: JobDelivery): Promise<DeliveryOutcome> {
+    if (this.stopped) return { kind: 'release', delaySeconds: 0 };
+    const { jobId } = delivery.message;
+    const job = await this.deps.jobs.get(jobId);
+    const triage = triageDelivery(job, this.deps);
+    if (triage !== 'launch') return triage;
+    // A second copy of a message whose job already waits here is a duplicate delivery.
+    if (this.waiting.has(jobId)) return ACK;
+    return new Promise<DeliveryOutcome>((settle, fail) => {
+      this.waiting.set(jobId, { delivery, job: job!, enteredAt: this.deps.clock.now().getTime(), settle, fail });
+      this.schedule(SETTLE_MS);
+    });
+  }
+
+  stats(): SchedulerStats {
+    return { waiting: this.waiting.size, launching: this.launching.size };
+  }
+
+  /** Hands every waiting message back to the queue and waits for launches under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const [jobId, waiter] of this.waiting) {
+      this.waiting.delete(jobId);
+      waiter.settle({ kind: 'release', delaySeconds: 0 });
+    }
+    while (this.ticking || this.launching.size > 0) {
+      await Promise.all([...this.launching]);
+      if (this.ticking) await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    const at = Date.now() + ms;
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      void this.tick();
+    }, ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = true;
+    let next = RECHECK_MS;
+    try {
+      next = await this.launchWhatFits();
+    } catch (error) {
+      this.deps.log.error({ err: error }, 'scheduling round failed');
+    } finally {
+      this.ticking = false;
+    }
+    if (this.tickAgain) {
+      this.tickAgain = false;
+      this.schedule(0);
+    } else if (this.waiting.size > 0) {
+      this.schedule(next);
+    }
+  }
+
+  /** One scheduling round. Returns how long to wait before the next one. */
+  private async launchWhatFits(): Promise<number> {
+    const { config, clock, leases } = this.deps;
+    const now = clock.now();
+    const nowMs = now.getTime();
+    this.handBackLongWaiters(nowMs);
+
+    const order = compareWaiting(nowMs, config.dispatch.priorityAgingSeconds);
+    const candidates = [...this.waiting.values()].sort((a, b) =>
+      order({ priority: a.job.priority, submittedAt: Date.parse(a.job.createdAt) }, { priority: b.job.priority, submittedAt: Date.parse(b.job.createdAt) }),
+    );
+    const fullScopes = new Set<string>();
+    const groupsSeen = new Set<string>();
+    for (const waiter of candidates) {
+      const { job } = waiter;
+      // Within an ordering group only its oldest waiting job may start.
+      if (job.orderingKey !== null) {
+        if (groupsSeen.has(job.orderingKey)) continue;
+        groupsSeen.add(job.orderingKey);
+      }
+      const scopes = scopesFor(job, config.dispatch);
+      if (scopes.some((s) => fullScopes.has(s.key))) continue;
+      const wait = this.bucket.msUntilNext();
+      if (wait > 0) return wait;
+      const lease = await leases.acquire(job.jobId, scopes, now);
+      if (!lease.acquired) {
+        for (const key of lease.fullScopes) fullScopes.add(key);
+        if (fullScopes.has('global')) break;
+        continue;
+      }
+      this.bucket.tryTake();
+      this.waiting.delete(job.jobId);
+      this.launchInBackground(waiter);
+    }
+    return RECHECK_MS;
+  }
+
+  private handBackLongWaiters(nowMs: number): void {
+    const limit = this.deps.config.dispatch.maxHoldSeconds * 1000;
+    for (const [jobId, waiter] of this.waiting) {
+      if (nowMs - waiter.enteredAt < limit) continue;
+      this.waiting.delete(jobId);
+      waiter.settle({ kind: 'release', delaySeconds: 0 });
+    }
+  }
+
+  private launchInBackground(waiter: Waiter): void {
+    const { jobId } = waiter.job;
+    const run = (async () => {
+      try {
+        const outcome = await claimAndLaunch(this.deps, jobId);
+        if (outcome.kind === 'launch-failed' && outcome.throttled) this.bucket.penalize(THROTTLE_PENALTY_SECONDS);
+        if (outcome.kind === 'not-ours') {
+          // Our slots are the job's slots (leases are held per job): release them only if nobody
+          // else is running it, i.e. the job is finished or back in the queue.
+          const job = await this.deps.jobs.get(jobId);
+          if (!job || job.status === 'QUEUED' || job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'TIMED_OUT' || job.status === 'CANCELLED') {
+            await this.deps.leases.release(jobId);
+          }
+          waiter.settle(triageDelivery(job, this.deps) === 'launch' ? { kind: 'release', delaySeconds: 0 } : ACK);
+          return;
+        }
+        waiter.settle(ACK);
+      } catch (error) {
+        // The message is not acked: it comes back after its visibility timeout. Stale leases are
+        // released by the reaper once it sees the job is not running.
+        waiter.fail(error);
+      }
+    })();
+    this.launching.add(run);
+    void run.finally(() => {
+      this.launching.delete(run);
+      // A slot or token may have freed up for someone else.
+      if (this.waiting.size > 0) this.schedule(0);
+    });
+  }
+}

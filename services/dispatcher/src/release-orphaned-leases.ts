@@ -1,0 +1,23 @@
+import type { DispatcherDeps } from './dispatcher-deps.ts';
+
+/**
+ * Releases concurrency slots whose job is not running: its worker released nothing because it
+ * crashed, or a dispatcher died between taking slots and launching. A slot younger than the claim
+ * timeout is left alone — it may belong to a launch under way whose claim is not written yet.
+ */
+export async function releaseOrphanedLeases(deps: DispatcherDeps): Promise<number> {
+  const cutoff = deps.clock.now().getTime() - deps.config.dispatch.claimTimeoutSeconds * 1000;
+  const holders = new Set<string>();
+  for (const lease of await deps.leases.list()) {
+    if (Date.parse(lease.acquiredAt) < cutoff) holders.add(lease.holder);
+  }
+  let released = 0;
+  for (const holder of holders) {
+    const job = await deps.jobs.get(holder);
+    if (job && (job.status === 'DISPATCHED' || job.status === 'RUNNING')) continue;
+    await deps.leases.release(holder);
+    released++;
+  }
+  if (released > 0) deps.log.warn({ released }, 'released concurrency slots of jobs that are not running');
+  return released;
+}
