@@ -12,6 +12,7 @@ import { classifyFailure, type AbortCause } from './classify-failure.ts';
 import type { HandlerContext, HandlerEvent } from './handlers/job-handler.ts';
 import { findHandler } from './handlers/registry.ts';
 import { storeResult } from './store-result.ts';
+import { EventRecorder } from './event-recorder.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -21,8 +22,6 @@ export interface WorkerDeps {
   /** Who runs this attempt, reported in results: task ARN or `<host>:<pid>`. */
   workerId: string;
   random: () => number;
-  /** Receives the handler's live events. */
-  emit?: (event: HandlerEvent) => void;
 }
 
 export type WorkerOutcome =
@@ -52,8 +51,18 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     log.warn({ status: started.job.status, current_attempt: started.job.attempt }, 'job is not waiting for this attempt; exiting');
     return 'not-started';
   }
-  let job = started.job;
+  const job = started.job;
   log.info({ job_type: job.jobType }, 'attempt started');
+  const recorder = new EventRecorder({
+    log: backend.events,
+    jobId,
+    attempt,
+    lastSeq: await backend.events.lastSeq(jobId),
+    clock,
+    flushMs: config.events.flushMs,
+    onError: (error) => log.warn({ err: error }, 'could not record live events'),
+  });
+  recorder.emit({ type: 'attempt_started', data: { attempt } });
 
   const abort = new AbortController();
   let abortCause: AbortCause | null = null;
@@ -74,8 +83,10 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   }, config.dispatch.heartbeatSeconds * 1000);
 
   try {
-    const result = await runHandler(deps, job, abort.signal, log);
+    const result = await runHandler(deps, job, abort.signal, log, (event) => recorder.emit(event));
     const stored = await storeResult(backend.blobs, jobId, result, config.inlineLimitBytes);
+    recorder.emit({ type: 'attempt_succeeded', data: { attempt } });
+    await recorder.close();
     const done = await applyTransition(backend.jobs, jobId, (j) => succeedAttempt(j, attempt, stored, now()), now);
     if (!done.applied) {
       log.warn({ status: done.job.status }, 'finished, but the job was no longer ours; result discarded');
@@ -94,14 +105,24 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     }
     const failure = classifyFailure(error, job.jobType, cause);
     log.warn({ error_kind: failure.kind, error: failure.message }, 'attempt failed');
+    recorder.emit({ type: 'attempt_failed', data: { attempt, kind: failure.kind, message: failure.message } });
+    // Events go out before the outcome is written, so a reader that sees a terminal job has them all.
+    await recorder.close();
     return await recordFailure(deps, jobId, attempt, failure, log);
   } finally {
     clearTimeout(deadline);
     clearInterval(beat);
+    await recorder.close();
   }
 }
 
-async function runHandler(deps: WorkerDeps, job: Job, signal: AbortSignal, log: Logger): Promise<JsonValue> {
+async function runHandler(
+  deps: WorkerDeps,
+  job: Job,
+  signal: AbortSignal,
+  log: Logger,
+  emit: (event: HandlerEvent) => void,
+): Promise<JsonValue> {
   const handler = findHandler(job.jobType);
   if (!handler) {
     throw new FatalError(`unknown job type "${job.jobType}"`);
@@ -116,7 +137,7 @@ async function runHandler(deps: WorkerDeps, job: Job, signal: AbortSignal, log: 
     log,
     secrets: deps.backend.secrets,
     config: deps.config,
-    emit: deps.emit ?? (() => {}),
+    emit,
     now: () => deps.clock.now(),
   };
   // Abort wins the race even against a handler that ignores its signal.

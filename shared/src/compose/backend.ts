@@ -3,6 +3,7 @@ import type { JobFeed, JobQueue } from '../ports/job-queue.ts';
 import type { WorkerLauncher } from '../ports/worker-launcher.ts';
 import type { SecretSource } from '../ports/secrets.ts';
 import type { ConcurrencyLeases } from '../ports/concurrency-leases.ts';
+import type { JobEventLog } from '../ports/job-events.ts';
 
 export interface FeedOptions {
   /** How long a received message stays invisible to other consumers (SQS VisibilityTimeout). */
@@ -25,6 +26,8 @@ export interface Backend {
   readonly secrets: SecretSource;
   /** Concurrency-limit slots shared by every dispatcher and worker of this deployment. */
   readonly leases: ConcurrencyLeases;
+  /** Each job's live output, for GET /jobs/{id}/events. */
+  readonly events: JobEventLog;
   createFeed(options: FeedOptions): JobFeed;
   /** The launcher the config names (`ecs` or `process`). */
   createLauncher(): WorkerLauncher;

@@ -61,6 +61,10 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_LAUNCH_BURST: integer(1).default(20),
   /** A message waiting for capacity is handed back to the queue after this long (< visibility timeout). */
   AGENT_RUNNER_MAX_HOLD_SECONDS: integer(1, 600).default(20),
+  /** How long a job's live events are kept. */
+  AGENT_RUNNER_EVENT_RETENTION_HOURS: integer(1).default(168),
+  /** The worker writes buffered events at most this often (a fast stream costs few writes). */
+  AGENT_RUNNER_EVENT_FLUSH_MS: integer(50, 10_000).default(250),
 
   AWS_REGION: z.string().min(1).optional(),
   AWS_DEFAULT_REGION: z.string().min(1).optional(),
@@ -134,6 +138,7 @@ export interface Config {
     launchBurst: number;
     maxHoldSeconds: number;
   };
+  events: { retentionSeconds: number; flushMs: number };
   /** The command the process launcher runs for a worker; defaults to this repo's worker entry. */
   workerCommand: string[] | null;
   aws: AwsConfig | null;
@@ -240,6 +245,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       launchBurst: env.AGENT_RUNNER_LAUNCH_BURST,
       maxHoldSeconds: env.AGENT_RUNNER_MAX_HOLD_SECONDS,
     },
+    events: { retentionSeconds: env.AGENT_RUNNER_EVENT_RETENTION_HOURS * 3600, flushMs: env.AGENT_RUNNER_EVENT_FLUSH_MS },
     workerCommand: env.AGENT_RUNNER_WORKER_COMMAND ?? null,
     aws,
     anthropic: {
