@@ -47,7 +47,7 @@ export async function claimAndLaunch(deps: DispatcherDeps, jobId: string): Promi
   const attempt = job.attempt;
   let workerRef: string;
   try {
-    ({ workerRef } = await deps.launcher.launch({ jobId, attempt, jobType: job.jobType }));
+    ({ workerRef } = await deps.launcher.launch({ jobId, attempt, jobType: job.jobType, env: workerSettings(deps) }));
   } catch (error) {
     return await recordFailedLaunch(deps, job, attempt, error);
   }
@@ -82,4 +82,9 @@ async function recordFailedLaunch(deps: DispatcherDeps, job: Job, attempt: numbe
   // delivery is not acked and comes back, finding the job QUEUED again.
   if (written.applied && requeued) await requeueWithBackoff(deps, written.job, attempt);
   return { kind: 'launch-failed', requeued, throttled: error instanceof RetryableError };
+}
+
+/** Settings the reaper judges workers by travel with the launch, so both sides always agree. */
+function workerSettings(deps: DispatcherDeps): Record<string, string> {
+  return { AGENT_RUNNER_HEARTBEAT_SECONDS: String(deps.config.dispatch.heartbeatSeconds) };
 }

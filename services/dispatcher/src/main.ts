@@ -9,6 +9,7 @@ import type { DispatcherDeps } from './dispatcher-deps.ts';
 import { every } from './every.ts';
 import { LaunchScheduler } from './launch-scheduler.ts';
 import { releaseOrphanedLeases } from './release-orphaned-leases.ts';
+import { CancelledWorkerStopper } from './stop-cancelled-workers.ts';
 import { reapLostWorkers } from './reap-lost-workers.ts';
 import { sweepStrandedJobs } from './sweep-stranded-jobs.ts';
 
@@ -50,10 +51,12 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
   feed.start((delivery) => scheduler.admit(delivery));
 
   const intervalMs = config.dispatch.sweepIntervalSeconds * 1000;
+  const stopper = new CancelledWorkerStopper(deps);
   const reaper = every(
     intervalMs,
     async () => {
       await reapLostWorkers(deps);
+      await stopper.stopCancelledWorkers();
       await releaseOrphanedLeases(deps);
     },
     (error) => log.error({ err: error }, 'reaper failed'),

@@ -3,6 +3,11 @@ export interface LaunchRequest {
   jobId: string;
   attempt: number;
   jobType: string;
+  /**
+   * Extra environment for the worker: settings that must agree between the dispatcher and its
+   * workers (e.g. the heartbeat interval the reaper judges by). ECS: container override; process: env.
+   */
+  env?: Record<string, string>;
 }
 
 export interface LaunchedWorker {

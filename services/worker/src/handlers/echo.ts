@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FatalError, RetryableError } from '@agent-runner/shared/domain/errors.ts';
 import { defineHandler } from './job-handler.ts';
+import { sleep } from './sleep-for.ts';
 
 /** Echoes a message back. Its knobs exist to exercise the system: simulated work and failures. */
 export const echoHandler = defineHandler({
@@ -22,18 +23,3 @@ export const echoHandler = defineHandler({
     };
   },
 });
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

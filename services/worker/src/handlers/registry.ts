@@ -1,8 +1,9 @@
 import type { RegisteredHandler } from './job-handler.ts';
 import { echoHandler } from './echo.ts';
+import { sleepHandler } from './sleep.ts';
 
 /** Every job type the system runs. Adding one: a handler file and a line here. */
-const HANDLERS: readonly RegisteredHandler[] = [echoHandler];
+const HANDLERS: readonly RegisteredHandler[] = [echoHandler, sleepHandler];
 
 const BY_TYPE = new Map(HANDLERS.map((h) => [h.jobType, h]));
 
