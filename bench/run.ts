@@ -1,0 +1,114 @@
+/**
+ * `npm run bench`: dispatch throughput and latency on both backends.
+ *
+ * For each backend it queues N echo jobs over HTTP with no dispatcher running, then starts one
+ * dispatcher and measures, per job, queued → launch recorded (`attempts[0].launchedAt`). Workers
+ * are not what is measured here: on the embedded backend the process launcher spawns `true`
+ * (a real process, which exits at once), on the emulator RunTask records a task that never runs.
+ * The reaper is slowed so it does not re-launch those "lost" workers mid-run.
+ *
+ * Two runs per backend: unpaced (token bucket wide open: the dispatcher's own ceiling) and paced
+ * at the default AGENT_RUNNER_LAUNCH_RATE (what production launches at).
+ */
+import { performance } from 'node:perf_hooks';
+import { postJob } from '../test/support/api-client.ts';
+import { startSystem, backendNames, type BackendName } from '../test/support/system.ts';
+
+const BACKLOG_JOBS = Number(process.env.BENCH_JOBS ?? 1000);
+const STEADY_JOBS = Number(process.env.BENCH_STEADY_JOBS ?? 300);
+const STEADY_RATE = Number(process.env.BENCH_STEADY_RATE ?? 15);
+
+interface Result {
+  backend: BackendName;
+  run: string;
+  jobs: number;
+  launchesPerSecond: number;
+  latencies: number[];
+}
+
+const quiet = { AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: '3600', AGENT_RUNNER_WORKER_COMMAND: 'true', AGENT_RUNNER_LOG_LEVEL: 'error' };
+
+/** Waits until every job has a recorded launch; returns [queued→launched ms, launched-at ms] per job. */
+async function launches(system: Awaited<ReturnType<typeof startSystem>>, ids: string[]): Promise<{ latency: number; at: number }[]> {
+  const out: { latency: number; at: number }[] = [];
+  const pending = new Set(ids);
+  const deadline = Date.now() + 600_000;
+  while (pending.size > 0) {
+    if (Date.now() > deadline) throw new Error(`${pending.size} jobs not launched after 10 minutes`);
+    for (const id of [...pending]) {
+      const job = await system.backend.jobs.get(id);
+      const launchedAt = job?.attempts[0]?.launchedAt;
+      if (!job || !launchedAt) continue;
+      pending.delete(id);
+      out.push({ latency: Date.parse(launchedAt) - Date.parse(job.createdAt), at: Date.parse(launchedAt) });
+    }
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 250));
+  }
+  return out;
+}
+
+/** A backlog of N queued jobs, then one unpaced dispatcher: how fast can it launch? */
+async function backlog(backend: BackendName): Promise<Result> {
+  const system = await startSystem(backend, { ...quiet, AGENT_RUNNER_MAX_RUNNING: '100000', AGENT_RUNNER_LAUNCH_RATE: '100000', AGENT_RUNNER_LAUNCH_BURST: '100000' });
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < BACKLOG_JOBS; i += 25) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(25, BACKLOG_JOBS - i) }, (_, j) => postJob(system.url, { job_type: 'echo', payload: { message: `bench ${i + j}` } })),
+      );
+      ids.push(...batch.map((b) => b.job_id));
+    }
+    const start = Date.now();
+    system.startDispatcher({ visibilityTimeoutSeconds: 300 });
+    const seen = await launches(system, ids);
+    const last = Math.max(...seen.map((s) => s.at));
+    return { backend, run: `backlog of ${BACKLOG_JOBS}, unpaced`, jobs: ids.length, launchesPerSecond: ids.length / ((last - start) / 1000), latencies: seen.map((s) => s.at - start) };
+  } finally {
+    await system.stop();
+  }
+}
+
+/** Jobs arriving at a steady rate with the default pacing: queued → launched as a user sees it. */
+async function steady(backend: BackendName): Promise<Result> {
+  const system = await startSystem(backend, { ...quiet, AGENT_RUNNER_MAX_RUNNING: '100000' });
+  try {
+    system.startDispatcher({ visibilityTimeoutSeconds: 300 });
+    const ids: string[] = [];
+    const start = Date.now();
+    for (let i = 0; i < STEADY_JOBS; i++) {
+      const due = start + (i * 1000) / STEADY_RATE;
+      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      ids.push((await postJob(system.url, { job_type: 'echo', payload: { message: `steady ${i}` } })).job_id);
+    }
+    const seen = await launches(system, ids);
+    const span = (Math.max(...seen.map((s) => s.at)) - Math.min(...seen.map((s) => s.at))) / 1000;
+    return { backend, run: `steady ${STEADY_RATE}/s, default pacing`, jobs: ids.length, launchesPerSecond: (ids.length - 1) / span, latencies: seen.map((s) => s.latency) };
+  } finally {
+    await system.stop();
+  }
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+const results: Result[] = [];
+for (const backend of backendNames()) {
+  results.push(await backlog(backend));
+  results.push(await steady(backend));
+}
+console.log('\nDispatch benchmark (one dispatcher). Latency: backlog = dispatcher start → launch recorded; steady = queued → launch recorded. ms.');
+console.table(
+  results.map((r) => {
+    const sorted = [...r.latencies].sort((a, b) => a - b);
+    return {
+      backend: r.backend,
+      run: r.run,
+      jobs: r.jobs,
+      'launches/s': Number(r.launchesPerSecond.toFixed(1)),
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      p99: percentile(sorted, 99),
+      max: sorted.at(-1),
+    };
+  }),
+);
+process.exit(0);
