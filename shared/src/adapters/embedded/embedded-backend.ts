@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import type { Backend, FeedOptions } from '../../compose/backend.ts';
+import type { Config } from '../../config/config.ts';
+import { createProcessLauncher } from '../process/process-launcher.ts';
+import { FileBlobStore } from './file-blob-store.ts';
+import { SqliteConcurrencyLeases } from './sqlite-concurrency-leases.ts';
+import { openSqliteDatabase } from './sqlite-database.ts';
+import { SqliteJobEventLog } from './sqlite-job-event-log.ts';
+import { SqliteJobFeed } from './sqlite-job-feed.ts';
+import { SqliteJobQueue } from './sqlite-job-queue.ts';
+import { SqliteJobStore } from './sqlite-job-store.ts';
+import { secretsFromConfig } from './static-secret-source.ts';
+
+/**
+ * The default backend: everything in `<dataDir>` on this machine. One SQLite file (jobs, queue,
+ * leases, events) shared by the API/dispatcher process and each worker process, blobs as files,
+ * workers as child processes.
+ */
+export async function createEmbeddedBackend(config: Config): Promise<Backend> {
+  const db = openSqliteDatabase(config.dataDir);
+  const queue = new SqliteJobQueue(db);
+  const feeds = new Set<SqliteJobFeed>();
+  // What a worker needs of this process's own environment to find its tools; everything else it
+  // gets from the config. Captured once, here, so nothing reads process.env later.
+  const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+  let closed: Promise<void> | null = null;
+
+  return {
+    name: 'embedded',
+    jobs: new SqliteJobStore(db),
+    queue,
+    blobs: new FileBlobStore(join(config.dataDir, 'blobs')),
+    secrets: secretsFromConfig(config),
+    leases: new SqliteConcurrencyLeases(db),
+    events: new SqliteJobEventLog(db, config.events.retentionSeconds),
+    createFeed(options: FeedOptions) {
+      const feed = new SqliteJobFeed(queue, options);
+      feeds.add(feed);
+      return feed;
+    },
+    createLauncher() {
+      return createProcessLauncher(config, { baseEnv });
+    },
+    close() {
+      closed ??= (async () => {
+        await Promise.all([...feeds].map((feed) => feed.stop()));
+        db.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.ts';
+import type { Job } from '../../domain/job.ts';
+import type { JobStatus } from '../../domain/job-status.ts';
+import type { JobChanges, JobExpectation, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
+
+/** The fields a write may change: checked, because each becomes a JSON path in the statement. */
+const CHANGEABLE_FIELDS: ReadonlySet<string> = new Set<keyof JobChanges>([
+  'jobType',
+  'status',
+  'priority',
+  'tenant',
+  'orderingKey',
+  'payload',
+  'payloadRef',
+  'attempt',
+  'maxAttempts',
+  'timeoutSeconds',
+  'attempts',
+  'heartbeatAt',
+  'startedAt',
+  'finishedAt',
+  'result',
+  'resultRef',
+  'error',
+]);
+
+/**
+ * The job store in SQLite: one row per job holding the record as a JSON document, plus the columns
+ * writes condition on. Every change is a single conditional UPDATE, atomic on its own, so racing
+ * writers in any number of processes cannot both pass the same expectation.
+ */
+export class SqliteJobStore implements JobStore {
+  private readonly db: DatabaseSync;
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  async create(job: Job): Promise<void> {
+    const inserted = this.db
+      .prepare(
+        `INSERT INTO jobs (job_id, status, job_type, created_at, version, attempt, doc)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING`,
+      )
+      .run(job.jobId, job.status, job.jobType, job.createdAt, job.version, job.attempt, JSON.stringify(job));
+    if (Number(inserted.changes) === 0) throw new ConflictError(`job ${job.jobId} already exists`);
+  }
+
+  async get(jobId: string): Promise<Job | null> {
+    const row = this.db.prepare('SELECT doc FROM jobs WHERE job_id = ?').get(jobId) as { doc: string } | undefined;
+    return row ? parseJob(row.doc) : null;
+  }
+
+  async list(query: JobListQuery): Promise<JobPage> {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (query.status !== undefined) {
+      where.push('status = ?');
+      params.push(query.status);
+    }
+    if (query.jobType !== undefined) {
+      where.push('job_type = ?');
+      params.push(query.jobType);
+    }
+    if (query.cursor !== undefined) {
+      where.push('job_id < ?');
+      params.push(decodeCursor(query.cursor));
+    }
+    const limit = Math.max(1, Math.floor(query.limit));
+    // One row more than the page tells whether another page exists, so the last page says so.
+    const rows = this.db
+      .prepare(`SELECT doc FROM jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY job_id DESC LIMIT ?`)
+      .all(...params, limit + 1) as { doc: string }[];
+    const jobs = rows.slice(0, limit).map((r) => parseJob(r.doc));
+    const last = jobs.at(-1);
+    return { jobs, nextCursor: rows.length > limit && last ? encodeCursor(last.jobId) : null };
+  }
+
+  async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Promise<Job> {
+    const paths: string[] = [];
+    const values: SQLInputValue[] = [];
+    for (const [field, value] of Object.entries(changes)) {
+      if (value === undefined) continue;
+      if (!CHANGEABLE_FIELDS.has(field)) throw new ValidationError(`job field "${field}" cannot be changed`);
+      paths.push(', ?, json(?)');
+      values.push(`$.${field}`, JSON.stringify(value));
+    }
+    const condition = expectationClause(expect);
+    // In SET every right-hand side sees the row as it was, so `version + 1` is the old version + 1.
+    const row = this.db
+      .prepare(
+        `UPDATE jobs SET
+           doc = json_set(doc, '$.version', version + 1, '$.updatedAt', ?${paths.join('')}),
+           version = version + 1,
+           status = coalesce(?, status),
+           attempt = coalesce(?, attempt),
+           job_type = coalesce(?, job_type)
+         WHERE job_id = ? AND ${condition.sql}
+         RETURNING doc`,
+      )
+      .get(now.toISOString(), ...values, changes.status ?? null, changes.attempt ?? null, changes.jobType ?? null, jobId, ...condition.params) as
+      | { doc: string }
+      | undefined;
+    if (row) return parseJob(row.doc);
+    throw this.refusal(jobId, expect);
+  }
+
+  async delete(jobId: string, expect: JobExpectation): Promise<void> {
+    const condition = expectationClause(expect);
+    const deleted = this.db.prepare(`DELETE FROM jobs WHERE job_id = ? AND ${condition.sql}`).run(jobId, ...condition.params);
+    if (Number(deleted.changes) === 0) throw this.refusal(jobId, expect);
+  }
+
+  async listByStatus(status: JobStatus, limit: number): Promise<Job[]> {
+    const rows = this.db
+      .prepare('SELECT doc FROM jobs WHERE status = ? ORDER BY job_id ASC LIMIT ?')
+      .all(status, Math.max(1, Math.floor(limit))) as { doc: string }[];
+    return rows.map((r) => parseJob(r.doc));
+  }
+
+  /** Why a conditional write changed nothing: the job is absent, or it is not as expected. */
+  private refusal(jobId: string, expect: JobExpectation): NotFoundError | ConflictError {
+    const found = this.db.prepare('SELECT status, version, attempt FROM jobs WHERE job_id = ?').get(jobId) as
+      | { status: string; version: number; attempt: number }
+      | undefined;
+    if (!found) return new NotFoundError(`job ${jobId} not found`);
+    return new ConflictError(
+      `job ${jobId} is ${found.status} v${found.version} attempt ${found.attempt}; expected ${describeExpectation(expect)}`,
+    );
+  }
+}
+
+function expectationClause(expect: JobExpectation): { sql: string; params: SQLInputValue[] } {
+  // An empty status list matches nothing (SQLite accepts `IN ()` as false).
+  const parts = [`status IN (${expect.status.map(() => '?').join(', ')})`];
+  const params: SQLInputValue[] = [...expect.status];
+  if (expect.version !== undefined) {
+    parts.push('version = ?');
+    params.push(expect.version);
+  }
+  if (expect.attempt !== undefined) {
+    parts.push('attempt = ?');
+    params.push(expect.attempt);
+  }
+  return { sql: parts.join(' AND '), params };
+}
+
+function describeExpectation(expect: JobExpectation): string {
+  return [
+    expect.status.join('|') || 'no status',
+    expect.version !== undefined ? `v${expect.version}` : null,
+    expect.attempt !== undefined ? `attempt ${expect.attempt}` : null,
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+function parseJob(doc: string): Job {
+  return JSON.parse(doc) as Job;
+}
+
+/** Cursors are opaque to callers: the last job id of the page, base64url-encoded. */
+function encodeCursor(lastJobId: string): string {
+  return Buffer.from(JSON.stringify({ after: lastJobId }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (typeof decoded === 'object' && decoded !== null && 'after' in decoded && typeof decoded.after === 'string') {
+      return decoded.after;
+    }
+  } catch {
+    // fall through: not one of ours
+  }
+  throw new ValidationError('invalid cursor', { problem: 'invalid-cursor', errors: [{ path: 'cursor', message: 'not a cursor this API issued' }] });
+}

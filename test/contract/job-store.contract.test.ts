@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { ConflictError, NotFoundError, ValidationError } from '@agent-runner/shared/domain/errors.ts';
+import { ulid } from '@agent-runner/shared/domain/ids.ts';
+import { createJobRecord, type Job } from '@agent-runner/shared/domain/job.ts';
+import type { JobStore } from '@agent-runner/shared/ports/job-store.ts';
+import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
+
+/** Distinct creation times, one second apart, so ids (ULIDs) sort in creation order. */
+let clockMs = Date.parse('2026-01-01T00:00:00.000Z');
+const nextTime = () => new Date((clockMs += 1000));
+
+function newJob(jobType: string, overrides: Partial<Job> = {}): Job {
+  const now = nextTime();
+  const job = createJobRecord(
+    ulid(now),
+    { jobType, payload: { n: 1 }, priority: 'normal', tenant: 'acme', orderingKey: null, maxAttempts: 3, timeoutSeconds: 60 },
+    now,
+    { payload: { n: 1 }, payloadRef: null },
+  );
+  return { ...job, ...overrides };
+}
+
+const uniqueType = (what: string) => `${what}-${randomUUID().slice(0, 8)}`;
+
+async function rejectsWith(promise: Promise<unknown>, kind: new (...args: never[]) => Error): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof kind, `expected ${kind.name}, got ${String(error)}`);
+    return true;
+  });
+}
+
+for (const target of backendsUnderTest()) {
+  describe(`JobStore contract (${target.name})`, () => {
+    let opened: OpenedBackend;
+    let store: JobStore;
+    before(async () => {
+      opened = await openBackend(target);
+      store = opened.backend.jobs;
+    });
+    after(() => opened?.close());
+
+    test('a created job reads back exactly, nested attempts, nulls and all', async () => {
+      const job = newJob(uniqueType('roundtrip'), {
+        status: 'RUNNING',
+        version: 4,
+        orderingKey: 'group-1',
+        payload: { text: 'héllo ✓ 🚀', list: [1, 2.5, -3, 0, true, false, null, 'x'], nested: { empty: {}, none: [], deep: { a: [{ b: null }] } } },
+        attempt: 2,
+        attempts: [
+          {
+            number: 1,
+            dispatchedAt: '2026-01-01T00:00:01.000Z',
+            workerRef: 'pid:123',
+            launchedAt: '2026-01-01T00:00:02.000Z',
+            startedAt: '2026-01-01T00:00:03.000Z',
+            endedAt: '2026-01-01T00:00:04.000Z',
+            outcome: 'FAILED',
+            error: { kind: 'retryable', message: 'rate limited "429"', handler: 'echo' },
+          },
+          {
+            number: 2,
+            dispatchedAt: '2026-01-01T00:00:05.000Z',
+            workerRef: null,
+            launchedAt: null,
+            startedAt: null,
+            endedAt: null,
+            outcome: null,
+            error: null,
+          },
+        ],
+        heartbeatAt: '2026-01-01T00:00:06.000Z',
+        startedAt: '2026-01-01T00:00:03.000Z',
+        error: { kind: 'retryable', message: 'rate limited "429"', handler: 'echo' },
+      });
+      await store.create(job);
+      assert.deepEqual(await store.get(job.jobId), job);
+    });
+
+    test('creating an existing id is a ConflictError and leaves the first record as it was', async () => {
+      const job = newJob(uniqueType('duplicate'));
+      await store.create(job);
+      await rejectsWith(store.create({ ...job, tenant: 'someone-else' }), ConflictError);
+      assert.deepEqual(await store.get(job.jobId), job);
+    });
+
+    test('get of an unknown id is null', async () => {
+      assert.equal(await store.get(ulid(new Date())), null);
+    });
+
+    test('a matching conditional update applies the changes, bumps the version and sets updatedAt', async () => {
+      const job = newJob(uniqueType('update'));
+      await store.create(job);
+      const now = new Date('2026-02-02T02:02:02.000Z');
+      const written = await store.update(
+        job.jobId,
+        { status: ['QUEUED'], version: 1, attempt: 0 },
+        { status: 'CANCELLED', finishedAt: now.toISOString(), error: { kind: 'cancelled', message: 'by request', handler: null } },
+        now,
+      );
+      const expected: Job = {
+        ...job,
+        status: 'CANCELLED',
+        version: 2,
+        updatedAt: now.toISOString(),
+        finishedAt: now.toISOString(),
+        error: { kind: 'cancelled', message: 'by request', handler: null },
+      };
+      assert.deepEqual(written, expected);
+      assert.deepEqual(await store.get(job.jobId), expected);
+    });
+
+    test('an update can set a field back to null and replace the attempts list', async () => {
+      const job = newJob(uniqueType('nulls'), { heartbeatAt: '2026-01-01T00:00:00.000Z', result: { big: [1, 2, 3] } });
+      await store.create(job);
+      const now = nextTime();
+      const attempts = [{ ...newAttemptOne(), workerRef: 'arn:aws:ecs:eu-west-1:123:task/c/abc' }];
+      const written = await store.update(job.jobId, { status: ['QUEUED'] }, { heartbeatAt: null, result: null, attempt: 1, attempts }, now);
+      assert.equal(written.heartbeatAt, null);
+      assert.equal(written.result, null);
+      assert.deepEqual(written.attempts, attempts);
+      assert.deepEqual(await store.get(job.jobId), written);
+    });
+
+    for (const [what, expect] of [
+      ['status', { status: ['RUNNING', 'DISPATCHED'] as const }],
+      ['version', { status: ['QUEUED'] as const, version: 7 }],
+      ['attempt', { status: ['QUEUED'] as const, attempt: 3 }],
+    ] as const) {
+      test(`an update expecting the wrong ${what} is a ConflictError and changes nothing`, async () => {
+        const job = newJob(uniqueType(`conflict-${what}`));
+        await store.create(job);
+        await rejectsWith(store.update(job.jobId, { ...expect, status: [...expect.status] }, { status: 'DISPATCHED', attempt: 1 }, nextTime()), ConflictError);
+        assert.deepEqual(await store.get(job.jobId), job);
+      });
+    }
+
+    test('an update of an absent job is a NotFoundError and creates nothing', async () => {
+      const jobId = ulid(new Date());
+      await rejectsWith(store.update(jobId, { status: ['QUEUED'] }, { status: 'DISPATCHED' }, new Date()), NotFoundError);
+      assert.equal(await store.get(jobId), null);
+    });
+
+    test('of eight writers racing on one version exactly one wins; the others get ConflictError', async () => {
+      const job = newJob(uniqueType('race'));
+      await store.create(job);
+      const now = nextTime();
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          store.update(job.jobId, { status: ['QUEUED'], version: 1 }, { status: 'DISPATCHED', attempt: 1, tenant: `writer-${i}` }, now),
+        ),
+      );
+      const winners = results.filter((r) => r.status === 'fulfilled');
+      assert.equal(winners.length, 1, 'exactly one writer wins');
+      for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ConflictError, String(r.reason));
+      const stored = await store.get(job.jobId);
+      assert.equal(stored?.version, 2);
+      assert.deepEqual(stored, (winners[0] as PromiseFulfilledResult<Job>).value);
+    });
+
+    test('list pages newest first by type, across pages with no gaps or duplicates', async () => {
+      const jobType = uniqueType('list');
+      const created: Job[] = [];
+      for (let i = 0; i < 7; i++) {
+        const job = newJob(jobType);
+        await store.create(job);
+        created.push(job);
+      }
+      await store.create(newJob(uniqueType('other')));
+      const seen: Job[] = [];
+      let cursor: string | null = null;
+      for (let page = 0; ; page++) {
+        assert.ok(page < 10, 'pagination ends');
+        const result = await store.list({ jobType, limit: 3, ...(cursor !== null ? { cursor } : {}) });
+        assert.ok(result.jobs.length <= 3, 'a page holds at most `limit` jobs');
+        if (result.nextCursor !== null) assert.ok(result.jobs.length > 0, 'a page with a next cursor is not empty');
+        seen.push(...result.jobs);
+        cursor = result.nextCursor;
+        if (cursor === null) break;
+      }
+      assert.deepEqual(
+        seen.map((j) => j.jobId),
+        created.map((j) => j.jobId).reverse(),
+      );
+      assert.deepEqual(seen[0], created.at(-1));
+    });
+
+    test('list filters by status, and by status and type together', async () => {
+      const jobType = uniqueType('status-filter');
+      const jobs = [newJob(jobType), newJob(jobType), newJob(jobType), newJob(jobType)];
+      for (const job of jobs) await store.create(job);
+      for (const job of [jobs[0]!, jobs[2]!]) await store.update(job.jobId, { status: ['QUEUED'] }, { status: 'CANCELLED' }, nextTime());
+
+      const cancelledOfType = await store.list({ status: 'CANCELLED', jobType, limit: 10 });
+      assert.deepEqual(
+        cancelledOfType.jobs.map((j) => j.jobId),
+        [jobs[2]!.jobId, jobs[0]!.jobId],
+      );
+      assert.equal(cancelledOfType.nextCursor, null);
+
+      const cancelled = await store.list({ status: 'CANCELLED', limit: 100 });
+      assert.ok(cancelled.jobs.every((j) => j.status === 'CANCELLED'));
+      assert.deepEqual(
+        cancelled.jobs.filter((j) => j.jobType === jobType).map((j) => j.jobId),
+        [jobs[2]!.jobId, jobs[0]!.jobId],
+      );
+      assertNewestFirst(cancelled.jobs);
+
+      const everything = await store.list({ limit: 100 });
+      assertNewestFirst(everything.jobs);
+      assert.ok(everything.jobs.some((j) => j.jobId === jobs[3]!.jobId));
+    });
+
+    test('list rejects a cursor it did not issue with a ValidationError', async () => {
+      await rejectsWith(store.list({ limit: 5, cursor: 'not-a-cursor' }), ValidationError);
+    });
+
+    test('listByStatus returns jobs of that status, oldest first', async () => {
+      const jobType = uniqueType('by-status');
+      const jobs = [newJob(jobType), newJob(jobType), newJob(jobType)];
+      for (const job of jobs) await store.create(job);
+      await store.update(jobs[1]!.jobId, { status: ['QUEUED'] }, { status: 'DISPATCHED', attempt: 1 }, nextTime());
+
+      const queued = await store.listByStatus('QUEUED', 1000);
+      assert.ok(queued.every((j) => j.status === 'QUEUED'));
+      assert.deepEqual(
+        queued.filter((j) => j.jobType === jobType).map((j) => j.jobId),
+        [jobs[0]!.jobId, jobs[2]!.jobId],
+      );
+      const ids = queued.map((j) => j.jobId);
+      assert.deepEqual(ids, [...ids].sort(), 'oldest first');
+
+      const dispatched = await store.listByStatus('DISPATCHED', 1000);
+      assert.ok(dispatched.some((j) => j.jobId === jobs[1]!.jobId));
+      assert.equal((await store.listByStatus('QUEUED', 1)).length, 1, 'limit is honoured');
+    });
+
+    test('delete removes the job only when it matches the expectation', async () => {
+      const job = newJob(uniqueType('delete'));
+      await store.create(job);
+      await rejectsWith(store.delete(job.jobId, { status: ['DISPATCHED'] }), ConflictError);
+      await rejectsWith(store.delete(job.jobId, { status: ['QUEUED'], version: 2 }), ConflictError);
+      assert.deepEqual(await store.get(job.jobId), job);
+      await store.delete(job.jobId, { status: ['QUEUED'], version: 1 });
+      assert.equal(await store.get(job.jobId), null);
+      await rejectsWith(store.delete(job.jobId, { status: ['QUEUED'] }), NotFoundError);
+    });
+  });
+}
+
+function newAttemptOne(): Job['attempts'][number] {
+  return {
+    number: 1,
+    dispatchedAt: '2026-03-03T00:00:00.000Z',
+    workerRef: null,
+    launchedAt: null,
+    startedAt: null,
+    endedAt: null,
+    outcome: null,
+    error: null,
+  };
+}
+
+function assertNewestFirst(jobs: readonly Job[]): void {
+  const ids = jobs.map((j) => j.jobId);
+  assert.deepEqual(ids, [...ids].sort().reverse(), 'newest first');
+}
