@@ -58,7 +58,7 @@ export interface OpenedBackend {
 
 /** A fresh environment for `target` and the backend `createBackend(loadConfig(env))` builds on it. */
 export async function openBackend(target: BackendUnderTest, overrides: Record<string, string> = {}): Promise<OpenedBackend> {
-  const env = { AGENT_RUNNER_LOG_LEVEL: 'warn', ...(await target.makeEnv()), ...overrides };
+  const env: Record<string, string> = { AGENT_RUNNER_LOG_LEVEL: 'warn', ...(await target.makeEnv()), ...overrides };
   const config = loadConfig(env);
   const backend = await createBackend(config);
   return {

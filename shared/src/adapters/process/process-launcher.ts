@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/config.ts';
@@ -163,16 +163,31 @@ class ProcessLauncher implements WorkerLauncher {
 function pidOf(workerRef: string): number | null {
   const match = /^pid:(\d+)(?:@.*)?$/.exec(workerRef);
   const pid = match ? Number(match[1]) : NaN;
-  return Number.isSafeInteger(pid) && pid > 1 ? pid : null;
+  // process.kill takes a 32-bit pid; 0 and 1 (the group, init) are never a worker.
+  return Number.isInteger(pid) && pid > 1 && pid <= 0x7fffffff ? pid : null;
 }
 
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists but belongs to someone else.
     return errorCode(error) === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * A worker whose dispatcher died is re-parented to PID 1, which in a container is often not an init
+ * that reaps: once it exits it stays a zombie, which signal 0 still finds. Linux says so in /proc.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false; // no /proc (macOS) or it just went: signal 0 has answered already
   }
 }
 

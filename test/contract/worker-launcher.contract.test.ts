@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { ulid } from '@agent-runner/shared/domain/ids.ts';
+import type { LaunchRequest, WorkerLauncher, WorkerState } from '@agent-runner/shared/ports/worker-launcher.ts';
+import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+/**
+ * The same cases on both launchers, where they are comparable. On the emulator a task is only a
+ * record (moto runs no container), so what a worker does by itself — print, exit with a code — is
+ * checked on the process launcher alone; what the launch asked for is read back from the task.
+ */
+const STAND_IN = fileURLToPath(new URL('../support/stand-in-worker.ts', import.meta.url));
+
+function request(env: Record<string, string> = {}): LaunchRequest {
+  return { jobId: ulid(new Date()), attempt: 1, jobType: 'echo', env: { STAND_IN_SLEEP_MS: '60000', ...env } };
+}
+
+async function stateBecomes(launcher: WorkerLauncher, workerRef: string, state: WorkerState['state']): Promise<WorkerState> {
+  return waitFor(
+    `worker ${workerRef} to be ${state}`,
+    async () => {
+      const seen = await launcher.inspect(workerRef);
+      return seen.state === state ? seen : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 50 },
+  );
+}
+
+for (const target of backendsUnderTest()) {
+  describe(`WorkerLauncher contract (${target.name})`, () => {
+    let opened: OpenedBackend;
+    let launcher: WorkerLauncher;
+    const launched: string[] = [];
+    before(async () => {
+      opened = await openBackend(target, { AGENT_RUNNER_WORKER_COMMAND: `${process.execPath},${STAND_IN}` });
+      launcher = opened.backend.createLauncher();
+    });
+    after(async () => {
+      for (const ref of launched) await launcher.stop(ref, 'test over').catch(() => {});
+      await opened?.close();
+    });
+
+    test('a launched worker is running until stopped, then stopped', async () => {
+      const { workerRef } = await launcher.launch(request());
+      launched.push(workerRef);
+      assert.ok(workerRef.length > 0);
+      assert.deepEqual(await launcher.inspect(workerRef), { state: 'running' });
+      await launcher.stop(workerRef, 'contract test');
+      const stopped = await stateBecomes(launcher, workerRef, 'stopped');
+      assert.equal(stopped.state, 'stopped');
+    });
+
+    test('stopping a worker that already stopped is harmless', async () => {
+      const { workerRef } = await launcher.launch(request());
+      launched.push(workerRef);
+      await launcher.stop(workerRef, 'first');
+      await stateBecomes(launcher, workerRef, 'stopped');
+      await launcher.stop(workerRef, 'second');
+      assert.equal((await launcher.inspect(workerRef)).state, 'stopped');
+    });
+
+    test('the worker is given its job id, its attempt and the launch settings', async () => {
+      const launch = { ...request({ STAND_IN_MARK: 'launch-setting' }), attempt: 3 };
+      const { workerRef } = await launcher.launch(launch);
+      launched.push(workerRef);
+      const env = target.name === 'aws' ? await taskEnvironment(opened, workerRef) : await processEnvironment(opened, launch);
+      assert.equal(env.JOB_ID, launch.jobId);
+      assert.equal(env.JOB_ATTEMPT, '3');
+      assert.equal(env.STAND_IN_MARK, 'launch-setting');
+      await launcher.stop(workerRef, 'contract test');
+    });
+
+    test('a worker that exits by itself is stopped with its exit code', { skip: target.name === 'aws' && 'emulated tasks never run' }, async () => {
+      const { workerRef } = await launcher.launch(request({ STAND_IN_SLEEP_MS: '0', STAND_IN_EXIT_CODE: '3' }));
+      const stopped = await stateBecomes(launcher, workerRef, 'stopped');
+      assert.deepEqual(stopped, { state: 'stopped', exitCode: 3, reason: 'exited with code 3' });
+    });
+  });
+}
+
+/** What the stand-in printed about its environment into the attempt's log. */
+async function processEnvironment(opened: OpenedBackend, launch: LaunchRequest): Promise<Record<string, string>> {
+  const log = join(opened.config.dataDir, 'logs', `${launch.jobId}-${launch.attempt}.log`);
+  const line = await waitFor(
+    'the stand-in worker to report',
+    () => {
+      try {
+        return readFileSync(log, 'utf8').split('\n').find((l) => l.startsWith('{'));
+      } catch {
+        return undefined;
+      }
+    },
+    { timeoutMs: 10_000, intervalMs: 20 },
+  );
+  return (JSON.parse(line) as { env: Record<string, string> }).env;
+}
+
+/** The environment the task's container overrides carry (what the worker container would see on top of its definition). */
+async function taskEnvironment(opened: OpenedBackend, taskArn: string): Promise<Record<string, string>> {
+  const { ECSClient, DescribeTasksCommand } = await import('@aws-sdk/client-ecs');
+  const aws = opened.config.aws!;
+  const ecs = new ECSClient({ region: aws.region, ...(aws.endpoint ? { endpoint: aws.endpoint } : {}) });
+  try {
+    const { tasks } = await ecs.send(new DescribeTasksCommand({ cluster: aws.ecs!.cluster, tasks: [taskArn] }));
+    const overrides = tasks?.[0]?.overrides?.containerOverrides ?? [];
+    const container = overrides.find((o) => o.name === aws.ecs!.container) ?? overrides[0];
+    return Object.fromEntries((container?.environment ?? []).map((e) => [e.name ?? '', e.value ?? '']));
+  } finally {
+    ecs.destroy();
+  }
+}
