@@ -1,0 +1,63 @@
+import type { Backend } from '@agent-runner/shared/compose/backend.ts';
+import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
+import { ConfigError, loadConfig, type Config } from '@agent-runner/shared/config/config.ts';
+import { systemClock, ulid, type Clock, type IdSource } from '@agent-runner/shared/domain/ids.ts';
+import { createLogger, type Logger } from '@agent-runner/shared/observability/logger.ts';
+import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
+import { createApp } from './app.ts';
+import { serve } from './http/serve.ts';
+
+export interface ApiOptions {
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Default: ULIDs. */
+  newId?: IdSource;
+  /** How long close() lets requests in progress finish before cutting them. Default 10 000 ms. */
+  drainMs?: number;
+}
+
+export interface RunningApi {
+  url: string;
+  /** Stops accepting requests and waits for those in progress (up to `drainMs`). */
+  close(): Promise<void>;
+}
+
+/** Serves the API on config.host:config.apiPort (0: any free port) until closed. */
+export async function startApi(config: Config, backend: Backend, log: Logger, options: ApiOptions = {}): Promise<RunningApi> {
+  const app = createApp({ config, backend, clock: options.clock ?? systemClock, newId: options.newId ?? ulid, log });
+  const serving = await serve(app.callback(), config.host, config.apiPort, options.drainMs ?? 10_000);
+  log.info({ url: serving.url, backend: backend.name }, 'api listening');
+  return {
+    url: serving.url,
+    async close() {
+      await serving.close();
+      log.info('api stopped');
+    },
+  };
+}
+
+/** `agent-runner api` and `node services/api/src/main.ts`: the API alone, as its container runs it. */
+export async function main(env: Record<string, string | undefined>): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`agent-runner api: ${error.message}\n`);
+    return 1;
+  }
+  const log = createLogger('api', config.logLevel);
+  const backend = await createBackend(config);
+  const api = await startApi(config, backend, log);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await api.close();
+  await backend.close();
+  return 0;
+}
+
+if (isEntryPoint(import.meta.url)) {
+  process.exitCode = await main(process.env);
+}

@@ -1,0 +1,61 @@
+import type { Middleware } from 'koa';
+import type { Logger } from '@agent-runner/shared/observability/logger.ts';
+import { problemForError, problemForStatus, type ProblemOutline } from '../http/problem-for-error.ts';
+import { requestIdFrom } from '../http/request-id.ts';
+import type { Problem } from '../schemas/problem.ts';
+
+/**
+ * The first middleware: gives each request an id (echoed as X-Request-Id), turns every error —
+ * thrown, or an error status with no body such as an unmatched route — into an RFC 9457
+ * `application/problem+json` answer, and writes the one log line per request. The only place the
+ * API logs: a 5xx's cause is logged here and never sent.
+ */
+export function errorsAsProblems(log: Logger): Middleware {
+  return async (ctx, next) => {
+    const started = performance.now();
+    const requestId = requestIdFrom(ctx.get('X-Request-Id'));
+    ctx.state.requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    let failure: unknown = null;
+    let outline: ProblemOutline | null = null;
+    try {
+      await next();
+      if (ctx.status >= 400 && ctx.body == null) outline = problemForStatus(ctx.status, describeStatus(ctx.status, ctx.method, ctx.path));
+    } catch (error) {
+      failure = error;
+      outline = problemForError(error);
+    }
+    if (outline) {
+      const problem: Problem = { ...outline, instance: ctx.path, request_id: requestId };
+      // Headers a route set before it failed (Location, …) do not describe this answer; koa's own
+      // error handler clears them the same way. Connection: close (a refused body) must survive.
+      const keep = { connection: ctx.response.get('Connection'), allow: ctx.response.get('Allow') };
+      ctx.res.getHeaderNames().forEach((name) => ctx.res.removeHeader(name));
+      ctx.set('X-Request-Id', requestId);
+      if (keep.connection) ctx.set('Connection', keep.connection);
+      if (keep.allow) ctx.set('Allow', keep.allow);
+      if (problem.status === 503) ctx.set('Retry-After', '5');
+      ctx.status = problem.status;
+      ctx.type = 'application/problem+json';
+      ctx.body = problem;
+    }
+
+    const line = {
+      request_id: requestId,
+      method: ctx.method,
+      path: ctx.path,
+      status: ctx.status,
+      duration_ms: Math.round(performance.now() - started),
+      ...(outline && { problem: outline.type }),
+    };
+    if (ctx.status >= 500) log.error({ ...line, err: failure }, 'request failed');
+    else if (ctx.path === '/healthz') log.debug(line, 'request');
+    else log.info(line, 'request');
+  };
+}
+
+function describeStatus(status: number, method: string, path: string): string {
+  if (status === 404) return `nothing at ${method} ${path}`;
+  if (status === 405) return `${method} is not allowed on ${path}`;
+  return `${method} ${path} answered ${status}`;
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
+import { JOB_STATUSES } from '@agent-runner/shared/domain/job-status.ts';
+
+const timestamp = z.iso.datetime();
+
+export const JobErrorViewSchema = z
+  .object({
+    kind: z.enum(['retryable', 'fatal', 'lost', 'timeout', 'cancelled']),
+    message: z.string(),
+    handler: z.string().nullable(),
+  })
+  .meta({ id: 'JobError' });
+
+export const AttemptViewSchema = z
+  .object({
+    number: z.int().min(1),
+    dispatched_at: timestamp,
+    worker_ref: z.string().nullable().describe('ECS task ARN, or `pid:<n>@<host>` for a local worker.'),
+    launched_at: timestamp.nullable(),
+    started_at: timestamp.nullable(),
+    ended_at: timestamp.nullable(),
+    outcome: z.enum(JOB_STATUSES).nullable(),
+    error: JobErrorViewSchema.nullable(),
+  })
+  .meta({ id: 'Attempt' });
+
+/** A job as the API shows it. The payload is not echoed: it can be large, and it can be sensitive. */
+export const JobViewSchema = z
+  .object({
+    job_id: z.string(),
+    job_type: z.string(),
+    status: z.enum(JOB_STATUSES),
+    priority: z.enum(PRIORITIES),
+    tenant: z.string(),
+    ordering_key: z.string().nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+    started_at: timestamp.nullable(),
+    finished_at: timestamp.nullable(),
+    attempt: z.int().min(0).describe('The current (or last) attempt; 0 before the first.'),
+    max_attempts: z.int(),
+    timeout_seconds: z.int(),
+    attempts: z.array(AttemptViewSchema),
+    error: JobErrorViewSchema.nullable(),
+    result: z.json().optional().describe('The handler\'s result: present on GET /jobs/{id} once SUCCEEDED.'),
+    links: z.object({ self: z.string(), cancel: z.string(), events: z.string() }),
+  })
+  .meta({ id: 'Job' });
+
+export type JobView = z.output<typeof JobViewSchema>;
+
+export const JobListSchema = z
+  .object({
+    jobs: z.array(JobViewSchema).describe('Newest first. Entries omit `result`: GET the job for it.'),
+    next_cursor: z.string().nullable(),
+  })
+  .meta({ id: 'JobList' });
+
+export type JobList = z.output<typeof JobListSchema>;

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
+
+/**
+ * SQS MessageGroupId (which carries the ordering key on AWS): 1–128 characters, alphanumerics and
+ * punctuation `!"#$%&'()*+,-./:;<=>?@[\]^_\`{|}~` (SendMessage API reference), i.e. printable ASCII
+ * without the space. Tenants share the alphabet: they become concurrency-lease keys the same way.
+ */
+const ROUTING_KEY = /^[!-~]{1,128}$/;
+const routingKey = z.string().regex(ROUTING_KEY, { error: '1 to 128 printable ASCII characters, no spaces' });
+
+/** The body of POST /jobs. Unknown fields are refused, so a misspelt option is not silently ignored. */
+export const SubmitJobRequestSchema = z
+  .strictObject({
+    job_type: z.string().min(1).max(128).describe('One of the registered job types, e.g. `echo`.'),
+    payload: z.json().describe("The job type's input, checked against its payload schema."),
+    priority: z.enum(PRIORITIES).optional().describe('Default `normal`.'),
+    ordering_key: routingKey
+      .nullable()
+      .optional()
+      .describe('Jobs with the same key start in submission order, one at a time.'),
+    tenant: routingKey.optional().describe('Default: AGENT_RUNNER_DEFAULT_TENANT.'),
+    // Same bounds as AGENT_RUNNER_DEFAULT_MAX_ATTEMPTS and AGENT_RUNNER_DEFAULT_TIMEOUT_SECONDS.
+    max_attempts: z.int().min(1).max(100).optional().describe('Default: AGENT_RUNNER_DEFAULT_MAX_ATTEMPTS.'),
+    timeout_seconds: z
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .optional()
+      .describe('Per attempt. Default: AGENT_RUNNER_DEFAULT_TIMEOUT_SECONDS.'),
+  })
+  .meta({ id: 'SubmitJobRequest' });
+
+export type SubmitJobRequest = z.output<typeof SubmitJobRequestSchema>;

@@ -1,0 +1,47 @@
+import type { Attempt, Job, JobError, JsonValue } from '@agent-runner/shared/domain/job.ts';
+import type { JobView } from '../schemas/job-view.ts';
+
+export function jobPath(jobId: string): string {
+  return `/jobs/${encodeURIComponent(jobId)}`;
+}
+
+/** The job as the API shows it; `result` is passed only where the view should carry it. */
+export function toJobView(job: Job, result?: JsonValue): JobView {
+  const self = jobPath(job.jobId);
+  return {
+    job_id: job.jobId,
+    job_type: job.jobType,
+    status: job.status,
+    priority: job.priority,
+    tenant: job.tenant,
+    ordering_key: job.orderingKey,
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    started_at: job.startedAt,
+    finished_at: job.finishedAt,
+    attempt: job.attempt,
+    max_attempts: job.maxAttempts,
+    timeout_seconds: job.timeoutSeconds,
+    attempts: job.attempts.map(toAttemptView),
+    error: job.error && toErrorView(job.error),
+    ...(result !== undefined && { result }),
+    links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
+  };
+}
+
+function toAttemptView(attempt: Attempt): JobView['attempts'][number] {
+  return {
+    number: attempt.number,
+    dispatched_at: attempt.dispatchedAt,
+    worker_ref: attempt.workerRef,
+    launched_at: attempt.launchedAt,
+    started_at: attempt.startedAt,
+    ended_at: attempt.endedAt,
+    outcome: attempt.outcome,
+    error: attempt.error && toErrorView(attempt.error),
+  };
+}
+
+function toErrorView(error: JobError): NonNullable<JobView['error']> {
+  return { kind: error.kind, message: error.message, handler: error.handler };
+}
