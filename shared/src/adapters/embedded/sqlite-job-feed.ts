@@ -8,9 +8,12 @@ import type { DeadLetter, ReceivedMessage, ReceiveResult, SqliteJobQueue } from 
 export interface SqliteJobFeedTuning {
   /**
    * While idle, how often to check whether another process wrote to the database (a pragma, no
-   * table read). Bounds the latency of a message enqueued by another process. Default 25 ms.
+   * table read): every `minChangePollMs` at first, slowing by half again each time up to
+   * `maxChangePollMs` as the idle spell lasts. Bounds the latency of a message another process
+   * enqueues; each check costs about a quarter of a millisecond of CPU. Defaults 20 and 80 ms.
    */
-  changePollMs?: number;
+  minChangePollMs?: number;
+  maxChangePollMs?: number;
   /** While idle, look at the queue at least this often even when nothing signalled. Default 1000 ms. */
   maxIdleMs?: number;
   /** After a failed receive, wait this long before the next. Default 500 ms. */
@@ -28,12 +31,14 @@ const MAX_BATCH_SIZE = 10;
  *
  * Latency without burning CPU: after an empty receive it sleeps until the next hidden message is
  * due, an enqueue in this process wakes it, or another process commits a write (checked every
- * 25 ms through `PRAGMA data_version`, which reads no table) — whichever comes first.
+ * 20–80 ms through `PRAGMA data_version`, which reads no table) — whichever comes first.
  */
 export class SqliteJobFeed implements JobFeed {
   private readonly queue: SqliteJobQueue;
   private readonly options: FeedOptions;
-  private readonly changePollMs: number;
+  private readonly minChangePollMs: number;
+  private readonly maxChangePollMs: number;
+  private changePollMs: number;
   private readonly maxIdleMs: number;
   private readonly errorBackoffMs: number;
   private readonly listeners: { [E in keyof JobFeedEvents]: Set<JobFeedEvents[E]> } = {
@@ -51,7 +56,9 @@ export class SqliteJobFeed implements JobFeed {
     validateFeedOptions(options);
     this.queue = queue;
     this.options = options;
-    this.changePollMs = tuning.changePollMs ?? 25;
+    this.minChangePollMs = tuning.minChangePollMs ?? 20;
+    this.maxChangePollMs = Math.max(this.minChangePollMs, tuning.maxChangePollMs ?? 80);
+    this.changePollMs = this.minChangePollMs;
     this.maxIdleMs = tuning.maxIdleMs ?? 1000;
     this.errorBackoffMs = tuning.errorBackoffMs ?? 500;
   }
@@ -95,23 +102,32 @@ export class SqliteJobFeed implements JobFeed {
         }
         for (const dead of result.deadLettered) this.emit('error', deadLetterError(dead));
         for (const message of result.messages) this.deliver(message);
-        if (result.messages.length > 0 || result.deadLettered.length > 0) await nextTurn();
-        else await this.idle(result.nextVisibleAt);
+        if (result.messages.length > 0 || result.deadLettered.length > 0) {
+          this.changePollMs = this.minChangePollMs;
+          await nextTurn();
+        } else {
+          await this.idle(result.nextVisibleAt);
+        }
       }
     } finally {
       unsubscribe();
     }
   }
 
-  /** Sleeps until something may have become receivable. */
+  /**
+   * Sleeps until something may have become receivable. The change poll slows while nothing happens
+   * and is fast again after anything does (a change elsewhere, a wake-up, a delivery).
+   */
   private async idle(nextVisibleAt: number | null): Promise<void> {
     const until = Math.min(Date.now() + this.maxIdleMs, nextVisibleAt ?? Infinity);
     while (!this.stopping && !this.signalled) {
       const left = until - Date.now();
       if (left <= 0) return;
       await this.nap(Math.min(left, this.changePollMs));
-      if (this.queue.changedElsewhere()) return;
+      if (this.queue.changedElsewhere()) break;
+      this.changePollMs = Math.min(this.maxChangePollMs, Math.ceil(this.changePollMs * 1.5));
     }
+    this.changePollMs = this.minChangePollMs;
   }
 
   private deliver(received: ReceivedMessage): void {
