@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ProblemSchema } from '@agent-runner/api/schemas/problem.ts';
 import { PROBLEM_JSON, startApiUnderTest, type ApiUnderTest } from './api-fixture.ts';
 
 const LIMIT = 2048;
@@ -101,7 +102,7 @@ describe('bad input to POST /jobs is refused with a problem and changes nothing'
       });
       assert.equal(res.status, c.status);
       assert.equal(res.headers.get('content-type'), PROBLEM_JSON);
-      const problem = (await res.json()) as Problem;
+      const problem = ProblemSchema.parse(await res.json()) as Problem;
       assert.equal(problem.type, `urn:agent-runner:problem:${c.problem}`);
       assert.equal(problem.status, c.status);
       assert.equal(problem.instance, '/jobs');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { claimForLaunch, startAttempt, succeedAttempt } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
+import { JobListSchema, JobViewSchema } from '@agent-runner/api/schemas/job-view.ts';
 import { PROBLEM_JSON, postJson, startApiUnderTest, type ApiUnderTest } from './api-fixture.ts';
 
 interface JobView {
@@ -68,12 +69,20 @@ describe('jobs API on the embedded backend', () => {
       },
     );
     assert.ok(!('payload' in view), 'the payload is not echoed');
+    JobViewSchema.parse(view); // the documented schema describes what is served
 
     const stored = await api.backend.jobs.get(view.job_id);
     assert.equal(stored?.status, 'QUEUED');
     assert.deepEqual(stored?.payload, { message: 'hello' });
     const depthAfter = await api.backend.queue.depth();
     assert.equal(depthAfter.high.waiting, depthBefore.high.waiting + 1);
+  });
+
+  test('the media type is matched case-insensitively, with or without a UTF-8 charset', async () => {
+    for (const type of ['Application/JSON', 'application/json; charset=UTF-8']) {
+      const res = await postJson(`${api.url}/jobs`, { job_type: 'echo', payload: { message: type } }, { 'content-type': type });
+      assert.equal(res.status, 202, type);
+    }
   });
 
   test('omitted options take the configured defaults', async () => {
@@ -127,6 +136,7 @@ describe('jobs API on the embedded backend', () => {
     assert.equal((smallView.attempts as unknown[]).length, 1);
     const largeView = (await (await fetch(`${api.url}/jobs/${large.job_id}`)).json()) as JobView;
     assert.deepEqual(largeView.result, bigResult);
+    JobViewSchema.parse(largeView);
   });
 
   test('an unknown or malformed job id is a 404 problem naming the job', async () => {
@@ -191,7 +201,9 @@ describe('listing jobs', () => {
   async function list(query: string): Promise<{ jobs: JobView[]; next_cursor: string | null }> {
     const res = await fetch(`${api.url}/jobs${query}`);
     assert.equal(res.status, 200, await res.clone().text());
-    return (await res.json()) as { jobs: JobView[]; next_cursor: string | null };
+    const body = (await res.json()) as { jobs: JobView[]; next_cursor: string | null };
+    JobListSchema.parse(body);
+    return body;
   }
 
   test('newest first, 20 by default, the last page says there is no next one', async () => {

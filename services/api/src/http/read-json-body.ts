@@ -13,7 +13,9 @@ const MAX_NESTING = 64;
  * limit; never buffering more than the limit), and bytes that are not UTF-8 JSON (400).
  */
 export async function readJsonBody(ctx: Context, limitBytes: number): Promise<unknown> {
-  if (ctx.request.type !== 'application/json') {
+  // Media types are case-insensitive (RFC 9110 §8.3.1); koa gives the header's text before any `;`.
+  if (ctx.request.type.trim().toLowerCase() !== 'application/json') {
+    closeAfterAnswer(ctx);
     throw new ValidationError(`Content-Type must be application/json, got "${ctx.get('Content-Type') || '(none)'}"`, {
       status: 415,
       problem: 'unsupported-media-type',
@@ -22,6 +24,7 @@ export async function readJsonBody(ctx: Context, limitBytes: number): Promise<un
   const charset = ctx.request.charset;
   if (charset && charset.toLowerCase() !== 'utf-8') {
     // RFC 8259 §8.1: JSON exchanged between systems must be UTF-8.
+    closeAfterAnswer(ctx);
     throw new ValidationError(`JSON must be UTF-8, got charset "${charset}"`, { status: 415, problem: 'unsupported-media-type' });
   }
   const text = new TextDecoder('utf-8', { fatal: true });
@@ -45,9 +48,16 @@ export async function readJsonBody(ctx: Context, limitBytes: number): Promise<un
   return value;
 }
 
-function tooLarge(ctx: Context, limitBytes: number): ValidationError {
-  // The rest of the body stays unread: close the connection after answering rather than drain it.
+/**
+ * A body refused before it was read in full stays unread. Node would read and discard the rest to
+ * reuse the connection, however large it is; closing the connection after the answer costs less.
+ */
+function closeAfterAnswer(ctx: Context): void {
   ctx.set('Connection', 'close');
+}
+
+function tooLarge(ctx: Context, limitBytes: number): ValidationError {
+  closeAfterAnswer(ctx);
   return new ValidationError(`the request body is larger than ${limitBytes} bytes`, { status: 413, problem: 'payload-too-large' });
 }
 

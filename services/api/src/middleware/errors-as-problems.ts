@@ -7,8 +7,8 @@ import type { Problem } from '../schemas/problem.ts';
 /**
  * The first middleware: gives each request an id (echoed as X-Request-Id), turns every error —
  * thrown, or an error status with no body such as an unmatched route — into an RFC 9457
- * `application/problem+json` answer, and writes the one log line per request. The only place the
- * API logs: a 5xx's cause is logged here and never sent.
+ * `application/problem+json` answer, and writes the one log line per request: a 5xx's cause is
+ * logged here, and never sent.
  */
 export function errorsAsProblems(log: Logger): Middleware {
   return async (ctx, next) => {
@@ -34,6 +34,7 @@ export function errorsAsProblems(log: Logger): Middleware {
       ctx.set('X-Request-Id', requestId);
       if (keep.connection) ctx.set('Connection', keep.connection);
       if (keep.allow) ctx.set('Allow', keep.allow);
+      // A hint for clients that back off by it; an unreachable queue or store rarely lasts less.
       if (problem.status === 503) ctx.set('Retry-After', '5');
       ctx.status = problem.status;
       ctx.type = 'application/problem+json';
