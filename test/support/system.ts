@@ -7,9 +7,8 @@ import type { Backend } from '@agent-runner/shared/compose/backend.ts';
 import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
 import { loadConfig, type Config } from '@agent-runner/shared/config/config.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
-import { provisionTestAws } from './aws-test-env.ts';
 import { CountingLauncher } from './counting-launcher.ts';
-import { EcsTaskRunner } from './ecs-task-runner.ts';
+import type { EcsTaskRunner } from './ecs-task-runner.ts';
 
 export type BackendName = 'embedded' | 'aws';
 
@@ -45,6 +44,8 @@ export async function startSystem(name: BackendName, overrides: Record<string, s
   let env: Record<string, string>;
   let dataDir: string | null = null;
   if (name === 'aws') {
+    // Loaded only when the AWS backend is under test: it brings the emulator and the AWS SDK.
+    const { provisionTestAws } = await import('./aws-test-env.ts');
     env = await provisionTestAws();
     // The in-process SDK clients read credentials from the default chain, as on a real host.
     process.env.AWS_ACCESS_KEY_ID = env.AWS_ACCESS_KEY_ID;
@@ -59,7 +60,7 @@ export async function startSystem(name: BackendName, overrides: Record<string, s
   const log = createLogger('test', config.logLevel);
   const api = await startApi(config, backend, log);
   const launcher = new CountingLauncher(backend.createLauncher());
-  const tasks = name === 'aws' ? new EcsTaskRunner(env) : null;
+  const tasks = name === 'aws' ? new (await import('./ecs-task-runner.ts')).EcsTaskRunner(env) : null;
   tasks?.start();
   const dispatchers: RunningDispatcher[] = [];
 
