@@ -44,7 +44,7 @@ export async function main(env: Record<string, string | undefined>): Promise<num
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`agent-runner api: ${error.message}\n`);
-    return 1;
+    return 2;
   }
   const log = createLogger('api', config.logLevel);
   const backend = await createBackend(config);

@@ -7,7 +7,7 @@ import { backoffSeconds, DEFAULT_BACKOFF } from '@agent-runner/shared/domain/ret
 import { failAttempt, heartbeat, startAttempt, succeedAttempt } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
-import { getJson } from '@agent-runner/shared/ports/job-store.ts';
+import { loadPayload } from '@agent-runner/shared/jobs/load-payload.ts';
 import { classifyFailure, type AbortCause } from './classify-failure.ts';
 import type { HandlerContext, HandlerEvent } from './handlers/job-handler.ts';
 import { findHandler } from './handlers/registry.ts';
@@ -127,7 +127,7 @@ async function runHandler(
   if (!handler) {
     throw new FatalError(`unknown job type "${job.jobType}"`);
   }
-  const payload = job.payloadRef ? await getJson(deps.backend.blobs, job.payloadRef) : job.payload;
+  const payload = await loadPayload(deps.backend.blobs, job);
   const ctx: HandlerContext = {
     jobId: job.jobId,
     attempt: job.attempt,

@@ -12,17 +12,45 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /**
  * A ULID: 48-bit millisecond time + 80 random bits in Crockford base32. Ids sort by creation time,
- * which is what "newest first" listing and cursors rely on in both stores.
+ * which is what "newest first" listing and cursors rely on in both stores. Monotonic within a
+ * process: ids made in the same millisecond increment the previous random part instead of drawing
+ * a new one (the ULID spec's monotonic variant), so they sort in creation order too.
  */
-export const ulid: IdSource = (now) => {
-  let time = now.getTime();
-  let timePart = '';
-  for (let i = 0; i < 10; i++) {
-    timePart = CROCKFORD[time % 32] + timePart;
-    time = Math.floor(time / 32);
+export function createUlidSource(): IdSource {
+  let lastTime = -1;
+  let lastRandom: number[] = [];
+  return (now) => {
+    let time = now.getTime();
+    let random: number[];
+    if (time <= lastTime) {
+      time = lastTime;
+      random = increment(lastRandom);
+    } else {
+      const bytes = randomBytes(16);
+      random = Array.from(bytes, (b) => b % 32);
+    }
+    lastTime = time;
+    lastRandom = random;
+    let timePart = '';
+    for (let i = 0; i < 10; i++) {
+      timePart = CROCKFORD[time % 32] + timePart;
+      time = Math.floor(time / 32);
+    }
+    return timePart + random.map((d) => CROCKFORD[d]).join('');
+  };
+}
+
+/** Adds one to a base-32 digit string (most significant first). */
+function increment(digits: number[]): number[] {
+  const next = [...digits];
+  for (let i = next.length - 1; i >= 0; i--) {
+    if (next[i]! < 31) {
+      next[i]! += 1;
+      return next;
+    }
+    next[i] = 0;
   }
-  const bytes = randomBytes(16);
-  let randomPart = '';
-  for (let i = 0; i < 16; i++) randomPart += CROCKFORD[bytes[i]! % 32];
-  return timePart + randomPart;
-};
+  throw new Error('ULID random part overflowed within one millisecond');
+}
+
+export const ulid: IdSource = createUlidSource();

@@ -52,9 +52,9 @@ test('run directly, the API serves on the configured port and stops cleanly on S
   }
 });
 
-test('run directly with a bad configuration, it names the problem and exits 1', async () => {
+test('run directly with a bad configuration, it names the problem and exits 2 (configuration error, like every agent-runner command)', async () => {
   const api = runApi({ AGENT_RUNNER_PORT: 'eighty' });
-  assert.equal(await withDeadline('exit', api.exited, 15_000), 1);
+  assert.equal(await withDeadline('exit', api.exited, 15_000), 2);
   assert.match(api.stderr(), /AGENT_RUNNER_PORT/);
   assert.match(api.stderr(), /eighty/);
 });
