@@ -50,6 +50,7 @@ const CASES: BadInput[] = [
   { name: 'no Content-Type', headers: {}, body: new TextEncoder().encode(JSON.stringify(echo({ message: 'x' }))), status: 415, problem: 'unsupported-media-type' },
   { name: 'text/plain', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(echo({ message: 'x' })), status: 415, problem: 'unsupported-media-type' },
   { name: 'a charset other than UTF-8', headers: { 'content-type': 'application/json; charset=latin1' }, body: echo({ message: 'x' }), status: 415, problem: 'unsupported-media-type' },
+  { name: 'a real HTML form body', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'job_type=echo&payload=x', status: 400, problem: 'invalid-json', detail: /not valid JSON/ },
   { name: 'malformed JSON', body: '{"job_type": "echo", ', status: 400, problem: 'invalid-json', detail: /not valid JSON/ },
   { name: 'an empty body', body: '', status: 400, problem: 'invalid-json', detail: /empty/ },
   { name: 'bytes that are not UTF-8', body: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), status: 400, problem: 'invalid-json', detail: /UTF-8/ },

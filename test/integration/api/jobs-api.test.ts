@@ -85,6 +85,11 @@ describe('jobs API on the embedded backend', () => {
     }
   });
 
+  test("curl's default form media type is read as JSON, so `curl -d '{…}'` without -H works", async () => {
+    const res = await postJson(`${api.url}/jobs`, { job_type: 'echo', payload: { message: 'curl' } }, { 'content-type': 'application/x-www-form-urlencoded' });
+    assert.equal(res.status, 202);
+  });
+
   test('omitted options take the configured defaults', async () => {
     const view = await submit({ job_type: 'echo', payload: { message: 'defaults' } });
     assert.equal(view.priority, 'normal');

@@ -8,13 +8,18 @@ import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 const MAX_NESTING = 64;
 
 /**
- * Reads the request body as JSON, refusing anything but `application/json` (415), a body larger
+ * Reads the request body as JSON, refusing media types other than `application/json` (and curl's
+ * default, see below) with 415, a body larger
  * than `limitBytes` (413: by Content-Length before reading, or as soon as a chunked body passes the
  * limit; never buffering more than the limit), and bytes that are not UTF-8 JSON (400).
  */
 export async function readJsonBody(ctx: Context, limitBytes: number): Promise<unknown> {
   // Media types are case-insensitive (RFC 9110 §8.3.1); koa gives the header's text before any `;`.
-  if (ctx.request.type.trim().toLowerCase() !== 'application/json') {
+  const mediaType = ctx.request.type.trim().toLowerCase();
+  // `curl -d '{…}'` without -H labels its body application/x-www-form-urlencoded. That is how the
+  // README's first example and most people's first try look, so such a body is read as JSON too —
+  // and refused as invalid JSON if it is a real form. Every other media type is a 415.
+  if (mediaType !== 'application/json' && mediaType !== 'application/x-www-form-urlencoded') {
     closeAfterAnswer(ctx);
     throw new ValidationError(`Content-Type must be application/json, got "${ctx.get('Content-Type') || '(none)'}"`, {
       status: 415,
