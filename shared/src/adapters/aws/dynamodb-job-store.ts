@@ -1,0 +1,270 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../../domain/errors.ts';
+import type { Job, JsonValue } from '../../domain/job.ts';
+import type { JobStatus } from '../../domain/job-status.ts';
+import type { JobChanges, JobExpectation, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
+import { JOBS_TABLE } from './jobs-table.ts';
+
+/** BatchGetItem reads at most 100 keys per call (DynamoDB API reference). */
+const BATCH_GET_MAX = 100;
+
+type Item = Record<string, unknown>;
+
+/**
+ * The job store on DynamoDB. Every change is one UpdateItem whose ConditionExpression checks the
+ * expected status, version and attempt, so racing writers cannot both win. `payload` and `result`
+ * are kept as JSON text: DynamoDB nests at most 32 levels and has no place for every JSON number.
+ */
+export class DynamoDbJobStore implements JobStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+
+  constructor(doc: DynamoDBDocumentClient, table: string) {
+    this.doc = doc;
+    this.table = table;
+  }
+
+  async create(job: Job): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({ TableName: this.table, Item: toItem(job), ConditionExpression: 'attribute_not_exists(jobId)' }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`job ${job.jobId} already exists`, { cause: error });
+      throw unavailable('create', error);
+    }
+  }
+
+  async get(jobId: string): Promise<Job | null> {
+    const out = await this.call('get', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { jobId }, ConsistentRead: true })));
+    return out.Item ? fromItem(out.Item) : null;
+  }
+
+  async list(query: JobListQuery): Promise<JobPage> {
+    const { index, partition, filter } = this.indexFor(query);
+    const jobIds: string[] = [];
+    let start: Item | undefined = query.cursor ? { jobId: decodeCursor(query.cursor), ...partition.key, ...partition.startKeyExtra } : undefined;
+    let exhausted = false;
+    while (jobIds.length < query.limit) {
+      const out = await this.call('list', () =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: index,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': partition.name, ...(filter ? { '#f': filter.name } : {}) },
+            ExpressionAttributeValues: { ':pk': partition.value, ...(filter ? { ':f': filter.value } : {}) },
+            ...(filter ? { FilterExpression: '#f = :f' } : {}),
+            ScanIndexForward: false,
+            Limit: query.limit - jobIds.length,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) jobIds.push(String(item.jobId));
+      start = out.LastEvaluatedKey;
+      if (!start) {
+        exhausted = true;
+        break;
+      }
+    }
+    const jobs = await this.getMany(jobIds);
+    const last = jobIds.at(-1);
+    return { jobs, nextCursor: !exhausted && last ? encodeCursor(last) : null };
+  }
+
+  async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Promise<Job> {
+    const names: Record<string, string> = { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt' };
+    const values: Record<string, unknown> = { ':one': 1, ':now': now.toISOString() };
+    const sets = ['#version = #version + :one', '#updatedAt = :now'];
+    Object.entries(toItem(changes as Partial<Job>)).forEach(([field, value], i) => {
+      names[`#f${i}`] = field;
+      values[`:f${i}`] = value;
+      sets.push(`#f${i} = :f${i}`);
+    });
+    const conditions = [`#status IN (${expect.status.map((_, i) => `:s${i}`).join(', ')})`];
+    expect.status.forEach((status, i) => (values[`:s${i}`] = status));
+    if (expect.version !== undefined) {
+      conditions.push('#version = :expectedVersion');
+      values[':expectedVersion'] = expect.version;
+    }
+    if (expect.attempt !== undefined) {
+      names['#attempt'] = 'attempt';
+      conditions.push('#attempt = :expectedAttempt');
+      values[':expectedAttempt'] = expect.attempt;
+    }
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { jobId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(out.Attributes ?? {});
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw await this.refusal(jobId, expect, error);
+      throw unavailable('update', error);
+    }
+  }
+
+  async delete(jobId: string, expect: JobExpectation): Promise<void> {
+    const values: Record<string, unknown> = {};
+    const conditions = [`#status IN (${expect.status.map((_, i) => `:s${i}`).join(', ')})`];
+    expect.status.forEach((status, i) => (values[`:s${i}`] = status));
+    if (expect.version !== undefined) {
+      conditions.push('version = :v');
+      values[':v'] = expect.version;
+    }
+    if (expect.attempt !== undefined) {
+      conditions.push('attempt = :a');
+      values[':a'] = expect.attempt;
+    }
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { jobId },
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw await this.refusal(jobId, expect, error);
+      throw unavailable('delete', error);
+    }
+  }
+
+  async listByStatus(status: JobStatus, limit: number): Promise<Job[]> {
+    const out = await this.call('listByStatus', () =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: JOBS_TABLE.statusIndex.name,
+          KeyConditionExpression: '#s = :s',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': status },
+          ScanIndexForward: true,
+          Limit: limit,
+        }),
+      ),
+    );
+    const jobs = await this.getMany((out.Items ?? []).map((i) => String(i.jobId)));
+    // The index is eventually consistent; the records are not: keep only what is still in `status`.
+    return jobs.filter((j) => j.status === status);
+  }
+
+  /** Reads records by id, consistently, in the order given; ids that vanished meanwhile are skipped. */
+  private async getMany(jobIds: string[]): Promise<Job[]> {
+    const found = new Map<string, Job>();
+    for (let i = 0; i < jobIds.length; i += BATCH_GET_MAX) {
+      let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {
+        [this.table]: { Keys: jobIds.slice(i, i + BATCH_GET_MAX).map((jobId) => ({ jobId })), ConsistentRead: true },
+      };
+      while (request && Object.keys(request).length > 0) {
+        const req: Record<string, { Keys: Item[]; ConsistentRead: boolean }> = request;
+        const out = await this.call('get', () => this.doc.send(new BatchGetCommand({ RequestItems: req })));
+        for (const item of out.Responses?.[this.table] ?? []) found.set(String(item.jobId), fromItem(item));
+        request = out.UnprocessedKeys as typeof request;
+      }
+    }
+    return jobIds.flatMap((id) => found.get(id) ?? []);
+  }
+
+  private indexFor(query: JobListQuery): {
+    index: string;
+    partition: { name: string; value: string; key: Item; startKeyExtra: Item };
+    filter: { name: string; value: string } | null;
+  } {
+    if (query.status) {
+      return {
+        index: JOBS_TABLE.statusIndex.name,
+        partition: { name: 'status', value: query.status, key: { status: query.status }, startKeyExtra: {} },
+        filter: query.jobType ? { name: 'jobType', value: query.jobType } : null,
+      };
+    }
+    if (query.jobType) {
+      return {
+        index: JOBS_TABLE.typeIndex.name,
+        partition: { name: 'jobType', value: query.jobType, key: { jobType: query.jobType }, startKeyExtra: {} },
+        filter: null,
+      };
+    }
+    const all = JOBS_TABLE.allIndex;
+    return {
+      index: all.name,
+      partition: { name: all.partitionKey, value: all.partitionValue, key: { [all.partitionKey]: all.partitionValue }, startKeyExtra: {} },
+      filter: null,
+    };
+  }
+
+  /** Why a conditional write was refused: the job is gone, or it is not as expected. */
+  private async refusal(jobId: string, expect: JobExpectation, cause: unknown): Promise<Error> {
+    const current = await this.get(jobId);
+    if (!current) return new NotFoundError(`job ${jobId} not found`, { cause });
+    return new ConflictError(
+      `job ${jobId} is ${current.status} v${current.version} attempt ${current.attempt}; expected ${expect.status.join('|')}` +
+        `${expect.version !== undefined ? ` v${expect.version}` : ''}${expect.attempt !== undefined ? ` attempt ${expect.attempt}` : ''}`,
+      { cause },
+    );
+  }
+
+  private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw unavailable(what, error);
+    }
+  }
+}
+
+function unavailable(what: string, error: unknown): Error {
+  if (error instanceof ConflictError || error instanceof NotFoundError || error instanceof UnavailableError) return error;
+  const requestId = (error as { $metadata?: { requestId?: string } }).$metadata?.requestId;
+  return new UnavailableError(`DynamoDB ${what} failed${requestId ? ` (request ${requestId})` : ''}: ${(error as Error).message}`, { cause: error });
+}
+
+/** Job fields as DynamoDB attributes; payload and result as JSON text. */
+function toItem(job: Partial<Job>): Item {
+  const item: Item = {};
+  for (const [key, value] of Object.entries(job)) {
+    if (value === undefined) continue;
+    if (key === 'payload' || key === 'result') item[`${key}Json`] = JSON.stringify(value);
+    else item[key] = value;
+  }
+  if (job.jobId !== undefined) item[JOBS_TABLE.allIndex.partitionKey] = JOBS_TABLE.allIndex.partitionValue;
+  return item;
+}
+
+function fromItem(item: Item): Job {
+  const { payloadJson, resultJson, listPartition: _partition, ...rest } = item;
+  return {
+    ...(rest as Omit<Job, 'payload' | 'result'>),
+    payload: typeof payloadJson === 'string' ? (JSON.parse(payloadJson) as JsonValue) : null,
+    result: typeof resultJson === 'string' ? (JSON.parse(resultJson) as JsonValue) : null,
+  } as Job;
+}
+
+function encodeCursor(jobId: string): string {
+  return Buffer.from(jobId, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const jobId = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(jobId)) throw new ValidationError('cursor is not one this API handed out', { problem: 'invalid-cursor' });
+  return jobId;
+}

@@ -1,0 +1,94 @@
+import { DescribeTasksCommand, RunTaskCommand, StopTaskCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import { FatalError, RetryableError } from '../../domain/errors.ts';
+import type { AwsConfig } from '../../config/config.ts';
+import type { LaunchRequest, LaunchedWorker, WorkerLauncher, WorkerState } from '../../ports/worker-launcher.ts';
+
+type EcsSettings = NonNullable<AwsConfig['ecs']>;
+
+/** Errors another attempt can get past: throttling, capacity, ECS's own trouble (HTTP 5xx). */
+const RETRYABLE_NAMES = new Set(['ThrottlingException', 'ServerException', 'LimitExceededException', 'ServiceUnavailableException', 'TooManyRequestsException']);
+
+/**
+ * One Fargate task per job attempt. `clientToken` is derived from job id + attempt: ECS keeps it for
+ * 24 h, so a re-launch after a dispatcher died between RunTask and recording the launch returns the
+ * same task instead of starting a second one. A 200 with a non-empty `failures[]` started nothing.
+ */
+export class EcsLauncher implements WorkerLauncher {
+  private readonly ecs: ECSClient;
+  private readonly settings: EcsSettings;
+
+  constructor(ecs: ECSClient, settings: EcsSettings) {
+    this.ecs = ecs;
+    this.settings = settings;
+  }
+
+  async launch(request: LaunchRequest): Promise<LaunchedWorker> {
+    const { cluster, taskDefinition, container, subnets, securityGroups, assignPublicIp } = this.settings;
+    const environment = Object.entries({ ...request.env, JOB_ID: request.jobId, JOB_ATTEMPT: String(request.attempt) }).map(([name, value]) => ({ name, value }));
+    let out;
+    try {
+      out = await this.ecs.send(
+        new RunTaskCommand({
+          cluster,
+          taskDefinition,
+          launchType: 'FARGATE',
+          count: 1,
+          startedBy: 'agent-runner',
+          clientToken: clientTokenFor(request),
+          networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups, assignPublicIp: assignPublicIp ? 'ENABLED' : 'DISABLED' } },
+          overrides: { containerOverrides: [{ name: container, environment }] },
+          tags: [
+            { key: 'agent-runner:job-id', value: request.jobId },
+            { key: 'agent-runner:job-type', value: request.jobType },
+            { key: 'agent-runner:attempt', value: String(request.attempt) },
+          ],
+        }),
+      );
+    } catch (error) {
+      throw classifyEcsError(error, 'RunTask');
+    }
+    const failure = out.failures?.[0];
+    if (failure) throw new RetryableError(`RunTask failed: ${failure.reason ?? 'unknown'}${failure.detail ? ` (${failure.detail})` : ''}${failure.arn ? ` for ${failure.arn}` : ''}`);
+    const taskArn = out.tasks?.[0]?.taskArn;
+    if (!taskArn) throw new RetryableError('RunTask answered with neither a task nor a failure');
+    return { workerRef: taskArn };
+  }
+
+  async stop(workerRef: string, reason: string): Promise<void> {
+    try {
+      await this.ecs.send(new StopTaskCommand({ cluster: this.settings.cluster, task: workerRef, reason: reason.slice(0, 255) }));
+    } catch (error) {
+      throw classifyEcsError(error, 'StopTask');
+    }
+  }
+
+  async inspect(workerRef: string): Promise<WorkerState> {
+    let out;
+    try {
+      out = await this.ecs.send(new DescribeTasksCommand({ cluster: this.settings.cluster, tasks: [workerRef] }));
+    } catch (error) {
+      throw classifyEcsError(error, 'DescribeTasks');
+    }
+    const task = out.tasks?.[0];
+    if (!task) return { state: 'unknown' };
+    if (task.lastStatus !== 'STOPPED') return { state: 'running' };
+    const worker = task.containers?.find((c) => c.name === this.settings.container);
+    return { state: 'stopped', exitCode: worker?.exitCode ?? null, reason: task.stoppedReason ?? worker?.reason ?? null };
+  }
+}
+
+/** ≤ 64 characters (RunTask's limit); job ids are 26, so this always fits. */
+export function clientTokenFor(request: Pick<LaunchRequest, 'jobId' | 'attempt'>): string {
+  return `${request.jobId}-${request.attempt}`.slice(0, 64);
+}
+
+function classifyEcsError(error: unknown, call: string): Error {
+  const name = (error as { name?: string }).name ?? 'Error';
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+  const requestId = (error as { $metadata?: { requestId?: string } }).$metadata?.requestId;
+  const message = `${call} failed: ${name}: ${(error as Error).message}${requestId ? ` (request ${requestId})` : ''}`;
+  if (RETRYABLE_NAMES.has(name) || status >= 500 || status === 429 || status === 0) return new RetryableError(message, { cause: error });
+  // ClientException, InvalidParameterException, AccessDeniedException, ClusterNotFoundException…:
+  // the configuration is wrong, another attempt would fail the same way.
+  return new FatalError(message, { cause: error });
+}

@@ -1,0 +1,14 @@
+/**
+ * The jobs table's shape, shared by the adapter that uses it and `provision` that creates it.
+ * Indexes project only what listing needs; the page's records are then read from the table with
+ * a consistent BatchGetItem, so an index write happens only when an indexed attribute changes.
+ */
+export const JOBS_TABLE = {
+  partitionKey: 'jobId',
+  /** Every job sits in one partition of this index, sorted by id (ULID = creation time). Keys only:
+   * it is written once per job, on create, so its one partition is far from DynamoDB's per-partition
+   * write limit (1,000 writes/s). */
+  allIndex: { name: 'by-created', partitionKey: 'listPartition', sortKey: 'jobId', partitionValue: 'jobs', include: [] as string[] },
+  statusIndex: { name: 'by-status', partitionKey: 'status', sortKey: 'jobId', include: ['jobType'] },
+  typeIndex: { name: 'by-type', partitionKey: 'jobType', sortKey: 'jobId', include: ['status'] },
+} as const;

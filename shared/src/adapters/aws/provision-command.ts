@@ -1,0 +1,75 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { provisionAws } from './provision.ts';
+
+const PROVISION_ENV = z.object({
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_DEFAULT_REGION: z.string().min(1).optional(),
+  AWS_ENDPOINT_URL: z.url().optional(),
+  AGENT_RUNNER_NAME_PREFIX: z.string().regex(/^[a-z0-9-]{1,30}$/).default('agent-runner'),
+  AGENT_RUNNER_WORKER_IMAGE: z.string().min(1).optional(),
+  AGENT_RUNNER_ANTHROPIC_SECRET_NAME: z.string().min(1).optional(),
+});
+
+/** `agent-runner provision [--prefix P] [--env-file F] [--image I] [--subnets a,b] [--security-groups g]`. */
+export async function runProvisionCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        prefix: { type: 'string' },
+        'env-file': { type: 'string' },
+        image: { type: 'string' },
+        subnets: { type: 'string' },
+        'security-groups': { type: 'string' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`agent-runner provision: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const parsed = PROVISION_ENV.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
+  if (!parsed.success) {
+    process.stderr.write(`agent-runner provision: ${parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ')}\n`);
+    return 2;
+  }
+  const region = parsed.data.AWS_REGION ?? parsed.data.AWS_DEFAULT_REGION;
+  if (!region) {
+    process.stderr.write('agent-runner provision: AWS_REGION: required\n');
+    return 2;
+  }
+  const prefix = args.prefix ?? parsed.data.AGENT_RUNNER_NAME_PREFIX;
+  if (!/^[a-z0-9-]{1,30}$/.test(prefix)) {
+    process.stderr.write(`agent-runner provision: --prefix must be 1–30 of a-z 0-9 -, got "${prefix}"\n`);
+    return 2;
+  }
+  const list = (s: string | undefined) => s?.split(',').map((v) => v.trim()).filter(Boolean);
+  try {
+    const subnets = list(args.subnets);
+    const securityGroups = list(args['security-groups']);
+    const image = args.image ?? parsed.data.AGENT_RUNNER_WORKER_IMAGE;
+    const { env: out } = await provisionAws({
+      region,
+      endpoint: parsed.data.AWS_ENDPOINT_URL ?? null,
+      prefix,
+      ...(image ? { workerImage: image } : {}),
+      ...(subnets ? { subnets } : {}),
+      ...(securityGroups ? { securityGroups } : {}),
+      ...(parsed.data.AGENT_RUNNER_ANTHROPIC_SECRET_NAME ? { anthropicSecretName: parsed.data.AGENT_RUNNER_ANTHROPIC_SECRET_NAME } : {}),
+    });
+    const lines = Object.entries(out).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+    if (args['env-file']) {
+      writeFileSync(args['env-file'], lines);
+      process.stderr.write(`agent-runner provision: resources ready; variables written to ${args['env-file']}\n`);
+    } else {
+      process.stdout.write(lines);
+    }
+    return 0;
+  } catch (error) {
+    process.stderr.write(`agent-runner provision: ${(error as Error).name}: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

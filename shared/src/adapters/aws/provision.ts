@@ -1,0 +1,270 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+  type AttributeDefinition,
+  type DynamoDBClient,
+  type GlobalSecondaryIndex,
+} from '@aws-sdk/client-dynamodb';
+import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateClusterCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand, type ContainerDefinition, type ECSClient } from '@aws-sdk/client-ecs';
+import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { PRIORITIES } from '../../domain/job.ts';
+import { createAwsClients } from './aws-clients.ts';
+import { JOBS_TABLE } from './jobs-table.ts';
+
+export interface ProvisionOptions {
+  region: string;
+  /** LocalStack, moto, or null for real AWS. */
+  endpoint: string | null;
+  /** Names every resource: `<prefix>-normal`, `<prefix>-jobs`, … */
+  prefix: string;
+  /** The worker image for the task definition. */
+  workerImage?: string;
+  /** Default: the default VPC's subnets. */
+  subnets?: string[];
+  /** Default: the default VPC's default security group. */
+  securityGroups?: string[];
+  /** Secrets Manager name of the Anthropic API key, passed to workers. */
+  anthropicSecretName?: string;
+}
+
+export interface Provisioned {
+  /** The AGENT_RUNNER_* (and AWS_*) variables that point the services at what was created. */
+  env: Record<string, string>;
+}
+
+/** A message received this often without being deleted goes to the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+/** 14 days: the longest SQS keeps a message (MessageRetentionPeriod), so dead letters wait to be read. */
+const DLQ_RETENTION_SECONDS = 1_209_600;
+
+/**
+ * Creates everything agent-runner needs, idempotently, against any endpoint: four priority queues
+ * and a FIFO queue (each with a dead-letter queue), the jobs, leases and events tables, the bucket,
+ * the ECS cluster and the worker task definition (a new revision only when it changed).
+ */
+export async function provisionAws(options: ProvisionOptions): Promise<Provisioned> {
+  const clients = createAwsClients(options.region, options.endpoint);
+  const ec2 = new EC2Client({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+  try {
+    const p = options.prefix;
+    const queueUrls: Record<string, string> = {};
+    for (const priority of PRIORITIES) queueUrls[priority] = await createQueueWithDlq(clients.sqs, `${p}-${priority}`, false);
+    const fifoUrl = await createQueueWithDlq(clients.sqs, `${p}-ordered`, true);
+
+    const jobsTable = `${p}-jobs`;
+    const leasesTable = `${p}-leases`;
+    const eventsTable = `${p}-job-events`;
+    await createJobsTable(clients.dynamo, jobsTable);
+    await createTable(clients.dynamo, leasesTable, [{ AttributeName: 'leaseKey', AttributeType: 'S' }], [{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
+    await createTable(
+      clients.dynamo,
+      eventsTable,
+      [
+        { AttributeName: 'jobId', AttributeType: 'S' },
+        { AttributeName: 'seq', AttributeType: 'N' },
+      ],
+      [
+        { AttributeName: 'jobId', KeyType: 'HASH' },
+        { AttributeName: 'seq', KeyType: 'RANGE' },
+      ],
+    );
+    await enableTtl(clients.dynamo, eventsTable, 'expiresAt');
+
+    const bucket = `${p}-blobs-${options.region}`.toLowerCase();
+    await createBucket(clients.s3, bucket, options.region);
+
+    const cluster = p;
+    await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+    const network = await defaultNetwork(ec2, options);
+
+    const env: Record<string, string> = {
+      AGENT_RUNNER_BACKEND: 'aws',
+      AWS_REGION: options.region,
+      ...(options.endpoint ? { AWS_ENDPOINT_URL: options.endpoint } : {}),
+      AGENT_RUNNER_TABLE: jobsTable,
+      AGENT_RUNNER_LEASES_TABLE: leasesTable,
+      AGENT_RUNNER_EVENTS_TABLE: eventsTable,
+      AGENT_RUNNER_BUCKET: bucket,
+      AGENT_RUNNER_QUEUE_URL: queueUrls.normal!,
+      AGENT_RUNNER_QUEUE_URL_CRITICAL: queueUrls.critical!,
+      AGENT_RUNNER_QUEUE_URL_HIGH: queueUrls.high!,
+      AGENT_RUNNER_QUEUE_URL_LOW: queueUrls.low!,
+      AGENT_RUNNER_FIFO_QUEUE_URL: fifoUrl,
+      ...(options.anthropicSecretName ? { AGENT_RUNNER_ANTHROPIC_SECRET_NAME: options.anthropicSecretName } : {}),
+    };
+    const taskDefinition = await registerWorkerTaskDefinition(clients.ecs, `${p}-worker`, options.workerImage ?? 'agent-runner:latest', {
+      ...env,
+      // A worker launches nothing, so it needs none of the ECS settings.
+      AGENT_RUNNER_LAUNCHER: 'process',
+    });
+    Object.assign(env, {
+      AGENT_RUNNER_ECS_CLUSTER: cluster,
+      AGENT_RUNNER_TASK_DEFINITION: taskDefinition,
+      AGENT_RUNNER_SUBNETS: network.subnets.join(','),
+      AGENT_RUNNER_SECURITY_GROUPS: network.securityGroups.join(','),
+    });
+    return { env };
+  } finally {
+    clients.destroy();
+    ec2.destroy();
+  }
+}
+
+async function createQueueWithDlq(sqs: SQSClient, name: string, fifo: boolean): Promise<string> {
+  const suffix = fifo ? '.fifo' : '';
+  const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
+  const dlq = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: { ...fifoAttributes, MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) } }),
+  );
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${name}${suffix}`,
+      Attributes: {
+        ...fifoAttributes,
+        VisibilityTimeout: '60',
+        ReceiveMessageWaitTimeSeconds: '20',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+      },
+    }),
+  );
+  return queue.QueueUrl!;
+}
+
+async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<void> {
+  const attributes = new Map<string, AttributeDefinition>();
+  const indexes: GlobalSecondaryIndex[] = [];
+  attributes.set('jobId', { AttributeName: 'jobId', AttributeType: 'S' });
+  for (const index of [JOBS_TABLE.allIndex, JOBS_TABLE.statusIndex, JOBS_TABLE.typeIndex]) {
+    attributes.set(index.partitionKey, { AttributeName: index.partitionKey, AttributeType: 'S' });
+    indexes.push({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: index.include.length > 0 ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] } : { ProjectionType: 'KEYS_ONLY' },
+    });
+  }
+  await createTable(dynamo, name, [...attributes.values()], [{ AttributeName: 'jobId', KeyType: 'HASH' }], indexes);
+}
+
+async function createTable(
+  dynamo: DynamoDBClient,
+  name: string,
+  attributes: AttributeDefinition[],
+  keySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[],
+  indexes: GlobalSecondaryIndex[] = [],
+): Promise<void> {
+  try {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: attributes,
+        KeySchema: keySchema,
+        ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes } : {}),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitUntilTableExists({ client: dynamo, maxWaitTime: 120, minDelay: 1 }, { TableName: name });
+  await dynamo.send(new DescribeTableCommand({ TableName: name }));
+}
+
+async function enableTtl(dynamo: DynamoDBClient, table: string, attribute: string): Promise<void> {
+  try {
+    await dynamo.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: attribute, Enabled: true } }));
+  } catch (error) {
+    // Enabling TTL that is already enabled is refused with a ValidationException: that is success.
+    if ((error as { name?: string }).name !== 'ValidationException') throw error;
+  }
+}
+
+async function createBucket(s3: S3Client, bucket: string, region: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    return;
+  } catch {
+    // absent (or not ours: CreateBucket says which)
+  }
+  try {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        // us-east-1 is the one region that refuses a LocationConstraint naming itself.
+        ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+      }),
+    );
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw error;
+  }
+}
+
+async function defaultNetwork(ec2: EC2Client, options: ProvisionOptions): Promise<{ subnets: string[]; securityGroups: string[] }> {
+  if (options.subnets?.length && options.securityGroups?.length) return { subnets: options.subnets, securityGroups: options.securityGroups };
+  const vpcs = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'isDefault', Values: ['true'] }] }));
+  const vpcId = vpcs.Vpcs?.[0]?.VpcId;
+  if (!vpcId) throw new Error('no default VPC: pass --subnets and --security-groups');
+  const subnets =
+    options.subnets ?? ((await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? []).map((s) => s.SubnetId!).slice(0, 3);
+  const securityGroups =
+    options.securityGroups ??
+    ((await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: ['default'] }] }))).SecurityGroups ?? []).map(
+      (g) => g.GroupId!,
+    );
+  if (subnets.length === 0 || securityGroups.length === 0) throw new Error('the default VPC has no subnets or no default security group');
+  return { subnets, securityGroups };
+}
+
+/** Registers the worker task definition, unless the latest revision already says the same. */
+async function registerWorkerTaskDefinition(ecs: ECSClient, family: string, image: string, env: Record<string, string>): Promise<string> {
+  const container: ContainerDefinition = {
+    name: 'worker',
+    image,
+    essential: true,
+    // Container-level memory: Fargate only needs task-level sizes, but moto refuses RunTask without it.
+    memory: 1024,
+    workingDirectory: '/app',
+    command: ['node', '--disable-warning=ExperimentalWarning', 'services/worker/src/main.ts'],
+    environment: Object.entries(env)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, value]) => ({ name, value })),
+  };
+  try {
+    const latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }));
+    const existing = latest.taskDefinition?.containerDefinitions?.[0];
+    if (latest.taskDefinition?.taskDefinitionArn && existing && sameContainer(existing, container)) return latest.taskDefinition.taskDefinitionArn;
+  } catch {
+    // no revision yet
+  }
+  const out = await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family,
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '512',
+      memory: '1024',
+      containerDefinitions: [container],
+    }),
+  );
+  return out.taskDefinition!.taskDefinitionArn!;
+}
+
+function sameContainer(a: ContainerDefinition, b: ContainerDefinition): boolean {
+  const key = (c: ContainerDefinition) =>
+    JSON.stringify({
+      image: c.image,
+      command: c.command,
+      workingDirectory: c.workingDirectory,
+      memory: c.memory,
+      environment: [...(c.environment ?? [])].sort((x, y) => (x.name ?? '').localeCompare(y.name ?? '')),
+    });
+  return key(a) === key(b);
+}

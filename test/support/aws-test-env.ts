@@ -1,0 +1,18 @@
+import { randomBytes } from 'node:crypto';
+import { provisionAws } from '@agent-runner/shared/adapters/aws/provision.ts';
+import { motoEndpoint } from './moto.ts';
+
+const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+
+/**
+ * Provisions a fresh, uniquely named set of resources in the emulator and returns the environment
+ * that points agent-runner at them (what `agent-runner provision` prints), plus emulator credentials.
+ */
+export async function provisionTestAws(options: { prefix?: string } = {}): Promise<Record<string, string>> {
+  const endpoint = await motoEndpoint();
+  // The SDK's default credential chain reads these; moto accepts any.
+  Object.assign(process.env, CREDENTIALS);
+  const prefix = `${options.prefix ?? 't'}-${randomBytes(4).toString('hex')}`.toLowerCase();
+  const { env } = await provisionAws({ region: 'us-east-1', endpoint, prefix });
+  return { ...env, ...CREDENTIALS };
+}

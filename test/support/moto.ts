@@ -1,0 +1,110 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** moto's version is pinned: its behaviour (and EMULATOR.md's list of traps) is version-specific. */
+export const MOTO_REQUIREMENT = 'moto[server]==5.2.5';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const VENV = join(REPO, '.venv-moto');
+const STAMP = join(VENV, 'agent-runner-installed.txt');
+
+let started: { url: string; child: ChildProcess } | null = null;
+
+/**
+ * The emulator's endpoint: AGENT_RUNNER_TEST_AWS_ENDPOINT when the test runner already started one
+ * (test/run.ts does, once per run), else a moto server started here for this process.
+ */
+export async function motoEndpoint(): Promise<string> {
+  const given = process.env.AGENT_RUNNER_TEST_AWS_ENDPOINT;
+  if (given) return given;
+  if (started) return started.url;
+  const { url, child } = await startMoto();
+  started = { url, child };
+  process.once('exit', () => child.kill('SIGKILL'));
+  return url;
+}
+
+export async function stopMoto(): Promise<void> {
+  if (!started) return;
+  const { child } = started;
+  started = null;
+  await stopChild(child);
+}
+
+/** Creates the project-local venv with the pinned moto when it is missing (first run only). */
+export function ensureMotoInstalled(): string {
+  const bin = join(VENV, 'bin', 'moto_server');
+  if (existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === MOTO_REQUIREMENT && existsSync(bin)) return bin;
+  process.stderr.write(`agent-runner tests: installing ${MOTO_REQUIREMENT} into .venv-moto (first run only) ...\n`);
+  mkdirSync(VENV, { recursive: true });
+  const python = process.env.PYTHON ?? 'python3';
+  run(python, ['-m', 'venv', VENV]);
+  run(join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', MOTO_REQUIREMENT]);
+  writeFileSync(STAMP, `${MOTO_REQUIREMENT}\n`);
+  return bin;
+}
+
+/** Starts moto's server on a free loopback port and waits until it answers. */
+export async function startMoto(): Promise<{ url: string; child: ChildProcess }> {
+  const bin = ensureMotoInstalled();
+  const port = await freePort();
+  const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
+    try {
+      const res = await fetch(`${url}/moto-api/`);
+      if (res.ok || res.status < 500) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`moto_server did not answer within 30 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // moto advances an ECS task one state per DescribeTasks call (RUNNING → … → STOPPED after 4) and
+  // a reaper polling it would think every job's worker ended. Tasks stay RUNNING until StopTask.
+  const pin = await fetch(`${url}/moto-api/state-manager/set-transition`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model_name: 'ecs::task', transition: { progression: 'manual', times: 1_000_000_000 } }),
+  });
+  if (!pin.ok) throw new Error(`could not pin moto's ECS task transitions: ${pin.status} ${await pin.text()}`);
+  return { url, child };
+}
+
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function run(command: string, args: string[]): void {
+  const out = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (out.status !== 0) throw new Error(`${command} ${args.join(' ')} failed with ${out.status ?? out.signal}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
