@@ -14,5 +14,6 @@ export async function provisionTestAws(options: { prefix?: string } = {}): Promi
   Object.assign(process.env, CREDENTIALS);
   const prefix = `${options.prefix ?? 't'}-${randomBytes(4).toString('hex')}`.toLowerCase();
   const { env } = await provisionAws({ region: 'us-east-1', endpoint, prefix });
-  return { ...env, ...CREDENTIALS };
+  // Short long-polls: every feed a test stops waits for its polls to return (see AGENT_RUNNER_QUEUE_WAIT_SECONDS).
+  return { ...env, ...CREDENTIALS, AGENT_RUNNER_QUEUE_WAIT_SECONDS: '1' };
 }

@@ -77,6 +77,12 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_QUEUE_URL_HIGH: z.url().optional(),
   AGENT_RUNNER_QUEUE_URL_LOW: z.url().optional(),
   AGENT_RUNNER_FIFO_QUEUE_URL: z.url().optional(),
+  /**
+   * SQS long-poll wait (ReceiveMessage WaitTimeSeconds, at most 20). A dispatcher stops only after
+   * its polls return: an aborted poll can still take a message server-side and hide it until its
+   * visibility timeout, so stopping takes up to this long.
+   */
+  AGENT_RUNNER_QUEUE_WAIT_SECONDS: integer(1, 20).default(20),
   AGENT_RUNNER_BUCKET: z.string().min(1).optional(),
   AGENT_RUNNER_ECS_CLUSTER: z.string().min(1).optional(),
   AGENT_RUNNER_TASK_DEFINITION: z.string().min(1).optional(),
@@ -104,6 +110,7 @@ export interface AwsConfig {
   bucket: string;
   queueUrls: Record<(typeof PRIORITIES)[number], string>;
   fifoQueueUrl: string | null;
+  queueWaitSeconds: number;
   ecs: {
     cluster: string;
     taskDefinition: string;
@@ -202,6 +209,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         low: env.AGENT_RUNNER_QUEUE_URL_LOW ?? normal,
       },
       fifoQueueUrl: env.AGENT_RUNNER_FIFO_QUEUE_URL ?? null,
+      queueWaitSeconds: env.AGENT_RUNNER_QUEUE_WAIT_SECONDS,
       ecs: null,
     };
     if (launcher === 'ecs') {

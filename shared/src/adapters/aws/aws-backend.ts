@@ -43,7 +43,7 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
     events: new DynamoDbJobEventLog(clients.doc, aws.eventsTable, config.events.retentionSeconds),
     createFeed(options: FeedOptions) {
       const urls = [...Object.values(aws.queueUrls), ...(aws.fifoQueueUrl ? [aws.fifoQueueUrl] : [])];
-      const feed = new SqsJobFeed(clients.sqs, urls, options);
+      const feed = new SqsJobFeed(clients.sqs, urls, options, { waitTimeSeconds: aws.queueWaitSeconds, fifoUrl: aws.fifoQueueUrl });
       feeds.add(feed);
       return feed;
     },

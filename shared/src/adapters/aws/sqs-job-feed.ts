@@ -4,8 +4,12 @@ import type { FeedOptions } from '../../compose/backend.ts';
 import { PRIORITIES, type JobMessage, type Priority } from '../../domain/job.ts';
 import type { DeliveryHandler, JobFeed, JobFeedEvents } from '../../ports/job-queue.ts';
 
-/** SQS long polling waits at most 20 s (ReceiveMessage WaitTimeSeconds). */
-const LONG_POLL_SECONDS = 20;
+export interface SqsFeedTuning {
+  /** Long-poll wait, 1–20 s (ReceiveMessage WaitTimeSeconds). `stop()` waits for the polls under way. */
+  waitTimeSeconds: number;
+  /** The FIFO queue's URL: its messages of one group are handled one after another. */
+  fifoUrl: string | null;
+}
 
 /**
  * Consumes every job queue with `sqs-consumer`, one consumer per distinct queue URL — SQS returns at
@@ -21,29 +25,40 @@ export class SqsJobFeed implements JobFeed {
   private readonly options: FeedOptions;
   private readonly consumers: Consumer[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly slots: Semaphore;
   private readonly listeners: { [E in keyof JobFeedEvents]: Set<JobFeedEvents[E]> } = { malformed: new Set(), error: new Set() };
 
-  constructor(sqs: SQSClient, urls: string[], options: FeedOptions) {
+  private readonly tuning: SqsFeedTuning;
+  private stopping: Promise<void> | null = null;
+  /** Per FIFO message group: the outcome of its last message handed out in a batch. */
+  private readonly groupTails = new Map<string, Promise<'ack' | 'release'>>();
+
+  constructor(sqs: SQSClient, urls: string[], options: FeedOptions, tuning: SqsFeedTuning = { waitTimeSeconds: 20, fifoUrl: null }) {
     if (options.batchSize < 1 || options.batchSize > 10) throw new Error(`batchSize must be 1–10 (SQS MaxNumberOfMessages), got ${options.batchSize}`);
     if (options.visibilityTimeoutSeconds < 1) throw new Error('visibilityTimeoutSeconds must be at least 1');
     this.sqs = sqs;
     this.urls = [...new Set(urls)];
     this.options = options;
+    this.slots = new Semaphore(options.maxInFlight);
+    this.tuning = tuning;
   }
 
   start(handler: DeliveryHandler): void {
     if (this.consumers.length > 0) throw new Error('this feed was already started');
+    // Keeps a held message hidden while its handler still has it; sqs-consumer wants it strictly
+    // shorter than the visibility timeout, so very short timeouts (tests) go without.
+    const heartbeat = Math.floor(this.options.visibilityTimeoutSeconds / 3);
     for (const queueUrl of this.urls) {
       const consumer = Consumer.create({
         queueUrl,
         sqs: this.sqs,
         batchSize: this.options.batchSize,
-        waitTimeSeconds: LONG_POLL_SECONDS,
+        waitTimeSeconds: this.tuning.waitTimeSeconds,
+        // `stop()` then waits for the last poll (and its messages) instead of emitting `stopped` at once.
+        pollingCompleteWaitTimeMs: (this.tuning.waitTimeSeconds + 5) * 1000,
         visibilityTimeout: this.options.visibilityTimeoutSeconds,
-        // Keeps a held message hidden while the scheduler still has it (it hands it back before
-        // AGENT_RUNNER_MAX_HOLD_SECONDS anyway); must be shorter than the visibility timeout.
-        heartbeatInterval: Math.max(1, Math.floor(this.options.visibilityTimeoutSeconds / 3)),
-        messageSystemAttributeNames: ['ApproximateReceiveCount'],
+        ...(heartbeat > 0 ? { heartbeatInterval: heartbeat } : {}),
+        messageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
         terminateVisibilityTimeout: false,
         suppressFifoWarning: true,
         handleMessage: (message) => this.track(this.deliver(queueUrl, message, handler)),
@@ -55,9 +70,18 @@ export class SqsJobFeed implements JobFeed {
     }
   }
 
-  async stop(): Promise<void> {
-    // `abort` cancels the long polls under way instead of waiting up to 20 s for them.
-    for (const consumer of this.consumers) consumer.stop({ abort: true });
+  /** Idempotent: every caller waits for the same drain. */
+  stop(): Promise<void> {
+    this.stopping ??= this.drain();
+    return this.stopping;
+  }
+
+  private async drain(): Promise<void> {
+    // Not `abort`: SQS (and moto) keep serving an aborted long poll, and a message it takes would
+    // stay hidden until its visibility timeout. Waiting for the polls costs at most waitTimeSeconds.
+    const idle = this.consumers.map((consumer) => new Promise<void>((resolve) => consumer.once('stopped', () => resolve())));
+    for (const consumer of this.consumers) consumer.stop();
+    await Promise.all(idle);
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
@@ -76,12 +100,40 @@ export class SqsJobFeed implements JobFeed {
       return undefined;
     }
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
-    const outcome = await handler({ message: parsed, receiveCount });
-    if (outcome.kind === 'ack') return message;
-    await this.sqs.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: outcome.delaySeconds }),
+    const group = queueUrl === this.tuning.fifoUrl ? message.Attributes?.MessageGroupId : undefined;
+    const handle = async (): Promise<'ack' | 'release'> => {
+      const outcome = await this.slots.run(() => handler({ message: parsed, receiveCount }));
+      if (outcome.kind === 'ack') return 'ack';
+      await this.release(queueUrl, message, outcome.delaySeconds);
+      return 'release';
+    };
+    if (!group) return (await handle()) === 'ack' ? message : undefined;
+
+    // SQS FIFO may return several messages of one group in one batch; they must still be handled
+    // one after another, and none may overtake an earlier one that went back to the queue.
+    const previous = this.groupTails.get(group) ?? Promise.resolve<'ack' | 'release'>('ack');
+    const mine = previous.then(
+      async (before) => {
+        if (before === 'ack') return handle();
+        await this.release(queueUrl, message, 0);
+        return 'release' as const;
+      },
+      async () => {
+        await this.release(queueUrl, message, 0);
+        return 'release' as const;
+      },
     );
-    return undefined;
+    this.groupTails.set(group, mine);
+    void mine.finally(() => {
+      if (this.groupTails.get(group) === mine) this.groupTails.delete(group);
+    }).catch(() => {});
+    return (await mine) === 'ack' ? message : undefined;
+  }
+
+  private async release(queueUrl: string, message: Message, delaySeconds: number): Promise<void> {
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: delaySeconds }),
+    );
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -106,4 +158,24 @@ function parseJobMessage(raw: string): JobMessage {
   if (!PRIORITIES.includes(priority as Priority)) throw new Error(`message has an unknown priority ${String(priority)}`);
   if (orderingKey !== null && orderingKey !== undefined && typeof orderingKey !== 'string') throw new Error('orderingKey is not a string');
   return { jobId, priority: priority as Priority, orderingKey: (orderingKey as string | null | undefined) ?? null };
+}
+
+/** At most `size` handlers run at once across all queues; the rest wait their turn in order. */
+class Semaphore {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
 }
