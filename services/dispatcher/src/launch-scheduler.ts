@@ -10,6 +10,8 @@ import { TokenBucket } from './token-bucket.ts';
 const SETTLE_MS = 15;
 /** While jobs wait for capacity held elsewhere (workers in other processes), look again this often. */
 const RECHECK_MS = 250;
+/** An ordered job whose group is busy goes back to the queue for this long. */
+const ORDERED_RECHECK_SECONDS = 1;
 /** After RunTask throttling, owe this many seconds of launch budget. */
 const THROTTLE_PENALTY_SECONDS = 1;
 
@@ -146,6 +148,13 @@ export class LaunchScheduler {
       const lease = await leases.acquire(job.jobId, scopes, now);
       if (!lease.acquired) {
         for (const key of lease.fullScopes) fullScopes.add(key);
+        if (job.orderingKey !== null && lease.fullScopes.includes(`order:${job.orderingKey}`)) {
+          // Its group's previous job still runs, which may take long. Holding the message would
+          // also hold the rest of its receive batch (FIFO), so it goes back and is seen again soon.
+          this.waiting.delete(job.jobId);
+          waiter.settle({ kind: 'release', delaySeconds: ORDERED_RECHECK_SECONDS });
+          continue;
+        }
         if (fullScopes.has('global')) break;
         continue;
       }

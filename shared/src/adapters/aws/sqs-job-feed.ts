@@ -63,7 +63,12 @@ export class SqsJobFeed implements JobFeed {
         suppressFifoWarning: true,
         handleMessage: (message) => this.track(this.deliver(queueUrl, message, handler)),
       });
-      consumer.on('error', (error) => this.emit('error', error));
+      consumer.on('error', (error) => {
+        // The visibility heartbeat can fire just after a handler settled its message (deleted or
+        // released it); SQS then calls the receipt handle invalid. Nothing is wrong.
+        if ((error as { code?: string }).code === 'ReceiptHandleIsInvalid') return;
+        this.emit('error', error);
+      });
       consumer.on('processing_error', (error) => this.emit('error', error));
       consumer.start();
       this.consumers.push(consumer);
