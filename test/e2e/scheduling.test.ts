@@ -43,6 +43,26 @@ for (const name of backendNames()) {
     });
   });
 
+  describe(`scheduling: long waits (${name})`, () => {
+    let system: TestSystem;
+    before(async () => {
+      system = await startSystem(name, { AGENT_RUNNER_MAX_RUNNING: '1', AGENT_RUNNER_MAX_HOLD_SECONDS: '1' });
+      system.startDispatcher();
+    });
+    after(() => system.stop());
+
+    test('a job waiting for capacity through many hold periods is not mistaken for a poison message', async () => {
+      // The slot is taken for 8 s; the second job is held and recycled about 8 times meanwhile,
+      // well past the 5 receives after which a queue moves a message to its dead-letter queue.
+      const blocker = await postJob(system.url, { job_type: 'sleep', payload: { ms: 8000 } });
+      const waiter = await postJob(system.url, { job_type: 'echo', payload: { message: 'patient' } });
+      const done = await waitUntilTerminal(system.url, [blocker.job_id, waiter.job_id], 60_000);
+      assert.deepEqual(done.map((j) => j.status), ['SUCCEEDED', 'SUCCEEDED']);
+      assert.ok(startedAt(done[1]!) >= endedAt(done[0]!), 'the waiter ran after the blocker');
+      assert.equal(system.launcher.launchesOf(waiter.job_id), 1);
+    });
+  });
+
   describe(`scheduling: ordered groups (${name})`, () => {
     let system: TestSystem;
     before(async () => {

@@ -1,5 +1,5 @@
 import { scopesFor } from '@agent-runner/shared/domain/concurrency-scopes.ts';
-import type { Job } from '@agent-runner/shared/domain/job.ts';
+import { messageFor, type Job } from '@agent-runner/shared/domain/job.ts';
 import { compareWaiting } from '@agent-runner/shared/domain/priority-order.ts';
 import type { DeliveryOutcome, JobDelivery } from '@agent-runner/shared/ports/job-queue.ts';
 import { ACK, claimAndLaunch, triageDelivery } from './claim-and-launch.ts';
@@ -10,8 +10,6 @@ import { TokenBucket } from './token-bucket.ts';
 const SETTLE_MS = 15;
 /** While jobs wait for capacity held elsewhere (workers in other processes), look again this often. */
 const RECHECK_MS = 250;
-/** An ordered job whose group is busy goes back to the queue for this long. */
-const ORDERED_RECHECK_SECONDS = 1;
 /** After RunTask throttling, owe this many seconds of launch budget. */
 const THROTTLE_PENALTY_SECONDS = 1;
 
@@ -33,8 +31,8 @@ export interface SchedulerStats {
  * message enters a waiting room; the scheduler launches the best waiting job — highest class after
  * aging, then oldest — whenever it can take a slot in each of the job's concurrency scopes (leases
  * shared by every dispatcher) and a launch token. A message that waits keeps its delivery in flight
- * (so memory is bounded by what the feed receives: its batch size per queue) and is handed back to
- * the queue after AGENT_RUNNER_MAX_HOLD_SECONDS, before its visibility timeout could lapse.
+ * (so memory is bounded by what the feed receives: its batch size per queue) and is recycled after
+ * AGENT_RUNNER_MAX_HOLD_SECONDS (see handBackLongWaiters).
  */
 export class LaunchScheduler {
   private readonly deps: DispatcherDeps;
@@ -148,13 +146,6 @@ export class LaunchScheduler {
       const lease = await leases.acquire(job.jobId, scopes, now);
       if (!lease.acquired) {
         for (const key of lease.fullScopes) fullScopes.add(key);
-        if (job.orderingKey !== null && lease.fullScopes.includes(`order:${job.orderingKey}`)) {
-          // Its group's previous job still runs, which may take long. Holding the message would
-          // also hold the rest of its receive batch (FIFO), so it goes back and is seen again soon.
-          this.waiting.delete(job.jobId);
-          waiter.settle({ kind: 'release', delaySeconds: ORDERED_RECHECK_SECONDS });
-          continue;
-        }
         if (fullScopes.has('global')) break;
         continue;
       }
@@ -165,12 +156,24 @@ export class LaunchScheduler {
     return RECHECK_MS;
   }
 
+  /**
+   * A message that waited AGENT_RUNNER_MAX_HOLD_SECONDS is replaced by a fresh copy: handing it
+   * back (a visibility change) would count another receive, and after 5 the queue's redrive policy
+   * would move a job that is merely waiting to the dead-letter queue. The copy is sent first and
+   * only then is the old one deleted. Ordered jobs are not recycled — a copy would go to the back of
+   * their group — they stay held, their visibility kept up by the feed, until their group is free.
+   */
   private handBackLongWaiters(nowMs: number): void {
     const limit = this.deps.config.dispatch.maxHoldSeconds * 1000;
     for (const [jobId, waiter] of this.waiting) {
-      if (nowMs - waiter.enteredAt < limit) continue;
+      if (nowMs - waiter.enteredAt < limit || waiter.job.orderingKey !== null) continue;
       this.waiting.delete(jobId);
-      waiter.settle({ kind: 'release', delaySeconds: 0 });
+      this.deps.queue
+        .enqueue(messageFor(waiter.job), { deduplicationId: `${jobId}:wait:${nowMs}` })
+        .then(
+          () => waiter.settle(ACK),
+          () => waiter.settle({ kind: 'release', delaySeconds: 0 }),
+        );
     }
   }
 
