@@ -73,7 +73,8 @@ export async function startSystem(name: BackendName, overrides: Record<string, s
     launcher,
     tasks,
     startDispatcher(options = {}) {
-      const d = startDispatcher(config, backend, log, { launcher, visibilityTimeoutSeconds: 5, ...options });
+      // Above AGENT_RUNNER_MAX_HOLD_SECONDS (20): a held message must not come back while it is held.
+      const d = startDispatcher(config, backend, log, { launcher, visibilityTimeoutSeconds: 30, ...options });
       dispatchers.push(d);
       return d;
     },
