@@ -4,7 +4,8 @@
  * For each backend it queues N echo jobs over HTTP with no dispatcher running, then starts one
  * dispatcher and measures, per job, queued → launch recorded (`attempts[0].launchedAt`). Workers
  * are not what is measured here: on the embedded backend the process launcher spawns `true`
- * (a real process, which exits at once), on the emulator RunTask records a task that never runs.
+ * (a real process, which exits at once), on the emulator RunTask records a task that never runs
+ * (the test harness's task runner is off).
  * The reaper is slowed so it does not re-launch those "lost" workers mid-run.
  *
  * Two runs per backend: unpaced (token bucket wide open: the dispatcher's own ceiling) and paced
@@ -49,7 +50,7 @@ async function launches(system: Awaited<ReturnType<typeof startSystem>>, ids: st
 
 /** A backlog of N queued jobs, then one unpaced dispatcher: how fast can it launch? */
 async function backlog(backend: BackendName): Promise<Result> {
-  const system = await startSystem(backend, { ...quiet, AGENT_RUNNER_MAX_RUNNING: '100000', AGENT_RUNNER_LAUNCH_RATE: '100000', AGENT_RUNNER_LAUNCH_BURST: '100000' });
+  const system = await startSystem(backend, { ...quiet, AGENT_RUNNER_MAX_RUNNING: '100000', AGENT_RUNNER_LAUNCH_RATE: '100000', AGENT_RUNNER_LAUNCH_BURST: '100000' }, { runTasks: false });
   try {
     const ids: string[] = [];
     for (let i = 0; i < BACKLOG_JOBS; i += 25) {
@@ -70,7 +71,7 @@ async function backlog(backend: BackendName): Promise<Result> {
 
 /** Jobs arriving at a steady rate with the default pacing: queued → launched as a user sees it. */
 async function steady(backend: BackendName): Promise<Result> {
-  const system = await startSystem(backend, { ...quiet, AGENT_RUNNER_MAX_RUNNING: '100000' });
+  const system = await startSystem(backend, { ...quiet, AGENT_RUNNER_MAX_RUNNING: '100000' }, { runTasks: false });
   try {
     system.startDispatcher({ visibilityTimeoutSeconds: 300 });
     const ids: string[] = [];
@@ -90,25 +91,28 @@ async function steady(backend: BackendName): Promise<Result> {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
+function row(r: Result) {
+  const sorted = [...r.latencies].sort((a, b) => a - b);
+  return {
+    backend: r.backend,
+    run: r.run,
+    jobs: r.jobs,
+    'launches/s': Number(r.launchesPerSecond.toFixed(1)),
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1),
+  };
+}
+
 const results: Result[] = [];
 for (const backend of backendNames()) {
-  results.push(await backlog(backend));
-  results.push(await steady(backend));
+  for (const run of [backlog, steady]) {
+    const result = await run(backend);
+    results.push(result);
+    console.log(JSON.stringify(row(result)));
+  }
 }
 console.log('\nDispatch benchmark (one dispatcher). Latency: backlog = dispatcher start → launch recorded; steady = queued → launch recorded. ms.');
-console.table(
-  results.map((r) => {
-    const sorted = [...r.latencies].sort((a, b) => a - b);
-    return {
-      backend: r.backend,
-      run: r.run,
-      jobs: r.jobs,
-      'launches/s': Number(r.launchesPerSecond.toFixed(1)),
-      p50: percentile(sorted, 50),
-      p95: percentile(sorted, 95),
-      p99: percentile(sorted, 99),
-      max: sorted.at(-1),
-    };
-  }),
-);
+console.table(results.map(row));
 process.exit(0);

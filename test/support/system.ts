@@ -40,7 +40,12 @@ export interface TestSystem {
  * number of dispatchers, and workers as real child processes (spawned by the process launcher, or
  * by the ECS task runner from the tasks recorded in the emulator).
  */
-export async function startSystem(name: BackendName, overrides: Record<string, string> = {}): Promise<TestSystem> {
+export interface SystemOptions {
+  /** AWS: run the worker of each task the emulator records (default true; benchmarks turn it off). */
+  runTasks?: boolean;
+}
+
+export async function startSystem(name: BackendName, overrides: Record<string, string> = {}, options: SystemOptions = {}): Promise<TestSystem> {
   let env: Record<string, string>;
   let dataDir: string | null = null;
   if (name === 'aws') {
@@ -60,7 +65,7 @@ export async function startSystem(name: BackendName, overrides: Record<string, s
   const log = createLogger('test', config.logLevel);
   const api = await startApi(config, backend, log);
   const launcher = new CountingLauncher(backend.createLauncher());
-  const tasks = name === 'aws' ? new (await import('./ecs-task-runner.ts')).EcsTaskRunner(env) : null;
+  const tasks = name === 'aws' && options.runTasks !== false ? new (await import('./ecs-task-runner.ts')).EcsTaskRunner(env) : null;
   tasks?.start();
   const dispatchers: RunningDispatcher[] = [];
 
