@@ -29,23 +29,30 @@ interface Result {
 
 const quiet = { AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: '3600', AGENT_RUNNER_WORKER_COMMAND: 'true', AGENT_RUNNER_LOG_LEVEL: 'error' };
 
-/** Waits until every job has a recorded launch; returns [queued→launched ms, launched-at ms] per job. */
+/**
+ * Waits until every job has a recorded launch; returns [queued→launched ms, launched-at ms] per job.
+ * Launched jobs stay DISPATCHED (their workers never run), so a paged listing finds them: a
+ * per-job read every round would load the emulator more than the dispatcher does.
+ */
 async function launches(system: Awaited<ReturnType<typeof startSystem>>, ids: string[]): Promise<{ latency: number; at: number }[]> {
-  const out: { latency: number; at: number }[] = [];
-  const pending = new Set(ids);
+  const wanted = new Set(ids);
+  const seen = new Map<string, { latency: number; at: number }>();
   const deadline = Date.now() + 600_000;
-  while (pending.size > 0) {
-    if (Date.now() > deadline) throw new Error(`${pending.size} jobs not launched after 10 minutes`);
-    for (const id of [...pending]) {
-      const job = await system.backend.jobs.get(id);
-      const launchedAt = job?.attempts[0]?.launchedAt;
-      if (!job || !launchedAt) continue;
-      pending.delete(id);
-      out.push({ latency: Date.parse(launchedAt) - Date.parse(job.createdAt), at: Date.parse(launchedAt) });
-    }
-    if (pending.size > 0) await new Promise((r) => setTimeout(r, 250));
+  while (seen.size < wanted.size) {
+    if (Date.now() > deadline) throw new Error(`${wanted.size - seen.size} jobs not launched after 10 minutes`);
+    await new Promise((r) => setTimeout(r, 1000));
+    let cursor: string | undefined;
+    do {
+      const page = await system.backend.jobs.list({ status: 'DISPATCHED', limit: 100, ...(cursor ? { cursor } : {}) });
+      for (const job of page.jobs) {
+        const launchedAt = job.attempts[0]?.launchedAt;
+        if (!wanted.has(job.jobId) || !launchedAt || seen.has(job.jobId)) continue;
+        seen.set(job.jobId, { latency: Date.parse(launchedAt) - Date.parse(job.createdAt), at: Date.parse(launchedAt) });
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
   }
-  return out;
+  return [...seen.values()];
 }
 
 /** A backlog of N queued jobs, then one unpaced dispatcher: how fast can it launch? */

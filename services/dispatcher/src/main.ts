@@ -43,7 +43,8 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
   const feed = backend.createFeed({
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 60,
     batchSize: 10,
-    maxInFlight: 20,
+    // Messages held or launching at once, across all queues: the bound on what waits in memory.
+    maxInFlight: 200,
   });
   feed.on('malformed', (raw, error) => log.error({ err: error, bytes: raw.length }, 'malformed queue message left for the dead-letter queue'));
   feed.on('error', (error) => log.error({ err: error }, 'job feed error'));

@@ -13,6 +13,7 @@ import type { AcquireResult, ConcurrencyLeases, HeldLease, LeaseScope } from '..
 
 /** BatchGetItem reads at most 100 keys per call (DynamoDB API reference). */
 const BATCH_GET_MAX = 100;
+const FIRST_PROBE = 8;
 /** Transactions lost to a racing dispatcher are retried this often before the round gives up. */
 const CONTENTION_RETRIES = 4;
 
@@ -133,8 +134,10 @@ export class DynamoDbConcurrencyLeases implements ConcurrencyLeases {
     if (scope.limit <= 0) return null;
     const offset = randomInt(scope.limit);
     const keys = Array.from({ length: scope.limit }, (_, i) => `slot|${scope.key}|${(offset + i) % scope.limit}`);
-    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
-      const chunk = keys.slice(i, i + BATCH_GET_MAX);
+    // A small first probe: with a limit far from reached (the usual case) it finds a free slot in
+    // one cheap read; only a nearly full scope is read 100 keys at a time.
+    for (let i = 0, size = FIRST_PROBE; i < keys.length; i += size, size = BATCH_GET_MAX) {
+      const chunk = keys.slice(i, i + size);
       const taken = new Set<string>();
       let request: Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }> | undefined = {
         [this.table]: { Keys: chunk.map((leaseKey) => ({ leaseKey })), ConsistentRead: true },
