@@ -40,7 +40,7 @@ export function ensureMotoInstalled(): string {
   if (existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === MOTO_REQUIREMENT && existsSync(bin)) return bin;
   process.stderr.write(`agent-runner tests: installing ${MOTO_REQUIREMENT} into .venv-moto (first run only) ...\n`);
   mkdirSync(VENV, { recursive: true });
-  const python = process.env.PYTHON ?? 'python3';
+  const python = process.env.AGENT_RUNNER_TEST_PYTHON ?? 'python3';
   run(python, ['-m', 'venv', VENV]);
   run(join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', MOTO_REQUIREMENT]);
   writeFileSync(STAMP, `${MOTO_REQUIREMENT}\n`);

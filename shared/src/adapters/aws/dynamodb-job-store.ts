@@ -23,6 +23,10 @@ type Item = Record<string, unknown>;
  * The job store on DynamoDB. Every change is one UpdateItem whose ConditionExpression checks the
  * expected status, version and attempt, so racing writers cannot both win. `payload` and `result`
  * are kept as JSON text: DynamoDB nests at most 32 levels and has no place for every JSON number.
+ *
+ * An item may not exceed 400 KB (DynamoDB service quotas). This store does not check: payloads and
+ * results above AGENT_RUNNER_INLINE_LIMIT_BYTES (at most 350 KB, default 64 KB) are put in S3
+ * before they reach the record, which leaves room for the attempts list and the other fields.
  */
 export class DynamoDbJobStore implements JobStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -112,11 +116,12 @@ export class DynamoDbJobStore implements JobStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return fromItem(out.Attributes ?? {});
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw await this.refusal(jobId, expect, error);
+      if (error instanceof ConditionalCheckFailedException) throw refusal(jobId, expect, error);
       throw unavailable('update', error);
     }
   }
@@ -141,10 +146,11 @@ export class DynamoDbJobStore implements JobStore {
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw await this.refusal(jobId, expect, error);
+      if (error instanceof ConditionalCheckFailedException) throw refusal(jobId, expect, error);
       throw unavailable('delete', error);
     }
   }
@@ -212,17 +218,6 @@ export class DynamoDbJobStore implements JobStore {
     };
   }
 
-  /** Why a conditional write was refused: the job is gone, or it is not as expected. */
-  private async refusal(jobId: string, expect: JobExpectation, cause: unknown): Promise<Error> {
-    const current = await this.get(jobId);
-    if (!current) return new NotFoundError(`job ${jobId} not found`, { cause });
-    return new ConflictError(
-      `job ${jobId} is ${current.status} v${current.version} attempt ${current.attempt}; expected ${expect.status.join('|')}` +
-        `${expect.version !== undefined ? ` v${expect.version}` : ''}${expect.attempt !== undefined ? ` attempt ${expect.attempt}` : ''}`,
-      { cause },
-    );
-  }
-
   private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
@@ -230,6 +225,23 @@ export class DynamoDbJobStore implements JobStore {
       throw unavailable(what, error);
     }
   }
+}
+
+/**
+ * Why a conditional write was refused, from the item as the failed check saw it
+ * (ReturnValuesOnConditionCheckFailure ALL_OLD): no item means the job does not exist. Read from the
+ * same write, so it cannot race a delete or a create the way a second read could.
+ */
+function refusal(jobId: string, expect: JobExpectation, error: ConditionalCheckFailedException): Error {
+  // The SDK hands the item back in DynamoDB's attribute-value form (lib-dynamodb does not convert errors).
+  const item = error.Item;
+  if (!item) return new NotFoundError(`job ${jobId} not found`, { cause: error });
+  const found = `${item.status?.S ?? '?'} v${item.version?.N ?? '?'} attempt ${item.attempt?.N ?? '?'}`;
+  const wanted =
+    expect.status.join('|') +
+    (expect.version !== undefined ? ` v${expect.version}` : '') +
+    (expect.attempt !== undefined ? ` attempt ${expect.attempt}` : '');
+  return new ConflictError(`job ${jobId} is ${found}; expected ${wanted}`, { cause: error });
 }
 
 function unavailable(what: string, error: unknown): Error {

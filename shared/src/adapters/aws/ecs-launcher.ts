@@ -73,7 +73,8 @@ export class EcsLauncher implements WorkerLauncher {
     if (!task) return { state: 'unknown' };
     if (task.lastStatus !== 'STOPPED') return { state: 'running' };
     const worker = task.containers?.find((c) => c.name === this.settings.container);
-    return { state: 'stopped', exitCode: worker?.exitCode ?? null, reason: task.stoppedReason ?? worker?.reason ?? null };
+    // An absent reason may come back as "" rather than missing.
+    return { state: 'stopped', exitCode: worker?.exitCode ?? null, reason: task.stoppedReason || worker?.reason || null };
   }
 }
 

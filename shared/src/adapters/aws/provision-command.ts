@@ -12,7 +12,11 @@ const PROVISION_ENV = z.object({
   AGENT_RUNNER_ANTHROPIC_SECRET_NAME: z.string().min(1).optional(),
 });
 
-/** `agent-runner provision [--prefix P] [--env-file F] [--image I] [--subnets a,b] [--security-groups g]`. */
+/**
+ * `agent-runner provision [--prefix P] [--env-file F] [--image I] [--bucket B] [--subnets a,b]
+ * [--security-groups g]`: provisions, then prints the variables (dotenv lines) or writes them to F.
+ * Exit code 0 when everything exists, 2 for bad usage, 1 when AWS refused or failed.
+ */
 export async function runProvisionCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   let args;
   try {
@@ -22,6 +26,7 @@ export async function runProvisionCommand(argv: string[], env: Record<string, st
         prefix: { type: 'string' },
         'env-file': { type: 'string' },
         image: { type: 'string' },
+        bucket: { type: 'string' },
         subnets: { type: 'string' },
         'security-groups': { type: 'string' },
       },
@@ -56,6 +61,7 @@ export async function runProvisionCommand(argv: string[], env: Record<string, st
       endpoint: parsed.data.AWS_ENDPOINT_URL ?? null,
       prefix,
       ...(image ? { workerImage: image } : {}),
+      ...(args.bucket ? { bucket: args.bucket } : {}),
       ...(subnets ? { subnets } : {}),
       ...(securityGroups ? { securityGroups } : {}),
       ...(parsed.data.AGENT_RUNNER_ANTHROPIC_SECRET_NAME ? { anthropicSecretName: parsed.data.AGENT_RUNNER_ANTHROPIC_SECRET_NAME } : {}),

@@ -11,7 +11,14 @@ import {
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand, type ContainerDefinition, type ECSClient } from '@aws-sdk/client-ecs';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueNameExists,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { PRIORITIES } from '../../domain/job.ts';
 import { createAwsClients } from './aws-clients.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
@@ -22,8 +29,10 @@ export interface ProvisionOptions {
   endpoint: string | null;
   /** Names every resource: `<prefix>-normal`, `<prefix>-jobs`, … */
   prefix: string;
-  /** The worker image for the task definition. */
+  /** The worker image for the task definition; default `agent-runner-worker:latest`. */
   workerImage?: string;
+  /** Default: `<prefix>-<account id>-<region>` (bucket names are global across all accounts). */
+  bucket?: string;
   /** Default: the default VPC's subnets. */
   subnets?: string[];
   /** Default: the default VPC's default security group. */
@@ -32,10 +41,31 @@ export interface ProvisionOptions {
   anthropicSecretName?: string;
 }
 
+export interface ProvisionedQueue {
+  url: string;
+  deadLetterUrl: string;
+}
+
+/** What exists after provisioning (names, URLs and ARNs as the services use them). */
+export interface ProvisionedResources {
+  queues: Record<(typeof PRIORITIES)[number], ProvisionedQueue>;
+  fifoQueue: ProvisionedQueue;
+  tables: { jobs: string; leases: string; events: string };
+  bucket: string;
+  cluster: string;
+  /** The task definition's ARN, revision included. */
+  taskDefinition: string;
+  subnets: string[];
+  securityGroups: string[];
+}
+
 export interface Provisioned {
+  resources: ProvisionedResources;
   /** The AGENT_RUNNER_* (and AWS_*) variables that point the services at what was created. */
   env: Record<string, string>;
 }
+
+export const DEFAULT_WORKER_IMAGE = 'agent-runner-worker:latest';
 
 /** A message received this often without being deleted goes to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
@@ -52,18 +82,16 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
   const ec2 = new EC2Client({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
   try {
     const p = options.prefix;
-    const queueUrls: Record<string, string> = {};
-    for (const priority of PRIORITIES) queueUrls[priority] = await createQueueWithDlq(clients.sqs, `${p}-${priority}`, false);
-    const fifoUrl = await createQueueWithDlq(clients.sqs, `${p}-ordered`, true);
+    const queues = {} as ProvisionedResources['queues'];
+    for (const priority of PRIORITIES) queues[priority] = await createQueueWithDlq(clients.sqs, `${p}-${priority}`, false);
+    const fifoQueue = await createQueueWithDlq(clients.sqs, `${p}-ordered`, true);
 
-    const jobsTable = `${p}-jobs`;
-    const leasesTable = `${p}-leases`;
-    const eventsTable = `${p}-job-events`;
-    await createJobsTable(clients.dynamo, jobsTable);
-    await createTable(clients.dynamo, leasesTable, [{ AttributeName: 'leaseKey', AttributeType: 'S' }], [{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
+    const tables = { jobs: `${p}-jobs`, leases: `${p}-leases`, events: `${p}-job-events` };
+    await createJobsTable(clients.dynamo, tables.jobs);
+    await createTable(clients.dynamo, tables.leases, [{ AttributeName: 'leaseKey', AttributeType: 'S' }], [{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
     await createTable(
       clients.dynamo,
-      eventsTable,
+      tables.events,
       [
         { AttributeName: 'jobId', AttributeType: 'S' },
         { AttributeName: 'seq', AttributeType: 'N' },
@@ -73,31 +101,32 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
         { AttributeName: 'seq', KeyType: 'RANGE' },
       ],
     );
-    await enableTtl(clients.dynamo, eventsTable, 'expiresAt');
+    await enableTtl(clients.dynamo, tables.events, 'expiresAt');
 
-    const bucket = `${p}-blobs-${options.region}`.toLowerCase();
-    await createBucket(clients.s3, bucket, options.region);
-
+    // CreateCluster answers with the existing cluster when there is one (idempotent).
     const cluster = p;
-    await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+    const created = await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+    const account = created.cluster?.clusterArn?.split(':')[4];
+    const bucket = (options.bucket ?? `${p}-${account ?? 'account'}-${options.region}`).toLowerCase();
+    await createBucket(clients.s3, bucket, options.region);
     const network = await defaultNetwork(ec2, options);
 
     const env: Record<string, string> = {
       AGENT_RUNNER_BACKEND: 'aws',
       AWS_REGION: options.region,
       ...(options.endpoint ? { AWS_ENDPOINT_URL: options.endpoint } : {}),
-      AGENT_RUNNER_TABLE: jobsTable,
-      AGENT_RUNNER_LEASES_TABLE: leasesTable,
-      AGENT_RUNNER_EVENTS_TABLE: eventsTable,
+      AGENT_RUNNER_TABLE: tables.jobs,
+      AGENT_RUNNER_LEASES_TABLE: tables.leases,
+      AGENT_RUNNER_EVENTS_TABLE: tables.events,
       AGENT_RUNNER_BUCKET: bucket,
-      AGENT_RUNNER_QUEUE_URL: queueUrls.normal!,
-      AGENT_RUNNER_QUEUE_URL_CRITICAL: queueUrls.critical!,
-      AGENT_RUNNER_QUEUE_URL_HIGH: queueUrls.high!,
-      AGENT_RUNNER_QUEUE_URL_LOW: queueUrls.low!,
-      AGENT_RUNNER_FIFO_QUEUE_URL: fifoUrl,
+      AGENT_RUNNER_QUEUE_URL: queues.normal.url,
+      AGENT_RUNNER_QUEUE_URL_CRITICAL: queues.critical.url,
+      AGENT_RUNNER_QUEUE_URL_HIGH: queues.high.url,
+      AGENT_RUNNER_QUEUE_URL_LOW: queues.low.url,
+      AGENT_RUNNER_FIFO_QUEUE_URL: fifoQueue.url,
       ...(options.anthropicSecretName ? { AGENT_RUNNER_ANTHROPIC_SECRET_NAME: options.anthropicSecretName } : {}),
     };
-    const taskDefinition = await registerWorkerTaskDefinition(clients.ecs, `${p}-worker`, options.workerImage ?? 'agent-runner:latest', {
+    const taskDefinition = await registerWorkerTaskDefinition(clients.ecs, `${p}-worker`, options.workerImage ?? DEFAULT_WORKER_IMAGE, {
       ...env,
       // A worker launches nothing, so it needs none of the ECS settings.
       AGENT_RUNNER_LAUNCHER: 'process',
@@ -108,32 +137,49 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       AGENT_RUNNER_SUBNETS: network.subnets.join(','),
       AGENT_RUNNER_SECURITY_GROUPS: network.securityGroups.join(','),
     });
-    return { env };
+    return {
+      resources: { queues, fifoQueue, tables, bucket, cluster, taskDefinition, subnets: network.subnets, securityGroups: network.securityGroups },
+      env,
+    };
   } finally {
     clients.destroy();
     ec2.destroy();
   }
 }
 
-async function createQueueWithDlq(sqs: SQSClient, name: string, fifo: boolean): Promise<string> {
+async function createQueueWithDlq(sqs: SQSClient, name: string, fifo: boolean): Promise<ProvisionedQueue> {
   const suffix = fifo ? '.fifo' : '';
+  // A FIFO queue's dead-letter queue must be FIFO too (SQS developer guide, "dead-letter queues").
   const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
-  const dlq = await sqs.send(
-    new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: { ...fifoAttributes, MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) } }),
-  );
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
-  const queue = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: `${name}${suffix}`,
-      Attributes: {
-        ...fifoAttributes,
-        VisibilityTimeout: '60',
-        ReceiveMessageWaitTimeSeconds: '20',
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
-      },
-    }),
-  );
-  return queue.QueueUrl!;
+  const deadLetterUrl = await ensureQueue(sqs, `${name}-dlq${suffix}`, { ...fifoAttributes, MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) });
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+  if (!dlqArn) throw new Error(`no ARN for the dead-letter queue ${name}-dlq${suffix}`);
+  const url = await ensureQueue(sqs, `${name}${suffix}`, {
+    ...fifoAttributes,
+    VisibilityTimeout: '60',
+    // The default long poll for receivers that do not ask for one (sqs-consumer always does).
+    ReceiveMessageWaitTimeSeconds: '20',
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+  });
+  return { url, deadLetterUrl };
+}
+
+/**
+ * CreateQueue is idempotent only while the attributes are the same; with changed ones SQS answers
+ * QueueAlreadyExists. Then the existing queue is brought in line (FifoQueue cannot change, and
+ * setting it is refused, so it is left out).
+ */
+async function ensureQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+  try {
+    const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    return created.QueueUrl!;
+  } catch (error) {
+    if (!(error instanceof QueueNameExists)) throw error;
+  }
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+  const { FifoQueue: _fixed, ...changeable } = attributes;
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl: QueueUrl!, Attributes: changeable }));
+  return QueueUrl!;
 }
 
 async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<void> {
