@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PRIORITIES } from '../domain/job.ts';
+import { DEFAULT_MODEL, DEFAULT_MODEL_PRICES, parseModelPrices, priceOf, type ModelPrice } from '../anthropic/model-prices.ts';
 
 /**
  * The one configuration schema. Parsed from the environment once, in each service's `main`, and
@@ -23,6 +24,12 @@ const limitsByKey = z.string().transform((s, ctx) => {
     out[key.trim()] = n;
   }
   return out;
+});
+/** `model=in/out/cacheWrite/cacheRead;…` (USD per million tokens), see parseModelPrices. */
+const modelPrices = z.string().transform((s, ctx) => {
+  const { prices, problems } = parseModelPrices(s);
+  for (const message of problems) ctx.addIssue({ code: 'custom', message });
+  return problems.length > 0 ? z.NEVER : prices;
 });
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -95,6 +102,19 @@ export const ENV_SCHEMA = z.object({
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: z.url().optional(),
   AGENT_RUNNER_ANTHROPIC_SECRET_NAME: z.string().min(1).optional(),
+  /** The model a Claude job uses when its payload names none; must be allowed. */
+  AGENT_RUNNER_DEFAULT_MODEL: z.string().min(1).optional(),
+  /** Models a job may ask for; default: every priced model. Each must have a price. */
+  AGENT_RUNNER_ALLOWED_MODELS: list.optional(),
+  /** Price overrides and additions, `model=in/out/cacheWrite/cacheRead;…` in USD per million tokens. */
+  AGENT_RUNNER_MODEL_PRICES: modelPrices.optional(),
+  /**
+   * How often the SDK retries a 408/409/429/5xx/connection failure within one attempt, waiting as
+   * the API's retry-after says (else 0.5 s doubling to 8 s) before the job fails as retryable.
+   */
+  AGENT_RUNNER_ANTHROPIC_MAX_RETRIES: integer(0, 10).default(4),
+  /** Hosts the tool_agent's http_get tool may fetch from (exact host names); none by default. */
+  AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS: list.default([]),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;
@@ -149,7 +169,18 @@ export interface Config {
   /** The command the process launcher runs for a worker; defaults to this repo's worker entry. */
   workerCommand: string[] | null;
   aws: AwsConfig | null;
-  anthropic: { apiKey: string | null; baseUrl: string | null; secretName: string | null };
+  anthropic: {
+    apiKey: string | null;
+    baseUrl: string | null;
+    secretName: string | null;
+    defaultModel: string;
+    /** Every allowed model has a price in `prices` (checked at load). */
+    allowedModels: string[];
+    /** The built-in list prices with AGENT_RUNNER_MODEL_PRICES applied over them. */
+    prices: Record<string, ModelPrice>;
+    maxRetries: number;
+  };
+  tools: { httpGetAllowedHosts: string[] };
   /** The validated variables, for passing the same configuration on to a child worker. */
   env: Record<string, string>;
 }
@@ -223,6 +254,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       };
     }
   }
+  const anthropicModels = resolveModels(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -260,7 +292,28 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiKey: env.ANTHROPIC_API_KEY ?? null,
       baseUrl: env.ANTHROPIC_BASE_URL ?? null,
       secretName: env.AGENT_RUNNER_ANTHROPIC_SECRET_NAME ?? null,
+      ...anthropicModels,
+      maxRetries: env.AGENT_RUNNER_ANTHROPIC_MAX_RETRIES,
     },
+    tools: { httpGetAllowedHosts: env.AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS },
     env: raw,
   };
+}
+
+/** Merges the price list and checks that the default model is allowed and every allowed model priced. */
+function resolveModels(
+  env: Env,
+  problems: string[],
+): { defaultModel: string; allowedModels: string[]; prices: Record<string, ModelPrice> } {
+  const prices: Record<string, ModelPrice> = { ...DEFAULT_MODEL_PRICES, ...env.AGENT_RUNNER_MODEL_PRICES };
+  const allowedModels = env.AGENT_RUNNER_ALLOWED_MODELS ?? Object.keys(prices);
+  const defaultModel = env.AGENT_RUNNER_DEFAULT_MODEL ?? DEFAULT_MODEL;
+  const unpriced = allowedModels.filter((model) => priceOf(model, prices) === null);
+  if (unpriced.length > 0) {
+    problems.push(`AGENT_RUNNER_ALLOWED_MODELS: no price for ${unpriced.join(', ')}; add it to AGENT_RUNNER_MODEL_PRICES`);
+  }
+  if (!allowedModels.includes(defaultModel)) {
+    problems.push(`AGENT_RUNNER_DEFAULT_MODEL: "${defaultModel}" is not among the allowed models (AGENT_RUNNER_ALLOWED_MODELS)`);
+  }
+  return { defaultModel, allowedModels, prices };
 }
