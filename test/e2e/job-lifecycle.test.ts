@@ -39,6 +39,11 @@ for (const name of backendNames()) {
         await waitFor('every task process to exit', () => (runs.every((r) => r.exitCode !== null || r.signal !== null) ? true : undefined));
         assert.deepEqual(runs.map((r) => r.exitCode), Array(50).fill(0));
       }
+      // The worker writes every result to the blob store (S3 on AWS) before it records SUCCEEDED.
+      const { getJson } = await import('@agent-runner/shared/ports/job-store.ts');
+      for (const job of finished.slice(0, 5)) {
+        assert.deepEqual(await getJson(system.backend.blobs, `results/${job.job_id}.json`), job.result);
+      }
       const workers = new Set(finished.map((j) => (j.result as { processed_by: string }).processed_by));
       assert.equal(workers.size, 50, 'one worker per job');
     });

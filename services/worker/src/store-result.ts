@@ -2,18 +2,19 @@ import type { JsonValue } from '@agent-runner/shared/domain/job.ts';
 import type { BlobStore } from '@agent-runner/shared/ports/job-store.ts';
 
 /**
- * Results small enough stay on the job record; larger ones go to the blob store, because a
- * DynamoDB item cannot exceed 400 KB (and a fat record makes every conditional write slow).
+ * Every result is written to the blob store (S3 on AWS), its durable home, before the job is
+ * marked SUCCEEDED. A small one is also kept on the record so GET /jobs/{id} needs no second read;
+ * a large one is not, because a DynamoDB item cannot exceed 400 KB (and a fat record makes every
+ * conditional write slower).
  */
 export async function storeResult(
   blobs: BlobStore,
   jobId: string,
   result: JsonValue,
   inlineLimitBytes: number,
-): Promise<{ result: JsonValue | null; resultRef: string | null }> {
+): Promise<{ result: JsonValue | null; resultRef: string }> {
   const body = JSON.stringify(result);
-  if (Buffer.byteLength(body) <= inlineLimitBytes) return { result, resultRef: null };
   const resultRef = `results/${jobId}.json`;
   await blobs.put(resultRef, body, 'application/json');
-  return { result: null, resultRef };
+  return { result: Buffer.byteLength(body) <= inlineLimitBytes ? result : null, resultRef };
 }

@@ -54,7 +54,7 @@ export interface Job {
   heartbeatAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;
-  /** The handler's result, inline when small; otherwise in the blob store at `resultRef`. */
+  /** The handler's result, on the record when small; always in the blob store at `resultRef`. */
   result: JsonValue | null;
   resultRef: string | null;
   error: JobError | null;
