@@ -16,6 +16,8 @@ import { JOBS_TABLE } from './jobs-table.ts';
 
 /** BatchGetItem reads at most 100 keys per call (DynamoDB API reference). */
 const BATCH_GET_MAX = 100;
+/** Index entries a filtered list reads per Query (keys only: 100 entries are a few KB of the 1 MB a Query may return). */
+const FILTERED_READ_AHEAD = 100;
 
 type Item = Record<string, unknown>;
 
@@ -53,12 +55,18 @@ export class DynamoDbJobStore implements JobStore {
     return out.Item ? fromItem(out.Item) : null;
   }
 
+  /**
+   * Newest first from the index that fits the filter. One id more than the page is read, so a page
+   * says whether another follows (no empty last page). The cursor is the last job id handed out, so
+   * a page may stop anywhere in a Query's results, and a filtered Query can read ahead in big steps:
+   * a FilterExpression applies after `Limit`, which counts items read, not items matched.
+   */
   async list(query: JobListQuery): Promise<JobPage> {
     const { index, partition, filter } = this.indexFor(query);
+    const wanted = query.limit + 1;
     const jobIds: string[] = [];
-    let start: Item | undefined = query.cursor ? { jobId: decodeCursor(query.cursor), ...partition.key, ...partition.startKeyExtra } : undefined;
-    let exhausted = false;
-    while (jobIds.length < query.limit) {
+    let start: Item | undefined = query.cursor ? { jobId: decodeCursor(query.cursor), ...partition.key } : undefined;
+    do {
       const out = await this.call('list', () =>
         this.doc.send(
           new QueryCommand({
@@ -69,21 +77,17 @@ export class DynamoDbJobStore implements JobStore {
             ExpressionAttributeValues: { ':pk': partition.value, ...(filter ? { ':f': filter.value } : {}) },
             ...(filter ? { FilterExpression: '#f = :f' } : {}),
             ScanIndexForward: false,
-            Limit: query.limit - jobIds.length,
+            Limit: filter ? Math.max(FILTERED_READ_AHEAD, wanted - jobIds.length) : wanted - jobIds.length,
             ExclusiveStartKey: start,
           }),
         ),
       );
       for (const item of out.Items ?? []) jobIds.push(String(item.jobId));
       start = out.LastEvaluatedKey;
-      if (!start) {
-        exhausted = true;
-        break;
-      }
-    }
-    const jobs = await this.getMany(jobIds);
-    const last = jobIds.at(-1);
-    return { jobs, nextCursor: !exhausted && last ? encodeCursor(last) : null };
+    } while (start && jobIds.length < wanted);
+    const page = jobIds.slice(0, query.limit);
+    const more = jobIds.length > query.limit;
+    return { jobs: await this.getMany(page), nextCursor: more && page.length > 0 ? encodeCursor(page.at(-1)!) : null };
   }
 
   async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Promise<Job> {
@@ -193,27 +197,27 @@ export class DynamoDbJobStore implements JobStore {
 
   private indexFor(query: JobListQuery): {
     index: string;
-    partition: { name: string; value: string; key: Item; startKeyExtra: Item };
+    partition: { name: string; value: string; key: Item };
     filter: { name: string; value: string } | null;
   } {
     if (query.status) {
       return {
         index: JOBS_TABLE.statusIndex.name,
-        partition: { name: 'status', value: query.status, key: { status: query.status }, startKeyExtra: {} },
+        partition: { name: 'status', value: query.status, key: { status: query.status } },
         filter: query.jobType ? { name: 'jobType', value: query.jobType } : null,
       };
     }
     if (query.jobType) {
       return {
         index: JOBS_TABLE.typeIndex.name,
-        partition: { name: 'jobType', value: query.jobType, key: { jobType: query.jobType }, startKeyExtra: {} },
+        partition: { name: 'jobType', value: query.jobType, key: { jobType: query.jobType } },
         filter: null,
       };
     }
     const all = JOBS_TABLE.allIndex;
     return {
       index: all.name,
-      partition: { name: all.partitionKey, value: all.partitionValue, key: { [all.partitionKey]: all.partitionValue }, startKeyExtra: {} },
+      partition: { name: all.partitionKey, value: all.partitionValue, key: { [all.partitionKey]: all.partitionValue } },
       filter: null,
     };
   }
