@@ -5,6 +5,15 @@ import { motoEndpoint } from './moto.ts';
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
 
 /**
+ * For AWS-only suites: `describe(name, { skip: skipUnlessAws() }, …)`. They run unless
+ * AGENT_RUNNER_TEST_BACKENDS (default `embedded,aws`) leaves AWS out.
+ */
+export function skipUnlessAws(): string | false {
+  const wanted = (process.env.AGENT_RUNNER_TEST_BACKENDS ?? 'embedded,aws').split(',').map((s) => s.trim());
+  return wanted.includes('aws') ? false : 'AGENT_RUNNER_TEST_BACKENDS leaves out aws';
+}
+
+/**
  * Provisions a fresh, uniquely named set of resources in the emulator and returns the environment
  * that points agent-runner at them (what `agent-runner provision` prints), plus emulator credentials.
  */

@@ -13,7 +13,7 @@ import { loadConfig } from '@agent-runner/shared/config/config.ts';
 import { ConflictError, NotFoundError, UnavailableError } from '@agent-runner/shared/domain/errors.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { createJobRecord, type Job, type JsonValue } from '@agent-runner/shared/domain/job.ts';
-import { provisionTestAws } from '../../support/aws-test-env.ts';
+import { provisionTestAws, skipUnlessAws } from '../../support/aws-test-env.ts';
 
 let clockMs = Date.parse('2026-02-01T00:00:00.000Z');
 const nextTime = () => new Date((clockMs += 1000));
@@ -29,7 +29,7 @@ function newJob(jobType: string, payload: JsonValue = { n: 1 }): Job {
   );
 }
 
-describe('DynamoDbJobStore on moto', () => {
+describe('DynamoDbJobStore on moto', { skip: skipUnlessAws() }, () => {
   let clients: AwsClients;
   let store: DynamoDbJobStore;
 

@@ -8,11 +8,11 @@ import { clientTokenFor, EcsLauncher } from '@agent-runner/shared/adapters/aws/e
 import { loadConfig, type AwsConfig } from '@agent-runner/shared/config/config.ts';
 import { FatalError, RetryableError } from '@agent-runner/shared/domain/errors.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
-import { provisionTestAws } from '../../support/aws-test-env.ts';
+import { provisionTestAws, skipUnlessAws } from '../../support/aws-test-env.ts';
 
 type EcsSettings = NonNullable<AwsConfig['ecs']>;
 
-describe('EcsLauncher on moto', () => {
+describe('EcsLauncher on moto', { skip: skipUnlessAws() }, () => {
   let clients: AwsClients;
   let settings: EcsSettings;
   let launcher: EcsLauncher;

@@ -13,12 +13,13 @@ import { provisionAws, type Provisioned } from '@agent-runner/shared/adapters/aw
 import { runProvisionCommand } from '@agent-runner/shared/adapters/aws/provision-command.ts';
 import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
 import { loadConfig } from '@agent-runner/shared/config/config.ts';
+import { skipUnlessAws } from '../../support/aws-test-env.ts';
 import { motoEndpoint } from '../../support/moto.ts';
 
 const REGION = 'us-east-1';
 const uniquePrefix = (what: string) => `${what}-${randomBytes(4).toString('hex')}`;
 
-describe('provisionAws (moto)', () => {
+describe('provisionAws (moto)', { skip: skipUnlessAws() }, () => {
   let endpoint: string;
   let clients: AwsClients;
   let prefix: string;
@@ -148,7 +149,7 @@ describe('provisionAws (moto)', () => {
   });
 });
 
-describe('agent-runner provision (runProvisionCommand)', () => {
+describe('agent-runner provision (runProvisionCommand)', { skip: skipUnlessAws() }, () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'agent-runner-provision-'));

@@ -5,9 +5,9 @@ import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secr
 import { createAwsClients, type AwsClients } from '@agent-runner/shared/adapters/aws/aws-clients.ts';
 import { SecretsManagerSource } from '@agent-runner/shared/adapters/aws/secrets-manager-source.ts';
 import { loadConfig } from '@agent-runner/shared/config/config.ts';
-import { provisionTestAws } from '../../support/aws-test-env.ts';
+import { provisionTestAws, skipUnlessAws } from '../../support/aws-test-env.ts';
 
-describe('SecretsManagerSource on moto', () => {
+describe('SecretsManagerSource on moto', { skip: skipUnlessAws() }, () => {
   let clients: AwsClients;
 
   before(async () => {

@@ -9,14 +9,14 @@ import { loadConfig, type AwsConfig } from '@agent-runner/shared/config/config.t
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { PRIORITIES, type JobMessage, type Priority } from '@agent-runner/shared/domain/job.ts';
 import type { DeliveryHandler, JobDelivery, JobFeed } from '@agent-runner/shared/ports/job-queue.ts';
-import { provisionTestAws } from '../../support/aws-test-env.ts';
+import { provisionTestAws, skipUnlessAws } from '../../support/aws-test-env.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const FAST: FeedOptions = { visibilityTimeoutSeconds: 1, batchSize: 10, maxInFlight: 10 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const message = (priority: Priority = 'normal', orderingKey: string | null = null): JobMessage => ({ jobId: ulid(new Date()), priority, orderingKey });
 
-describe('SqsJobFeed on moto', () => {
+describe('SqsJobFeed on moto', { skip: skipUnlessAws() }, () => {
   let backend: Backend;
   let aws: AwsConfig;
   let clients: AwsClients;

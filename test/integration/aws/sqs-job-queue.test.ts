@@ -12,9 +12,9 @@ import { loadConfig, type AwsConfig } from '@agent-runner/shared/config/config.t
 import { UnavailableError } from '@agent-runner/shared/domain/errors.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { PRIORITIES, type JobMessage } from '@agent-runner/shared/domain/job.ts';
-import { provisionTestAws } from '../../support/aws-test-env.ts';
+import { provisionTestAws, skipUnlessAws } from '../../support/aws-test-env.ts';
 
-describe('SqsJobQueue on moto', () => {
+describe('SqsJobQueue on moto', { skip: skipUnlessAws() }, () => {
   let aws: AwsConfig;
   let clients: AwsClients;
   let queue: SqsJobQueue;

@@ -66,6 +66,11 @@ export class SqsJobFeed implements JobFeed {
         messageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
         terminateVisibilityTimeout: false,
         suppressFifoWarning: true,
+        // sqs-consumer 14 deletes a message only when handleMessage returns it (same MessageId);
+        // `undefined` leaves it, a throw leaves it and emits processing_error. alwaysAcknowledge
+        // would delete everything, released messages included. (`strictReturn` only makes a `null`
+        // return throw; `deliver` never returns null.)
+        alwaysAcknowledge: false,
         handleMessage: (message) => this.track(this.deliver(queueUrl, message, handler)),
       });
       consumer.on('error', (error) => {
