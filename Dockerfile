@@ -1,0 +1,24 @@
+# One image for every service: the command picks it (api | dispatcher | worker | provision | start).
+# Node 24 runs the TypeScript sources directly (type stripping): there is no build step.
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY shared/package.json shared/
+COPY services/api/package.json services/api/
+COPY services/dispatcher/package.json services/dispatcher/
+COPY services/worker/package.json services/worker/
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY shared ./shared
+COPY services ./services
+COPY bin ./bin
+COPY localstack ./localstack
+# The image runs as the unprivileged `node` user that the base image provides.
+USER node
+# No ENTRYPOINT: an ECS task definition's `command` (the worker's) replaces CMD as a whole.
+CMD ["node", "--disable-warning=ExperimentalWarning", "bin/agent-runner.ts", "start"]

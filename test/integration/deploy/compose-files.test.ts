@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { ENV_SCHEMA, loadConfig } from '@agent-runner/shared/config/config.ts';
+
+// No Docker engine runs here, so these files are checked by reading them against the code.
+const read = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
+
+interface ComposeService {
+  image?: string;
+  build?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  depends_on?: Record<string, { condition: string }>;
+}
+
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
+
+test('docker-compose.yml: LocalStack pinned, the auth token passed through, provision before the services', () => {
+  const { localstack, provision, api, dispatcher } = compose.services;
+  assert.match(localstack?.image ?? '', /^localstack\/localstack:\d+\.\d+\.\d+$/, 'a pinned LocalStack image');
+  assert.equal(localstack?.environment?.LOCALSTACK_AUTH_TOKEN, '${LOCALSTACK_AUTH_TOKEN:-}');
+  assert.deepEqual(provision?.command, ['sh', 'localstack/provision-agent-runner.sh', '/config/agent-runner.env']);
+  for (const service of [api, dispatcher]) assert.equal(service?.depends_on?.provision?.condition, 'service_completed_successfully');
+});
+
+test('docker-compose.yml: every AGENT_RUNNER_* variable it sets is one the config schema knows, and the config parses', () => {
+  const known = new Set(Object.keys(ENV_SCHEMA.shape));
+  for (const [name, service] of Object.entries(compose.services)) {
+    for (const key of Object.keys(service.environment ?? {})) {
+      if (key.startsWith('AGENT_RUNNER_')) assert.ok(known.has(key), `${name}: ${key} is not a configuration variable`);
+    }
+  }
+  // What the API container runs with once the provision output is sourced (values as provision writes them).
+  const provisioned = {
+    AGENT_RUNNER_TABLE: 'agent-runner-jobs',
+    AGENT_RUNNER_BUCKET: 'b',
+    AGENT_RUNNER_QUEUE_URL: 'http://localstack:4566/000000000000/agent-runner-normal',
+  };
+  const config = loadConfig({ ...compose.services.api?.environment, ...provisioned });
+  assert.equal(config.backend, 'aws');
+  assert.equal(config.launcher, 'process');
+  assert.equal(config.aws?.endpoint, 'http://localstack:4566');
+  assert.equal(String(config.apiPort), compose.services.api?.ports?.[0]?.split(':').at(-1));
+  assert.equal(config.host, '0.0.0.0');
+});
+
+test('Dockerfile: multi-stage, production deps only, non-root, no ENTRYPOINT (a task definition command replaces CMD)', () => {
+  const dockerfile = read('Dockerfile');
+  assert.equal((dockerfile.match(/^FROM /gm) ?? []).length, 2);
+  assert.match(dockerfile, /npm ci --omit=dev/);
+  assert.match(dockerfile, /^USER node$/m);
+  assert.doesNotMatch(dockerfile, /^ENTRYPOINT/m);
+  for (const dir of ['shared', 'services', 'bin', 'localstack']) assert.match(dockerfile, new RegExp(`^COPY ${dir} `, 'm'));
+});
+
+test('the LocalStack provisioning script is executable and runs `agent-runner provision`, whose options it uses exist', () => {
+  const script = new URL('../../../localstack/provision-agent-runner.sh', import.meta.url);
+  accessSync(script, constants.X_OK);
+  assert.match(readFileSync(script, 'utf8'), /bin\/agent-runner\.ts" provision --env-file/);
+  const help = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', 'bin/agent-runner.ts', 'provision', '--help'], {
+    cwd: new URL('../../..', import.meta.url),
+    encoding: 'utf8',
+  });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--env-file/);
+});
