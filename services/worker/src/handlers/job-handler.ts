@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Config } from '@agent-runner/shared/config/config.ts';
-import type { JsonValue } from '@agent-runner/shared/domain/job.ts';
+import type { JobError, JsonValue } from '@agent-runner/shared/domain/job.ts';
+import type { JobStatus } from '@agent-runner/shared/domain/job-status.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import type { SecretSource } from '@agent-runner/shared/ports/secrets.ts';
 
@@ -24,6 +25,38 @@ export interface HandlerContext {
   /** Appends an event to the job's live event log. */
   emit(event: HandlerEvent): void;
   now(): Date;
+  /** Starts jobs on this job's behalf and waits for them (the tool_agent's submit_job tool). Absent: not offered. */
+  childJobs?: ChildJobRunner;
+}
+
+/** A job a running job asks for. The payload is checked like a submission's. */
+export interface ChildJobRequest {
+  jobType: string;
+  payload: JsonValue;
+  /** Default: the deployment's default job timeout. */
+  timeoutSeconds?: number;
+}
+
+/** How a child job ended (or where it stood when the parent stopped waiting). */
+export interface ChildJobOutcome {
+  jobId: string;
+  status: JobStatus;
+  result: JsonValue | null;
+  error: JobError | null;
+}
+
+export interface ChildJobRunner {
+  /**
+   * Submits the job and resolves once it is terminal. Rejects with ValidationError for an unknown
+   * type or a bad payload, and with `signal.reason` when `signal` aborts first.
+   */
+  runChildJob(request: ChildJobRequest, signal: AbortSignal): Promise<ChildJobOutcome>;
+}
+
+/** A payload problem found by a handler's configuration-dependent check; `path` is within the payload. */
+export interface PayloadProblem {
+  path: string;
+  message: string;
 }
 
 /**
@@ -36,6 +69,12 @@ export interface JobHandler<P> {
   readonly jobType: string;
   readonly description: string;
   readonly payloadSchema: z.ZodType<P>;
+  /**
+   * Checks that need the deployment's configuration (the allowed models, the enabled tools), run
+   * at submit time after the schema accepts the payload: the API refuses a payload with problems.
+   * `run` must not rely on it having run (the worker's configuration may differ).
+   */
+  validateSubmission?(payload: P, config: Config): PayloadProblem[];
   run(payload: P, ctx: HandlerContext): Promise<JsonValue>;
 }
 
@@ -44,14 +83,18 @@ export interface RegisteredHandler {
   readonly jobType: string;
   readonly description: string;
   readonly payloadSchema: z.ZodType<unknown>;
+  /** Parses `payload` with the schema (it throws if the schema refuses it), then checks it against `config`. */
+  validateSubmission?(payload: unknown, config: Config): PayloadProblem[];
   run(payload: unknown, ctx: HandlerContext): Promise<JsonValue>;
 }
 
 export function defineHandler<P>(handler: JobHandler<P>): RegisteredHandler {
+  const validate = handler.validateSubmission?.bind(handler);
   return {
     jobType: handler.jobType,
     description: handler.description,
     payloadSchema: handler.payloadSchema,
+    ...(validate ? { validateSubmission: (payload: unknown, config: Config) => validate(handler.payloadSchema.parse(payload), config) } : {}),
     run: (payload, ctx) => handler.run(handler.payloadSchema.parse(payload), ctx),
   };
 }

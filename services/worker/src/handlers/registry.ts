@@ -1,9 +1,10 @@
 import type { RegisteredHandler } from './job-handler.ts';
 import { echoHandler } from './echo.ts';
 import { sleepHandler } from './sleep.ts';
+import { claudeChatHandler } from './claude-chat.ts';
 
 /** Every job type the system runs. Adding one: a handler file and a line here. */
-const HANDLERS: readonly RegisteredHandler[] = [echoHandler, sleepHandler];
+const HANDLERS: readonly RegisteredHandler[] = [echoHandler, sleepHandler, claudeChatHandler];
 
 const BY_TYPE = new Map(HANDLERS.map((h) => [h.jobType, h]));
 

@@ -1,0 +1,142 @@
+import { APIError, type Anthropic } from '@anthropic-ai/sdk';
+import type { Message, MessageCreateParamsNonStreaming, MessageParam, Tool, Usage } from '@anthropic-ai/sdk/resources/messages';
+import { costAtPrice, priceOf, type ModelPrice, type TokenUsage } from '@agent-runner/shared/anthropic/model-prices.ts';
+import { UsageLedger, type UsageSummary } from '@agent-runner/shared/anthropic/usage-ledger.ts';
+import type { JsonObject } from '@agent-runner/shared/domain/job.ts';
+import type { HandlerContext } from '../handlers/job-handler.ts';
+import { toRunnerError } from './classify-anthropic-error.ts';
+import { createAnthropicClient } from './create-client.ts';
+import { chooseModel } from './model-choice.ts';
+import { rateLimitsOf } from './rate-limit-headers.ts';
+
+export interface ModelCall {
+  system?: string;
+  messages: MessageParam[];
+  maxTokens: number;
+  temperature?: number;
+  tools?: Tool[];
+  /** Added to this call's events (its text deltas too), e.g. `{ step: 'answer', question: 2 }`. */
+  tag?: JsonObject;
+}
+
+/**
+ * One job's conversation with Claude: one client, one model, one usage ledger. Every call streams
+ * (text deltas go out as `text_delta` events as they arrive), is bound to the job's abort signal,
+ * is priced into the ledger and reported as a `model_call` event, and has its SDK errors turned
+ * into RetryableError / FatalError.
+ */
+export class ClaudeSession {
+  readonly model: string;
+  readonly ledger = new UsageLedger();
+  private readonly client: Anthropic;
+  private readonly ctx: HandlerContext;
+  private rateLimits: JsonObject | null = null;
+
+  private constructor(client: Anthropic, model: string, ctx: HandlerContext) {
+    this.client = client;
+    this.model = model;
+    this.ctx = ctx;
+  }
+
+  /** Checks the model (FatalError if not allowed) and builds the client (FatalError without a key). */
+  static async open(ctx: HandlerContext, requestedModel: string | undefined): Promise<ClaudeSession> {
+    const model = chooseModel(requestedModel, ctx.config);
+    const client = await createAnthropicClient(ctx.config, ctx.secrets, ctx.log);
+    return new ClaudeSession(client, model, ctx);
+  }
+
+  /** The session model's price (allowed models are always priced: loadConfig checks it). */
+  get price(): ModelPrice {
+    const price = priceOf(this.model, this.ctx.config.anthropic.prices);
+    if (!price) throw new Error(`no price for allowed model ${this.model}`);
+    return price;
+  }
+
+  /** The `anthropic-ratelimit-*` headers of the last response seen (success or error). */
+  get lastRateLimits(): JsonObject | null {
+    return this.rateLimits;
+  }
+
+  usage(): UsageSummary {
+    return this.ledger.summary();
+  }
+
+  async call(request: ModelCall): Promise<Message> {
+    const { ctx } = this;
+    const tag = request.tag ?? {};
+    const params: MessageCreateParamsNonStreaming = {
+      model: this.model,
+      max_tokens: request.maxTokens,
+      messages: request.messages,
+      ...(request.system !== undefined ? { system: request.system } : {}),
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.tools !== undefined && request.tools.length > 0 ? { tools: request.tools } : {}),
+    };
+    const stream = this.client.messages.stream(params, { signal: ctx.signal });
+    stream.on('text', (text) => ctx.emit({ type: 'text_delta', data: { ...tag, text } }));
+    try {
+      const [{ response, request_id }, message] = await Promise.all([stream.withResponse(), stream.finalMessage()]);
+      this.rateLimits = rateLimitsOf(response.headers) ?? this.rateLimits;
+      const usage = tokenUsageOf(message.usage);
+      const costUsd = costAtPrice(this.priceOfResponse(message.model), usage);
+      this.ledger.record(message.model, usage, costUsd);
+      ctx.emit({
+        type: 'model_call',
+        data: {
+          ...tag,
+          model: message.model,
+          stop_reason: message.stop_reason,
+          input_tokens: usage.inputTokens,
+          output_tokens: usage.outputTokens,
+          cache_write_tokens: usage.cacheWriteTokens,
+          cache_read_tokens: usage.cacheReadTokens,
+          cost_usd: costUsd,
+          request_id: request_id ?? null,
+          rate_limits: this.rateLimits,
+        },
+      });
+      return message;
+    } catch (error) {
+      // An abort surfaces from the SDK as APIUserAbortError; the job's own reason says why.
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (error instanceof APIError && error.headers) this.rateLimits = rateLimitsOf(error.headers) ?? this.rateLimits;
+      const failure = toRunnerError(error);
+      ctx.emit({
+        type: 'model_call_failed',
+        data: {
+          ...tag,
+          model: this.model,
+          status: error instanceof APIError ? (error.status ?? null) : null,
+          error: failure instanceof Error ? failure.message : String(failure),
+          rate_limits: this.rateLimits,
+        },
+      });
+      throw failure;
+    }
+  }
+
+  /**
+   * A response may name a different model than requested (a dated snapshot of an alias, or a
+   * fallback model that served the request); it is billed at that model's price when we know it.
+   */
+  private priceOfResponse(model: string): ModelPrice {
+    return priceOf(model, this.ctx.config.anthropic.prices) ?? this.price;
+  }
+}
+
+export function tokenUsageOf(usage: Usage): TokenUsage {
+  return {
+    inputTokens: usage.input_tokens,
+    outputTokens: usage.output_tokens,
+    cacheWriteTokens: usage.cache_creation_input_tokens ?? 0,
+    cacheReadTokens: usage.cache_read_input_tokens ?? 0,
+  };
+}
+
+/** The text blocks of a message, joined. */
+export function textOf(message: Message): string {
+  return message.content
+    .filter((block) => block.type === 'text')
+    .map((block) => block.text)
+    .join('');
+}
