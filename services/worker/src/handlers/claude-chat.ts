@@ -2,11 +2,8 @@ import { z } from 'zod';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { ClaudeSession, textOf } from '../anthropic/claude-session.ts';
 import { modelProblems } from '../anthropic/model-choice.ts';
+import { maxTokensField, modelField } from './claude-payload-fields.ts';
 import { defineHandler } from './job-handler.ts';
-
-/** Fields every Claude job type shares. Sampling limits are the Messages API's. */
-export const modelField = z.string().min(1).max(100).optional();
-export const maxTokensField = (fallback: number) => z.number().int().min(1).max(128_000).default(fallback);
 
 const turn = z.strictObject({
   role: z.enum(['user', 'assistant']),

@@ -2,9 +2,17 @@ import type { RegisteredHandler } from './job-handler.ts';
 import { echoHandler } from './echo.ts';
 import { sleepHandler } from './sleep.ts';
 import { claudeChatHandler } from './claude-chat.ts';
+import { claudeCodeHandler } from './claude-code.ts';
+import { researchHandler } from './research.ts';
 
 /** Every job type the system runs. Adding one: a handler file and a line here. */
-const HANDLERS: readonly RegisteredHandler[] = [echoHandler, sleepHandler, claudeChatHandler];
+const HANDLERS: readonly RegisteredHandler[] = [
+  echoHandler,
+  sleepHandler,
+  claudeChatHandler,
+  claudeCodeHandler,
+  researchHandler,
+];
 
 const BY_TYPE = new Map(HANDLERS.map((h) => [h.jobType, h]));
 

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { RetryableError } from '@agent-runner/shared/domain/errors.ts';
+import { ClaudeSession, textOf } from '../anthropic/claude-session.ts';
+import { modelProblems } from '../anthropic/model-choice.ts';
+import { modelField } from './claude-payload-fields.ts';
+import { defineHandler } from './job-handler.ts';
+import { mapConcurrently } from './map-concurrently.ts';
+import { MAX_QUESTIONS, MIN_QUESTIONS, parseResearchQuestions } from './research-plan.ts';
+
+const payloadSchema = z.strictObject({
+  topic: z.string().min(1).max(10_000),
+  model: modelField,
+  /** How many questions are answered at once (each is one model call). */
+  max_parallel: z.number().int().min(1).max(MAX_QUESTIONS).default(3),
+});
+
+const PLAN_TOKENS = 1024;
+const ANSWER_TOKENS = 2048;
+const SYNTHESIS_TOKENS = 4096;
+
+const PLANNER = [
+  'You are a research planner. Given a topic, list the key questions a careful researcher must answer',
+  `to understand it: between ${MIN_QUESTIONS} and ${MAX_QUESTIONS} questions, each specific, self-contained and non-overlapping.`,
+  'Reply with JSON only, exactly in this shape: {"questions": ["…", "…"]}',
+].join(' ');
+const ANALYST =
+  'You are a research analyst. Answer the question thoroughly and accurately in a few paragraphs, stating what is well established and what is uncertain.';
+const SYNTHESIZER =
+  'You are a research lead. Synthesize the answers into one coherent report on the topic: an overview, the key findings, open questions and a short conclusion. Do not repeat the answers verbatim.';
+
+/**
+ * Researches a topic in three recorded steps: plan 3–5 key questions, answer them (in parallel,
+ * at most `max_parallel` at once), synthesize the answers. Each step emits `research_step` events
+ * and its text deltas carry the step (and question) they belong to.
+ */
+export const researchHandler = defineHandler({
+  jobType: 'research',
+  description: 'Plans 3–5 key questions on `topic`, answers each, and synthesizes a report.',
+  payloadSchema,
+  validateSubmission: (payload, config) => modelProblems(payload.model, config),
+  async run(payload, ctx) {
+    const claude = await ClaudeSession.open(ctx, payload.model);
+    const step = (data: Record<string, string | number | string[]>) => ctx.emit({ type: 'research_step', data });
+
+    step({ step: 'plan', status: 'started' });
+    const questions = await planQuestions(claude, payload.topic);
+    step({ step: 'plan', status: 'completed', questions });
+
+    const answers = await mapConcurrently(questions, payload.max_parallel, async (question, index) => {
+      step({ step: 'answer', status: 'started', question_index: index, question });
+      const message = await claude.call({
+        system: ANALYST,
+        messages: [{ role: 'user', content: `Research topic: ${payload.topic}\n\nQuestion: ${question}` }],
+        maxTokens: ANSWER_TOKENS,
+        tag: { step: 'answer', question_index: index },
+      });
+      const answer = textOf(message);
+      step({ step: 'answer', status: 'completed', question_index: index, question, answer });
+      return { question, answer };
+    });
+
+    step({ step: 'synthesis', status: 'started' });
+    const findings = answers.map((a, i) => `## Question ${i + 1}: ${a.question}\n\n${a.answer}`).join('\n\n');
+    const synthesis = textOf(
+      await claude.call({
+        system: SYNTHESIZER,
+        messages: [{ role: 'user', content: `Research topic: ${payload.topic}\n\n${findings}` }],
+        maxTokens: SYNTHESIS_TOKENS,
+        tag: { step: 'synthesis' },
+      }),
+    );
+    step({ step: 'synthesis', status: 'completed' });
+
+    return {
+      topic: payload.topic,
+      plan: questions,
+      answers,
+      synthesis,
+      model: claude.model,
+      usage: claude.usage(),
+      cost_usd: claude.ledger.totalCostUsd(),
+      rate_limits: claude.lastRateLimits,
+    };
+  },
+});
+
+/** The plan's questions, at most MAX_QUESTIONS; fewer than MIN_QUESTIONS is a failed plan worth retrying. */
+async function planQuestions(claude: ClaudeSession, topic: string): Promise<string[]> {
+  const message = await claude.call({
+    system: PLANNER,
+    messages: [{ role: 'user', content: `Topic: ${topic}` }],
+    maxTokens: PLAN_TOKENS,
+    tag: { step: 'plan' },
+  });
+  const questions = parseResearchQuestions(textOf(message));
+  if (questions.length < MIN_QUESTIONS) {
+    // The model's next answer may well be a usable plan: another attempt can succeed.
+    throw new RetryableError(`the research plan had ${questions.length} usable questions; at least ${MIN_QUESTIONS} are needed`);
+  }
+  return questions.slice(0, MAX_QUESTIONS);
+}
