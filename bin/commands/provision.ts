@@ -1,8 +1,15 @@
 export const summary = 'create the AWS resources (queues + DLQs, tables, bucket, ECS cluster, task definition), idempotently';
-export const usage = `usage: agent-runner provision [--prefix NAME] [--env-file FILE]
+export const usage = `usage: agent-runner provision [--prefix NAME] [--env-file FILE] [--image IMAGE] [--bucket NAME]
+                             [--subnets a,b] [--security-groups g]
 
 Creates everything agent-runner needs against AWS_ENDPOINT_URL (LocalStack, moto) or real AWS
-(region from AWS_REGION), and prints the AGENT_RUNNER_* variables that point the services at it.`;
+(region from AWS_REGION), idempotently, and prints the AGENT_RUNNER_* variables that point the
+services at it (or writes them to --env-file).
+
+  --prefix           names every resource (default AGENT_RUNNER_NAME_PREFIX, agent-runner)
+  --image            the worker image of the task definition (default agent-runner-worker:latest)
+  --bucket           the S3 bucket (default <prefix>-<account>-<region>)
+  --subnets, --security-groups   awsvpc networking (default: the default VPC's)`;
 
 export async function run(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   const { runProvisionCommand } = await import('@agent-runner/shared/adapters/aws/provision-command.ts');
