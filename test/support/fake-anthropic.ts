@@ -131,6 +131,8 @@ export interface FakeAnthropic {
   enqueue(...replies: FakeReply[]): void;
   /** Replies for requests once the queue is empty. */
   respondWith(responder: Responder): void;
+  /** Forgets the recorded requests, the queue, the responder and the concurrency peak (between tests). */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -226,6 +228,12 @@ export async function startFakeAnthropic(opts: { apiKey?: string } = {}): Promis
     enqueue: (...replies) => void queue.push(...replies),
     respondWith: (fn) => {
       responder = fn;
+    },
+    reset: () => {
+      requests.length = 0;
+      queue.length = 0;
+      responder = null;
+      maxConcurrent = inFlight;
     },
     close: () =>
       new Promise<void>((resolve) => {

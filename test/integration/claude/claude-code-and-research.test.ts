@@ -14,7 +14,7 @@ before(async () => {
 });
 after(() => fake.close());
 beforeEach(() => {
-  fake.requests.length = 0;
+  fake.reset();
 });
 
 const env = () => ({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-test' });

@@ -18,7 +18,7 @@ before(async () => {
 });
 after(() => fake.close());
 beforeEach(() => {
-  fake.requests.length = 0;
+  fake.reset();
 });
 
 const env = (extra: Record<string, string> = {}) => ({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-fail', ...extra });
@@ -44,16 +44,12 @@ test('a 429 with retry-after is waited out and retried by the SDK; the job then 
 test('a persistent 529 ends, after the SDK’s retries, as a RetryableError carrying the SDK error', async () => {
   fake.respondWith(() => reply.overloaded({ 'retry-after-ms': '20' }));
   const t = handlerContext(env({ AGENT_RUNNER_ANTHROPIC_MAX_RETRIES: '2' }));
-  try {
-    await assert.rejects(claudeChatHandler.run(prompt, t.ctx), (error: unknown) => {
-      assert.ok(error instanceof RetryableError);
-      assert.ok(error.cause instanceof OverloadedError);
-      assert.match(error.message, /^Anthropic API 529 overloaded_error: Overloaded \(request req_fake_\d+\)$/);
-      return true;
-    });
-  } finally {
-    fake.respondWith(() => reply.badRequest('nothing scripted'));
-  }
+  await assert.rejects(claudeChatHandler.run(prompt, t.ctx), (error: unknown) => {
+    assert.ok(error instanceof RetryableError);
+    assert.ok(error.cause instanceof OverloadedError);
+    assert.match(error.message, /^Anthropic API 529 overloaded_error: Overloaded \(request req_fake_\d+\)$/);
+    return true;
+  });
   assert.equal(fake.requests.length, 3, 'one request and two retries');
   const [failed] = t.eventsOf('model_call_failed');
   assert.equal(failed?.status, 529);

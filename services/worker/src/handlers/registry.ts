@@ -4,6 +4,7 @@ import { sleepHandler } from './sleep.ts';
 import { claudeChatHandler } from './claude-chat.ts';
 import { claudeCodeHandler } from './claude-code.ts';
 import { researchHandler } from './research.ts';
+import { toolAgentHandler } from './tool-agent.ts';
 
 /** Every job type the system runs. Adding one: a handler file and a line here. */
 const HANDLERS: readonly RegisteredHandler[] = [
@@ -12,6 +13,7 @@ const HANDLERS: readonly RegisteredHandler[] = [
   claudeChatHandler,
   claudeCodeHandler,
   researchHandler,
+  toolAgentHandler,
 ];
 
 const BY_TYPE = new Map(HANDLERS.map((h) => [h.jobType, h]));
