@@ -1,0 +1,76 @@
+import type { Config } from '@agent-runner/shared/config/config.ts';
+import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
+import type { Job, NewJob } from '@agent-runner/shared/domain/job.ts';
+import { isTerminal } from '@agent-runner/shared/domain/job-status.ts';
+import { loadResult } from '@agent-runner/shared/jobs/load-result.ts';
+import { submitJob, type SubmitJobDeps } from '@agent-runner/shared/jobs/submit-job.ts';
+import type { ChildJobOutcome, ChildJobRequest, ChildJobRunner } from './handlers/job-handler.ts';
+import { findHandler, jobTypes } from './handlers/registry.ts';
+import { sleep } from './handlers/sleep-for.ts';
+
+export interface ChildJobDeps {
+  /** What submitJob needs: the backend's job store, queue and blobs, a clock, an id source. */
+  submit: SubmitJobDeps;
+  /** For the defaults and the handlers' submit-time checks. */
+  config: Config;
+  /** The running job: its children inherit its tenant and priority. */
+  parent: Pick<Job, 'jobId' | 'tenant' | 'priority'>;
+  /** How often the child's record is read while waiting; default 1000 ms. */
+  pollMs?: number;
+}
+
+/**
+ * Starts child jobs through the same path as POST /jobs (validated as a submission, recorded,
+ * enqueued) and waits for each by reading its record until it is terminal. The parent holds its
+ * worker while it waits, so a deployment whose every slot holds a waiting parent cannot run the
+ * children: keep tool_agent's concurrency below AGENT_RUNNER_MAX_RUNNING.
+ */
+export function createChildJobRunner(deps: ChildJobDeps): ChildJobRunner {
+  const pollMs = deps.pollMs ?? 1000;
+  return {
+    async runChildJob(request: ChildJobRequest, signal: AbortSignal): Promise<ChildJobOutcome> {
+      const child = await submitJob(deps.submit, validatedChild(request, deps));
+      for (;;) {
+        if (signal.aborted) throw signal.reason;
+        const job = await deps.submit.jobs.get(child.jobId);
+        if (job && isTerminal(job.status)) {
+          return {
+            jobId: job.jobId,
+            status: job.status,
+            result: job.status === 'SUCCEEDED' ? await loadResult(deps.submit.blobs, job) : null,
+            error: job.error,
+          };
+        }
+        await sleep(pollMs, signal);
+      }
+    },
+  };
+}
+
+/** The child as a NewJob, refused like a bad submission would be (ValidationError). */
+function validatedChild(request: ChildJobRequest, deps: ChildJobDeps): NewJob {
+  const handler = findHandler(request.jobType);
+  if (!handler) throw new ValidationError(`unknown job type "${request.jobType}"; known job types: ${jobTypes().join(', ')}`);
+  const parsed = handler.payloadSchema.safeParse(request.payload);
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+    throw new ValidationError(`the payload is not valid for job type "${request.jobType}": ${describe(errors)}`, { errors });
+  }
+  const problems = handler.validateSubmission?.(request.payload, deps.config) ?? [];
+  if (problems.length > 0) {
+    throw new ValidationError(`the payload is not valid for job type "${request.jobType}": ${describe(problems)}`, { errors: problems });
+  }
+  return {
+    jobType: request.jobType,
+    payload: request.payload,
+    priority: deps.parent.priority,
+    tenant: deps.parent.tenant,
+    orderingKey: null,
+    maxAttempts: deps.config.defaults.maxAttempts,
+    timeoutSeconds: request.timeoutSeconds ?? deps.config.defaults.timeoutSeconds,
+  };
+}
+
+function describe(errors: readonly { path: string; message: string }[]): string {
+  return errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
+}
