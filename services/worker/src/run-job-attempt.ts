@@ -13,6 +13,8 @@ import type { HandlerContext, HandlerEvent } from './handlers/job-handler.ts';
 import { findHandler } from './handlers/registry.ts';
 import { storeResult } from './store-result.ts';
 import { EventRecorder } from './event-recorder.ts';
+import { createChildJobRunner } from './child-jobs.ts';
+import { ulid } from '@agent-runner/shared/domain/ids.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -139,6 +141,18 @@ async function runHandler(
     config: deps.config,
     emit,
     now: () => deps.clock.now(),
+    childJobs: createChildJobRunner({
+      submit: {
+        jobs: deps.backend.jobs,
+        queue: deps.backend.queue,
+        blobs: deps.backend.blobs,
+        clock: deps.clock,
+        newId: ulid,
+        inlineLimitBytes: deps.config.inlineLimitBytes,
+      },
+      config: deps.config,
+      parent: job,
+    }),
   };
   // Abort wins the race even against a handler that ignores its signal.
   return await new Promise<JsonValue>((resolve, reject) => {

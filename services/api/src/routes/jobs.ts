@@ -23,7 +23,7 @@ export function jobsRouter(deps: ApiDeps): Router {
   const router = new Router();
 
   router.post('/jobs', async (ctx) => {
-    const input = parseSubmission(await readJsonBody(ctx, config.maxPayloadBytes), config.defaults);
+    const input = parseSubmission(await readJsonBody(ctx, config.maxPayloadBytes), config);
     const job = await submitJob(
       { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock, newId: deps.newId, inlineLimitBytes: config.inlineLimitBytes },
       input,

@@ -10,7 +10,8 @@ import { fieldErrors, REQUIRED_WHEN_MISSING, summarize } from './field-errors.ts
  * then the payload against that type's schema — so an unknown type or a bad payload is refused
  * here, at submit time, rather than failing a worker later.
  */
-export function parseSubmission(body: unknown, defaults: Config['defaults']): NewJob {
+export function parseSubmission(body: unknown, config: Config): NewJob {
+  const { defaults } = config;
   const parsed = SubmitJobRequestSchema.safeParse(body, REQUIRED_WHEN_MISSING);
   if (!parsed.success) {
     const errors = fieldErrors(parsed.error.issues);
@@ -31,6 +32,15 @@ export function parseSubmission(body: unknown, defaults: Config['defaults']): Ne
   const payload = handler.payloadSchema.safeParse(request.payload, REQUIRED_WHEN_MISSING);
   if (!payload.success) {
     const errors = fieldErrors(payload.error.issues, 'payload');
+    throw new ValidationError(`the payload is not valid for job type "${request.job_type}": ${summarize(errors)}`, {
+      problem: 'invalid-payload',
+      errors,
+    });
+  }
+  // Checks that depend on the deployment's configuration (e.g. the allowed models).
+  const problems = handler.validateSubmission?.(request.payload, config) ?? [];
+  if (problems.length > 0) {
+    const errors = problems.map((p) => ({ path: p.path ? `payload.${p.path}` : 'payload', message: p.message }));
     throw new ValidationError(`the payload is not valid for job type "${request.job_type}": ${summarize(errors)}`, {
       problem: 'invalid-payload',
       errors,
