@@ -88,7 +88,7 @@ for (const name of backendNames()) {
       const done = new Map((await waitUntilTerminal(system.url, ids, 180_000)).map((j) => [j.job_id, j]));
       for (const key of keys) {
         const runs = submitted.get(key)!.map((j) => done.get(j.job_id)!);
-        for (const job of runs) assert.equal(job.status, 'SUCCEEDED');
+        for (const job of runs) assert.equal(job.status, 'SUCCEEDED', JSON.stringify({ error: job.error, attempts: job.attempts }));
         for (let i = 1; i < runs.length; i++) {
           assert.ok(startedAt(runs[i]!) >= endedAt(runs[i - 1]!), `${key}: job ${i} started before job ${i - 1} ended`);
         }
