@@ -1,0 +1,78 @@
+import { CLIENT_OPTIONS_USAGE, EXIT, clientFor, parseCommandArgs, runClientCommand } from '../client/client-command.ts';
+import { followJobEvents, type JobEventData } from '../client/follow-job-events.ts';
+
+export const summary = "print a job's live events (text as it streams, tool calls, steps); --follow to tail them";
+export const usage = `usage: agent-runner logs JOB_ID [--follow] [--json] [--api URL]
+
+Prints the job's events (GET /jobs/{id}/events): streamed text as it comes, other events one per
+line. Without --follow, prints what is there now; with --follow, keeps printing until the job ends,
+reconnecting where it left off (Last-Event-ID) if the connection drops. Exits 1 when the job ended
+FAILED, TIMED_OUT or CANCELLED.
+
+  -f, --follow       wait for new events until the job ends
+${CLIENT_OPTIONS_USAGE.replace('print the API\'s JSON instead of text', 'one JSON object per event (JSON lines)')}`;
+
+const OPTIONS = { follow: { type: 'boolean', short: 'f', default: false } } as const;
+
+export function run(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  return runClientCommand('logs', usage, async () => {
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS, { names: ['JOB_ID'] });
+    const client = clientFor(values.api, env);
+    const jobId = positionals[0]!;
+    // A missing job is an error at once, not an empty stream.
+    await client.getJob(jobId);
+    const printer = values.json ? jsonLines() : readable();
+    let endStatus: string | null = null;
+    for await (const item of followJobEvents(client, jobId, { follow: values.follow })) {
+      if (item.kind === 'event') printer.event(item.event);
+      else if (item.kind === 'reconnecting') process.stderr.write(`(connection lost; resuming after event ${item.lastEventId ?? 'none'})\n`);
+      else {
+        endStatus = item.status;
+        printer.end(item.status);
+      }
+    }
+    printer.close();
+    return endStatus === null || endStatus === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
+  });
+}
+
+interface Printer {
+  event(event: JobEventData): void;
+  end(status: string | null): void;
+  close(): void;
+}
+
+function jsonLines(): Printer {
+  return {
+    event: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
+    end: (status) => process.stdout.write(`${JSON.stringify({ type: 'end', status })}\n`),
+    close: () => {},
+  };
+}
+
+/** Text deltas run together as the model wrote them; any other event gets a line of its own. */
+function readable(): Printer {
+  let midText = false;
+  const breakText = () => {
+    if (midText) process.stdout.write('\n');
+    midText = false;
+  };
+  return {
+    event(event) {
+      const data = event.data;
+      if (event.type === 'text_delta' && data && typeof data === 'object' && !Array.isArray(data) && typeof data.text === 'string') {
+        process.stdout.write(data.text);
+        midText = !data.text.endsWith('\n');
+        return;
+      }
+      breakText();
+      const time = event.at ? event.at.slice(11, 23) : '';
+      process.stdout.write(`${time} #${event.attempt} ${event.type}${data === null ? '' : ` ${JSON.stringify(data)}`}\n`);
+    },
+    end(status) {
+      breakText();
+      process.stderr.write(`job ${status ?? 'gone'}\n`);
+    },
+    close: breakText,
+  };
+}
