@@ -1,0 +1,469 @@
+// agent-runner dashboard: plain JavaScript, no build step, no framework. It reads the API's own
+// endpoints (GET /jobs, GET /jobs/{id}, GET /jobs/{id}/events, POST /jobs/{id}/cancel, GET /stats,
+// GET /healthz) from the origin that served it. Every value from the API reaches the page through
+// textContent, never as HTML.
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
+const PRIORITIES = ['critical', 'high', 'normal', 'low'];
+/** Page size of the jobs table; the API allows up to 100. */
+const PAGE = 50;
+/** EventSource delivers a named event only to a listener for that name: the types handlers emit. */
+const EVENT_TYPES = [
+  'text_delta',
+  'attempt_started',
+  'attempt_succeeded',
+  'attempt_failed',
+  'model_call',
+  'model_call_failed',
+  'tool_call',
+  'tool_result',
+  'research_step',
+  'budget_exceeded',
+  'agent_stopped',
+  'message',
+];
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  status: '',
+  type: '',
+  jobs: [],
+  nextCursor: null,
+  selectedId: null,
+  selectedJob: null,
+  stream: null,
+  /** The job whose stream reached its end: reopening its detail does not replay it again. */
+  streamEndedFor: null,
+  statsAvailable: true,
+  knownTypes: new Set(),
+  timer: null,
+};
+
+// ---------------------------------------------------------------------------------------------
+// API
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(path, init = {}) {
+  const res = await fetch(path, { ...init, headers: { accept: 'application/json', ...(init.headers || {}) } });
+  const isJson = (res.headers.get('content-type') || '').includes('json');
+  const body = isJson ? await res.json().catch(() => null) : await res.text();
+  if (!res.ok) throw new ApiError(res.status, (body && body.detail) || `${res.status} ${res.statusText}`);
+  return body;
+}
+
+function jobsQuery(extra) {
+  const q = new URLSearchParams();
+  if (state.status) q.set('status', state.status);
+  if (state.type) q.set('job_type', state.type);
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== null) q.set(k, String(v));
+  return `/jobs?${q}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+function formatDuration(ms) {
+  if (!(ms >= 0)) ms = 0;
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const two = (n) => String(Math.floor(n)).padStart(2, '0');
+  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${two((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d${two((s % 86400) / 3600)}h`;
+}
+
+function runTimeMs(job) {
+  if (!job.started_at) return null;
+  const end = job.finished_at ? Date.parse(job.finished_at) : Date.now();
+  return end - Date.parse(job.started_at);
+}
+
+/** `usage.cost_usd` when the view carries it; a Claude job's result has `cost_usd` too. */
+function costOf(job) {
+  if (job.usage && typeof job.usage.cost_usd === 'number') return job.usage.cost_usd;
+  if (job.result && typeof job.result === 'object' && typeof job.result.cost_usd === 'number') return job.result.cost_usd;
+  return null;
+}
+
+function formatUsd(usd) {
+  return usd >= 1 ? `$${usd.toFixed(2)}` : `$${usd.toFixed(4)}`;
+}
+
+function clock(iso) {
+  return iso ? new Date(iso).toLocaleTimeString([], { hour12: false }) : '';
+}
+
+/** Builds an element; children are nodes or strings (strings become text, never HTML). */
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+function badge(status) {
+  return el('span', { class: 'badge', dataset: { status } }, status);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs table
+
+async function loadJobs() {
+  const limit = Math.min(100, Math.max(PAGE, state.jobs.length));
+  try {
+    const page = await api(jobsQuery({ limit }));
+    state.jobs = page.jobs;
+    state.nextCursor = page.next_cursor;
+    $('jobs-error').hidden = true;
+  } catch (error) {
+    showJobsError(error);
+  }
+  renderJobs();
+}
+
+async function loadMoreJobs() {
+  if (!state.nextCursor) return;
+  try {
+    const page = await api(jobsQuery({ limit: PAGE, cursor: state.nextCursor }));
+    state.jobs = state.jobs.concat(page.jobs);
+    state.nextCursor = page.next_cursor;
+  } catch (error) {
+    showJobsError(error);
+  }
+  renderJobs();
+}
+
+function showJobsError(error) {
+  $('jobs-error').textContent = `Could not load jobs: ${error.message}`;
+  $('jobs-error').hidden = false;
+}
+
+function renderJobs() {
+  const rows = state.jobs.map((job) => {
+    state.knownTypes.add(job.job_type);
+    const ran = runTimeMs(job);
+    const cost = costOf(job);
+    return el(
+      'tr',
+      {
+        dataset: { jobId: job.job_id, status: job.status },
+        class: job.job_id === state.selectedId ? 'selected' : '',
+        onclick: () => openJob(job.job_id),
+      },
+      el('td', { title: job.job_id }, el('code', {}, `…${job.job_id.slice(-10)}`)),
+      el('td', {}, job.job_type),
+      el('td', {}, badge(job.status)),
+      el('td', {}, job.priority),
+      el('td', { class: 'num', title: job.created_at }, formatDuration(Date.now() - Date.parse(job.created_at))),
+      el('td', { class: 'num' }, ran === null ? '—' : formatDuration(ran)),
+      el('td', { class: 'num' }, `${job.attempt}/${job.max_attempts}`),
+      el('td', { class: 'num' }, cost === null ? '—' : formatUsd(cost)),
+    );
+  });
+  $('jobs-table').tBodies[0].replaceChildren(...rows);
+  $('jobs-empty').hidden = state.jobs.length > 0;
+  $('load-more').hidden = !state.nextCursor;
+  $('known-types').replaceChildren(...[...state.knownTypes].sort().map((t) => el('option', { value: t })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// At a glance: queue depth from GET /stats (sampled by the API on an interval), running jobs
+// counted from the job list (up to 100 per status).
+
+async function loadGlance() {
+  if (state.statsAvailable) {
+    try {
+      renderDepth(await api('/stats'));
+    } catch (error) {
+      if (error.status === 404) {
+        state.statsAvailable = false;
+        $('depth').hidden = true;
+        $('depth-unavailable').hidden = false;
+      }
+    }
+  }
+  try {
+    const [running, dispatched] = await Promise.all([
+      api('/jobs?status=RUNNING&limit=100'),
+      api('/jobs?status=DISPATCHED&limit=100'),
+    ]);
+    const byType = {};
+    for (const job of running.jobs.concat(dispatched.jobs)) byType[job.job_type] = (byType[job.job_type] || 0) + 1;
+    const total = running.jobs.length + dispatched.jobs.length;
+    const more = running.next_cursor || dispatched.next_cursor;
+    $('running-total').textContent = `${total}${more ? '+' : ''}`;
+    const chips = Object.entries(byType)
+      .sort((a, b) => b[1] - a[1])
+      .map(([type, n]) => el('li', { dataset: { jobType: type } }, `${type} ${n}`));
+    $('running-by-type').replaceChildren(...(chips.length ? chips : [el('li', { class: 'muted' }, 'none')]));
+  } catch {
+    $('running-total').textContent = '?';
+  }
+}
+
+function renderDepth(stats) {
+  const depth = stats.queue_depth;
+  $('depth-sampled').textContent = stats.sampled_at ? `at ${clock(stats.sampled_at)}` : 'not sampled yet';
+  const rows = PRIORITIES.map((p) => {
+    const d = depth ? depth[p] : null;
+    const cell = (n) => el('td', { class: n ? 'nonzero' : '' }, d ? String(n) : '—');
+    return el('tr', { dataset: { priority: p } }, el('td', {}, p), cell(d && d.waiting), cell(d && d.in_flight));
+  });
+  $('depth').tBodies[0].replaceChildren(...rows);
+}
+
+async function checkHealth() {
+  try {
+    await api('/healthz');
+    $('health').dataset.state = 'ok';
+    $('health').textContent = 'API up';
+  } catch {
+    $('health').dataset.state = 'down';
+    $('health').textContent = 'API unreachable';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Job detail and its live event stream
+
+async function openJob(jobId) {
+  if (state.selectedId !== jobId) {
+    closeStream();
+    state.selectedId = jobId;
+    state.selectedJob = null;
+    $('detail-output').textContent = '';
+    $('detail-events').replaceChildren();
+    $('detail-event-count').textContent = '0';
+    $('stream-state').textContent = '';
+    history.replaceState(null, '', `${location.pathname}${location.search}#job=${encodeURIComponent(jobId)}`);
+  }
+  $('detail').hidden = false;
+  for (const row of $('jobs-table').tBodies[0].rows) row.classList.toggle('selected', row.dataset.jobId === jobId);
+  await refreshDetail();
+  if (!state.stream && state.selectedJob && state.streamEndedFor !== jobId) openStream(state.selectedJob);
+}
+
+function closeJob() {
+  closeStream();
+  state.selectedId = null;
+  state.selectedJob = null;
+  $('detail').hidden = true;
+  history.replaceState(null, '', `${location.pathname}${location.search}`);
+  for (const row of $('jobs-table').tBodies[0].rows) row.classList.remove('selected');
+}
+
+async function refreshDetail() {
+  const jobId = state.selectedId;
+  if (!jobId) return;
+  try {
+    const job = await api(`/jobs/${encodeURIComponent(jobId)}`);
+    if (state.selectedId !== jobId) return;
+    state.selectedJob = job;
+    $('detail-error-banner').hidden = true;
+    renderDetail(job);
+  } catch (error) {
+    $('detail-error-banner').textContent = error.status === 404 ? `Job ${jobId} not found.` : `Could not load the job: ${error.message}`;
+    $('detail-error-banner').hidden = false;
+  }
+}
+
+function renderDetail(job) {
+  $('detail-title').textContent = job.job_id;
+  const status = $('detail-status');
+  status.textContent = job.status;
+  status.dataset.status = job.status;
+  $('detail-cancel').hidden = TERMINAL.has(job.status);
+
+  const ran = runTimeMs(job);
+  const cost = costOf(job);
+  const fields = [
+    ['type', job.job_type],
+    ['priority', job.priority],
+    ['tenant', job.tenant],
+    ['ordering key', job.ordering_key],
+    ['created', `${clock(job.created_at)} (${formatDuration(Date.now() - Date.parse(job.created_at))} ago)`],
+    ['started', clock(job.started_at) || '—'],
+    ['finished', clock(job.finished_at) || '—'],
+    ['duration', ran === null ? '—' : formatDuration(ran)],
+    ['attempt', `${job.attempt} of ${job.max_attempts}, ${job.timeout_seconds}s each`],
+    ['cost', cost === null ? null : formatUsd(cost)],
+  ].filter(([, v]) => v !== null && v !== undefined && v !== '');
+  $('detail-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { dataset: { field: k } }, v)]));
+
+  const attempts = job.attempts.map((a) =>
+    el(
+      'tr',
+      {},
+      el('td', {}, String(a.number)),
+      el('td', {}, a.outcome ? badge(a.outcome) : 'in progress'),
+      el('td', {}, el('code', {}, a.worker_ref || '—')),
+      el('td', {}, a.started_at && a.ended_at ? formatDuration(Date.parse(a.ended_at) - Date.parse(a.started_at)) : '—'),
+      el('td', {}, a.error ? `${a.error.kind}: ${a.error.message}` : ''),
+    ),
+  );
+  $('detail-attempts').tBodies[0].replaceChildren(...attempts);
+
+  $('detail-error').hidden = !job.error;
+  if (job.error) {
+    $('detail-error').querySelector('pre').textContent =
+      `${job.error.kind}${job.error.handler ? ` in ${job.error.handler}` : ''}: ${job.error.message}`;
+  }
+  $('detail-result').hidden = job.result === undefined;
+  if (job.result !== undefined) $('detail-result').querySelector('pre').textContent = JSON.stringify(job.result, null, 2);
+}
+
+/**
+ * Follows GET /jobs/{id}/events. EventSource reconnects by itself after a drop, sending the last
+ * event id (Last-Event-ID), so the output continues without gaps or repeats; the `end` event says
+ * the job is terminal and every event was sent.
+ */
+function openStream(job) {
+  const source = new EventSource(job.links.events);
+  state.stream = source;
+  const output = $('detail-output');
+  const events = $('detail-events');
+  let count = 0;
+  $('stream-state').textContent = 'connecting…';
+
+  const onEvent = (message) => {
+    if (state.stream !== source) return;
+    let event;
+    try {
+      event = JSON.parse(message.data);
+    } catch {
+      event = { type: message.type, data: message.data };
+    }
+    $('stream-state').textContent = 'live';
+    if (event.type === 'text_delta' && event.data && typeof event.data.text === 'string') {
+      const atBottom = output.scrollTop + output.clientHeight >= output.scrollHeight - 4;
+      output.append(event.data.text);
+      if (atBottom) output.scrollTop = output.scrollHeight;
+      return;
+    }
+    count += 1;
+    $('detail-event-count').textContent = String(count);
+    const data = event.data === null || event.data === undefined ? '' : ` ${JSON.stringify(event.data)}`;
+    events.append(el('li', { dataset: { type: event.type } }, `${clock(event.at)} #${event.attempt ?? '?'} ${event.type}${data}`));
+    // A new attempt, an end of one: the record changed.
+    if (event.type.startsWith('attempt_')) void refreshDetail();
+  };
+  for (const type of EVENT_TYPES) source.addEventListener(type, onEvent);
+
+  source.addEventListener('open', () => {
+    if (state.stream === source) $('stream-state').textContent = 'live';
+  });
+  source.addEventListener('end', (message) => {
+    if (state.stream !== source) return;
+    source.close();
+    state.stream = null;
+    let status = '';
+    try {
+      status = JSON.parse(message.data).status || '';
+    } catch {
+      // the status is only for the label
+    }
+    $('stream-state').textContent = `ended${status ? ` (${status})` : ''}`;
+    state.streamEndedFor = job.job_id;
+    void refreshDetail();
+    void loadJobs();
+  });
+  // Both a connection failure and the API's own `event: error` (its store failed mid-stream, data
+  // attached) arrive here; either way EventSource reconnects after the stream's `retry:`.
+  source.addEventListener('error', () => {
+    if (state.stream !== source) return;
+    $('stream-state').textContent = source.readyState === EventSource.CLOSED ? 'disconnected' : 'reconnecting…';
+  });
+}
+
+function closeStream() {
+  if (state.stream) state.stream.close();
+  state.stream = null;
+  state.streamEndedFor = null;
+}
+
+async function cancelSelected() {
+  const jobId = state.selectedId;
+  if (!jobId) return;
+  $('detail-cancel').disabled = true;
+  try {
+    await api(`/jobs/${encodeURIComponent(jobId)}/cancel`, { method: 'POST' });
+  } catch (error) {
+    $('detail-error-banner').textContent = `Could not cancel: ${error.message}`;
+    $('detail-error-banner').hidden = false;
+  } finally {
+    $('detail-cancel').disabled = false;
+  }
+  await Promise.all([refreshDetail(), loadJobs()]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refresh loop, filters, start-up
+
+async function refreshAll() {
+  const work = [checkHealth(), loadJobs(), loadGlance()];
+  if (state.selectedJob && !TERMINAL.has(state.selectedJob.status)) work.push(refreshDetail());
+  await Promise.all(work);
+  $('updated').textContent = `updated ${new Date().toLocaleTimeString([], { hour12: false })}`;
+}
+
+function scheduleRefresh() {
+  clearTimeout(state.timer);
+  if (!$('auto-refresh').checked) return;
+  state.timer = setTimeout(async () => {
+    if (!document.hidden) await refreshAll();
+    scheduleRefresh();
+  }, Number($('refresh-every').value));
+}
+
+function applyFilters(event) {
+  if (event) event.preventDefault();
+  state.status = $('filter-status').value;
+  state.type = $('filter-type').value.trim();
+  state.jobs = [];
+  const q = new URLSearchParams();
+  if (state.status) q.set('status', state.status);
+  if (state.type) q.set('type', state.type);
+  history.replaceState(null, '', `${location.pathname}${q.size ? `?${q}` : ''}${location.hash}`);
+  void loadJobs();
+}
+
+function start() {
+  const params = new URLSearchParams(location.search);
+  state.status = params.get('status') || '';
+  state.type = params.get('type') || '';
+  $('filter-status').value = state.status;
+  $('filter-type').value = state.type;
+
+  $('filters').addEventListener('submit', applyFilters);
+  $('filter-status').addEventListener('change', () => applyFilters());
+  $('load-more').addEventListener('click', () => void loadMoreJobs());
+  $('detail-close').addEventListener('click', closeJob);
+  $('detail-cancel').addEventListener('click', () => void cancelSelected());
+  $('auto-refresh').addEventListener('change', scheduleRefresh);
+  $('refresh-every').addEventListener('change', scheduleRefresh);
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && state.selectedId) closeJob();
+  });
+
+  const linked = /^#job=(.+)$/.exec(location.hash);
+  void refreshAll().then(() => {
+    if (linked) void openJob(decodeURIComponent(linked[1]));
+  });
+  scheduleRefresh();
+}
+
+start();
