@@ -1,6 +1,8 @@
 # One image for every service: the command picks it (api | dispatcher | worker | provision | start).
 # Node 24 runs the TypeScript sources directly (type stripping): there is no build step.
-FROM node:24-bookworm-slim AS deps
+# Pinned: the Node the repo's own tooling runs (.tools), so the image runs what the tests ran.
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY shared/package.json shared/
@@ -9,7 +11,7 @@ COPY services/dispatcher/package.json services/dispatcher/
 COPY services/worker/package.json services/worker/
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

@@ -46,11 +46,29 @@ test('docker-compose.yml: every AGENT_RUNNER_* variable it sets is one the confi
   assert.equal(config.aws?.endpoint, 'http://localstack:4566');
   assert.equal(String(config.apiPort), compose.services.api?.ports?.[0]?.split(':').at(-1));
   assert.equal(config.host, '0.0.0.0');
+  assert.equal(config.apiPort, loadConfig({}).apiPort, 'the compose API port is the default one, so the CLI and dashboard URLs in the README hold');
 });
 
-test('Dockerfile: multi-stage, production deps only, non-root, no ENTRYPOINT (a task definition command replaces CMD)', () => {
+test('docker-compose.yml: each service command runs an agent-runner subcommand the CLI has', () => {
+  for (const name of ['api', 'dispatcher'] as const) {
+    const command = compose.services[name]?.command?.join(' ') ?? '';
+    const subcommand = /bin\/agent-runner\.ts (\w+)$/.exec(command)?.[1];
+    assert.equal(subcommand, name, `${name}: ${command}`);
+    const help = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', 'bin/agent-runner.ts', subcommand, '--help'], {
+      cwd: new URL('../../..', import.meta.url),
+      encoding: 'utf8',
+    });
+    assert.equal(help.status, 0, help.stderr);
+  }
+});
+
+test('Dockerfile: multi-stage on a pinned Node 24, production deps only, non-root, no ENTRYPOINT (a task definition command replaces CMD)', () => {
   const dockerfile = read('Dockerfile');
   assert.equal((dockerfile.match(/^FROM /gm) ?? []).length, 2);
+  assert.match(dockerfile, /^ARG NODE_IMAGE=node:24\.\d+\.\d+-bookworm-slim$/m, 'an exact Node 24 release');
+  assert.deepEqual(dockerfile.match(/^FROM \S+/gm), ['FROM ${NODE_IMAGE}', 'FROM ${NODE_IMAGE}']);
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? 'null') as string[] | null;
+  assert.deepEqual(cmd?.slice(0, 1).concat(cmd.slice(-2)), ['node', 'bin/agent-runner.ts', 'start'], 'the image runs the CLI; its command picks the service');
   assert.match(dockerfile, /npm ci --omit=dev/);
   assert.match(dockerfile, /^USER node$/m);
   assert.doesNotMatch(dockerfile, /^ENTRYPOINT/m);
