@@ -13,6 +13,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dispatcher: () => import('./commands/dispatcher.ts'),
   worker: () => import('./commands/worker.ts'),
   provision: () => import('./commands/provision.ts'),
+  submit: () => import('./commands/submit.ts'),
+  get: () => import('./commands/get.ts'),
+  list: () => import('./commands/list.ts'),
+  logs: () => import('./commands/logs.ts'),
+  cancel: () => import('./commands/cancel.ts'),
 };
 
 async function overview(): Promise<string> {

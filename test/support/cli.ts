@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 /** The program the tests run as `agent-runner` (see the TODO in cli-entry.ts). */
-const CLI_ENTRY = 'test/support/cli-entry.ts';
+const CLI_ENTRY = 'bin/agent-runner.ts';
 
 export interface CliResult {
   code: number | null;
