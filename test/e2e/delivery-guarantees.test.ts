@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import { messageFor } from '@agent-runner/shared/domain/job.ts';
 import { claimForLaunch } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
@@ -9,61 +9,66 @@ import { waitFor } from '../support/wait-for.ts';
 
 for (const name of backendNames()) {
   describe(`delivery guarantees (${name})`, () => {
-    let system: TestSystem;
-    before(async () => {
-      system = await startSystem(name, { AGENT_RUNNER_CLAIM_TIMEOUT_SECONDS: '2' });
+    let system: TestSystem | undefined;
+    afterEach(async () => {
+      await system?.stop();
+      system = undefined;
     });
-    after(() => system.stop());
 
     test('the same message delivered twice, to two dispatchers consuming one queue, yields one launch', async () => {
+      // The default claim timeout: a claim must not go stale (and be taken over) while a loaded
+      // machine is still launching, or this would measure the takeover path, not the race.
+      const sys = (system = await startSystem(name));
       // Jobs are submitted while no dispatcher runs, then every message is sent a second time (SQS
       // delivers at least once; a redrive or a sweeper can duplicate too).
-      const jobs = await Promise.all(Array.from({ length: 10 }, (_, i) => postJob(system.url, { job_type: 'echo', payload: { message: `dup ${i}` } })));
+      const jobs = await Promise.all(Array.from({ length: 10 }, (_, i) => postJob(sys.url, { job_type: 'echo', payload: { message: `dup ${i}` } })));
       for (const job of jobs) {
-        const record = await system.backend.jobs.get(job.job_id);
-        await system.backend.queue.enqueue(messageFor(record!), { deduplicationId: `${job.job_id}:duplicate` });
+        const record = await sys.backend.jobs.get(job.job_id);
+        await sys.backend.queue.enqueue(messageFor(record!), { deduplicationId: `${job.job_id}:duplicate` });
       }
-      system.startDispatcher();
-      system.startDispatcher();
-      const done = await waitUntilTerminal(system.url, jobs.map((j) => j.job_id), 90_000);
+      sys.startDispatcher();
+      sys.startDispatcher();
+      const done = await waitUntilTerminal(sys.url, jobs.map((j) => j.job_id), 90_000);
       for (const job of done) {
         assert.equal(job.status, 'SUCCEEDED');
         assert.equal(job.attempts.length, 1);
-        assert.equal(system.launcher.launchesOf(job.job_id), 1, `launches of ${job.job_id}`);
+        assert.equal(sys.launcher.launchesOf(job.job_id), 1, `launches of ${job.job_id}`);
       }
       // Both copies of every message were consumed and deleted.
       await waitFor('the queue to drain', async () => {
-        const depth = await system.backend.queue.depth();
+        const depth = await sys.backend.queue.depth();
         const total = Object.values(depth).reduce((n, d) => n + d.waiting + d.inFlight, 0);
         return total === 0 ? true : undefined;
       }, { timeoutMs: 30_000 });
-      await system.stopDispatchers();
+      await sys.stopDispatchers();
     });
 
     test('a dispatcher that dies between claim and launch leaves the job to be launched later, once', async () => {
-      const job = await postJob(system.url, { job_type: 'echo', payload: { message: 'orphaned claim' } });
+      // A short claim timeout, so the abandoned claim goes stale within the test.
+      const sys = (system = await startSystem(name, { AGENT_RUNNER_CLAIM_TIMEOUT_SECONDS: '2' }));
+      const job = await postJob(sys.url, { job_type: 'echo', payload: { message: 'orphaned claim' } });
       // The doomed dispatcher: receives the message, claims the job exactly as the real one does,
       // and dies before launching (its handler never acks; the message stays in flight).
-      const doomed = system.backend.createFeed({ visibilityTimeoutSeconds: 2, batchSize: 1, maxInFlight: 1 });
+      const doomed = sys.backend.createFeed({ visibilityTimeoutSeconds: 2, batchSize: 1, maxInFlight: 1 });
       let claimed = false;
       doomed.start(async (delivery) => {
         if (delivery.message.jobId !== job.job_id || claimed) return { kind: 'release', delaySeconds: 0 };
         const now = () => new Date();
-        const result = await applyTransition(system.backend.jobs, job.job_id, (j) => claimForLaunch(j, now(), 2), now);
+        const result = await applyTransition(sys.backend.jobs, job.job_id, (j) => claimForLaunch(j, now(), 2), now);
         claimed = result.applied;
         throw new Error('dispatcher killed after claim, before launch');
       });
       await waitFor('the doomed claim', () => (claimed ? true : undefined), { timeoutMs: 20_000 });
       await doomed.stop();
-      const claimedRecord = await system.backend.jobs.get(job.job_id);
+      const claimedRecord = await sys.backend.jobs.get(job.job_id);
       assert.equal(claimedRecord?.status, 'DISPATCHED');
       assert.equal(claimedRecord?.attempts[0]?.workerRef, null);
 
-      system.startDispatcher({ visibilityTimeoutSeconds: 2 });
-      const [done] = await waitUntilTerminal(system.url, [job.job_id], 60_000);
+      sys.startDispatcher({ visibilityTimeoutSeconds: 2 });
+      const [done] = await waitUntilTerminal(sys.url, [job.job_id], 60_000);
       assert.equal(done?.status, 'SUCCEEDED');
       assert.equal(done?.attempts.length, 1, 'the abandoned claim is resumed under the same attempt');
-      assert.equal(system.launcher.launchesOf(job.job_id), 1);
+      assert.equal(sys.launcher.launchesOf(job.job_id), 1);
     });
   });
 }
