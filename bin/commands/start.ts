@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config } from '@agent-runner/shared/confi
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
 import { startApi } from '@agent-runner/api/main.ts';
 import { startDispatcher } from '@agent-runner/dispatcher/main.ts';
+import { startMetricsServer } from '@agent-runner/shared/observability/metrics-server.ts';
 
 export const summary = 'run the whole system in one process: API + dispatcher (+ workers as child processes)';
 
@@ -25,6 +26,7 @@ export async function run(_argv: string[], env: Record<string, string | undefine
   const backend = await createBackend(config);
   const api = await startApi(config, backend, log.child({ service: 'api' }));
   const dispatcher = startDispatcher(config, backend, log.child({ service: 'dispatcher' }));
+  const dispatcherMetrics = await startMetricsServer(dispatcher.metrics.registry, { host: config.host, port: config.dispatcherPort });
 
   const where = config.backend === 'embedded' ? `state in ${config.dataDir}/` : `AWS (${config.aws?.region ?? ''})`;
   process.stderr.write(
@@ -38,6 +40,8 @@ export async function run(_argv: string[], env: Record<string, string | undefine
       'Then follow it:',
       `  curl -s ${api.url}/jobs/<job_id>`,
       '',
+      `Dashboard: ${api.url}/ · metrics: ${api.url}/metrics and ${dispatcherMetrics.url}/metrics`,
+      '',
       'Ctrl-C stops it.',
       '',
     ].join('\n'),
@@ -49,6 +53,7 @@ export async function run(_argv: string[], env: Record<string, string | undefine
   });
   process.stderr.write('agent-runner: stopping ...\n');
   await api.close();
+  await dispatcherMetrics.close();
   await dispatcher.stop();
   await backend.close();
   return 0;

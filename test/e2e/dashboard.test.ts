@@ -10,14 +10,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createApp } from '@agent-runner/api/app.ts';
-import { createDashboardRouter } from '@agent-runner/api/dashboard/dashboard-router.ts';
-import { createStatsRouter } from '@agent-runner/api/dashboard/stats-router.ts';
-import { serve, type Serving } from '@agent-runner/api/http/serve.ts';
-import { systemClock, ulid } from '@agent-runner/shared/domain/ids.ts';
-import { createLogger } from '@agent-runner/shared/observability/logger.ts';
-import { createMetrics } from '@agent-runner/shared/observability/metrics.ts';
-import { startQueueDepthSampler, type QueueDepthSampler } from '@agent-runner/shared/observability/queue-depth-sampler.ts';
 import { postJob, waitUntilTerminal } from '../support/api-client.ts';
 import { reply, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.ts';
 import { startSystem, type TestSystem } from '../support/system.ts';
@@ -31,8 +23,6 @@ const REPLY =
 describe('dashboard (headless Chromium, real API on the embedded backend)', { skip: existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)` }, () => {
   let fake: FakeAnthropic;
   let system: TestSystem;
-  let dashboard: Serving;
-  let sampler: QueueDepthSampler;
   let context: BrowserContext;
   let page: Page;
   let profile: string;
@@ -43,15 +33,7 @@ describe('dashboard (headless Chromium, real API on the embedded backend)', { sk
     system = await startSystem('embedded', { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-dashboard' });
     system.startDispatcher();
 
-    // TODO(lead): once createApp serves the dashboard, GET /stats and GET /metrics itself, drop this
-    // second server and use `url = system.url`. Until then: the real app with the routers added
-    // the way the lead will wire them (the queue-depth sampler feeding /stats).
-    const log = createLogger('dashboard-test', 'warn');
-    const app = createApp({ config: system.config, backend: system.backend, clock: systemClock, newId: ulid, log });
-    sampler = startQueueDepthSampler(createMetrics({ service: 'api', defaultMetrics: false }), () => system.backend.queue.depth(), { intervalMs: 500 });
-    for (const router of [createStatsRouter(sampler.latest), createDashboardRouter()]) app.use(router.routes());
-    dashboard = await serve(app.callback(), '127.0.0.1', 0, 1_000);
-    url = dashboard.url;
+    url = system.url;
 
     profile = mkdtempSync(join(tmpdir(), 'agent-runner-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
@@ -74,8 +56,6 @@ describe('dashboard (headless Chromium, real API on the embedded backend)', { sk
 
   after(async () => {
     await context?.close();
-    await dashboard?.close();
-    await sampler?.stop();
     await system?.stop();
     await fake?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-/** The program the tests run as `agent-runner` (see the TODO in cli-entry.ts). */
+/** The program the tests run as `agent-runner`: the root package's bin. */
 const CLI_ENTRY = 'bin/agent-runner.ts';
 
 export interface CliResult {

@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.ts';
 
 /** moto's version is pinned: its behaviour (and EMULATOR.md's list of traps) is version-specific. */
 export const MOTO_REQUIREMENT = 'moto[server]==5.2.5';
@@ -95,16 +95,4 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 function run(command: string, args: string[]): void {
   const out = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   if (out.status !== 0) throw new Error(`${command} ${args.join(' ')} failed with ${out.status ?? out.signal}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

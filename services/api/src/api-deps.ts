@@ -2,6 +2,8 @@ import type { Backend } from '@agent-runner/shared/compose/backend.ts';
 import type { Config } from '@agent-runner/shared/config/config.ts';
 import type { Clock, IdSource } from '@agent-runner/shared/domain/ids.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
+import type { AgentRunnerMetrics } from '@agent-runner/shared/observability/metrics.ts';
+import type { QueueDepthSample } from '@agent-runner/shared/observability/queue-depth-sampler.ts';
 
 /** Everything the API needs, built once in main (or by a test). */
 export interface ApiDeps {
@@ -10,4 +12,8 @@ export interface ApiDeps {
   clock: Clock;
   newId: IdSource;
   log: Logger;
+  /** Default: a fresh registry without process metrics (what a test wants). startApi passes its own. */
+  metrics?: AgentRunnerMetrics;
+  /** The queue-depth sampler's last reading, for GET /stats. Default: none yet (null). */
+  queueDepth?: () => QueueDepthSample | null;
 }

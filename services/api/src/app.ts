@@ -1,19 +1,37 @@
 import Koa from 'koa';
+import { createMetrics } from '@agent-runner/shared/observability/metrics.ts';
+import { httpRequestMetrics } from '@agent-runner/shared/observability/http-request-metrics.ts';
+import { jobTypes } from '@agent-runner/worker/handlers/registry.ts';
 import type { ApiDeps } from './api-deps.ts';
+import { createDashboardRouter } from './dashboard/dashboard-router.ts';
+import { createStatsRouter } from './dashboard/stats-router.ts';
 import { errorsAsProblems } from './middleware/errors-as-problems.ts';
 import { healthRouter } from './routes/health.ts';
 import { jobsRouter } from './routes/jobs.ts';
+import { metricsRouter } from './routes/metrics.ts';
 
 export type { ApiDeps };
 
 /**
  * The API: records and enqueues jobs, shows them, cancels them — it never launches anything.
  * Errors become problem+json in one middleware, which is also the one place requests are logged.
+ * Request timing comes first, outside it, so it records the status the client actually got.
  */
 export function createApp(deps: ApiDeps): Koa {
+  const metrics =
+    deps.metrics ?? createMetrics({ service: 'api', jobTypes: jobTypes(), models: deps.config.anthropic.allowedModels, defaultMetrics: false });
+  const routed = { ...deps, metrics };
   const app = new Koa();
+  app.use(httpRequestMetrics(metrics));
   app.use(errorsAsProblems(deps.log));
-  for (const router of [healthRouter(), jobsRouter(deps)]) {
+  const routers = [
+    healthRouter(),
+    jobsRouter(routed),
+    metricsRouter(metrics),
+    createStatsRouter(deps.queueDepth ?? (() => null)),
+    createDashboardRouter(),
+  ];
+  for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -3,6 +3,9 @@ import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
 import { ConfigError, loadConfig, type Config } from '@agent-runner/shared/config/config.ts';
 import { systemClock, ulid, type Clock, type IdSource } from '@agent-runner/shared/domain/ids.ts';
 import { createLogger, type Logger } from '@agent-runner/shared/observability/logger.ts';
+import { createMetrics } from '@agent-runner/shared/observability/metrics.ts';
+import { startQueueDepthSampler } from '@agent-runner/shared/observability/queue-depth-sampler.ts';
+import { jobTypes } from '@agent-runner/worker/handlers/registry.ts';
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
 import { createApp } from './app.ts';
 import { serve } from './http/serve.ts';
@@ -24,13 +27,19 @@ export interface RunningApi {
 
 /** Serves the API on config.host:config.apiPort (0: any free port) until closed. */
 export async function startApi(config: Config, backend: Backend, log: Logger, options: ApiOptions = {}): Promise<RunningApi> {
-  const app = createApp({ config, backend, clock: options.clock ?? systemClock, newId: options.newId ?? ulid, log });
+  const metrics = createMetrics({ service: 'api', jobTypes: jobTypes(), models: config.anthropic.allowedModels });
+  const sampler = startQueueDepthSampler(metrics, () => backend.queue.depth(), {
+    intervalMs: config.queueDepthIntervalSeconds * 1000,
+    onError: (error) => log.warn({ err: error }, 'queue depth could not be sampled'),
+  });
+  const app = createApp({ config, backend, clock: options.clock ?? systemClock, newId: options.newId ?? ulid, log, metrics, queueDepth: sampler.latest });
   const serving = await serve(app.callback(), config.host, config.apiPort, options.drainMs ?? 10_000);
   log.info({ url: serving.url, backend: backend.name }, 'api listening');
   return {
     url: serving.url,
     async close() {
       await serving.close();
+      await sampler.stop();
       log.info('api stopped');
     },
   };

@@ -51,7 +51,8 @@ export async function claimAndLaunch(deps: DispatcherDeps, jobId: string): Promi
   } catch (error) {
     return await recordFailedLaunch(deps, job, attempt, error);
   }
-  await applyTransition(deps.jobs, jobId, (j) => recordLaunch(j, attempt, workerRef, now()), now);
+  const recorded = await applyTransition(deps.jobs, jobId, (j) => recordLaunch(j, attempt, workerRef, now()), now);
+  deps.outcomes.launched(recorded.job);
   deps.log.info({ job_id: jobId, attempt, worker_ref: workerRef, job_type: job.jobType }, 'worker launched');
   return { kind: 'launched', workerRef };
 }
@@ -65,6 +66,7 @@ async function recordFailedLaunch(deps: DispatcherDeps, job: Job, attempt: numbe
     handler: null,
   };
   deps.log.warn({ job_id: job.jobId, attempt, error: failure.message }, 'launch failed');
+  deps.metrics.launchFailed(error);
   let requeued = false;
   const written = await applyTransition(
     deps.jobs,
@@ -76,6 +78,7 @@ async function recordFailedLaunch(deps: DispatcherDeps, job: Job, attempt: numbe
     },
     now,
   );
+  if (written.applied) deps.outcomes.endedAtLaunch(written.job);
   // Slots go back before the retry's message exists, so the retry cannot find them still held.
   await deps.leases.release(job.jobId);
   // The new message must exist before the delivered one may be deleted; if this send throws, the

@@ -1,10 +1,12 @@
 import type { Config } from '@agent-runner/shared/config/config.ts';
 import type { Clock } from '@agent-runner/shared/domain/ids.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
+import type { AgentRunnerMetrics } from '@agent-runner/shared/observability/metrics.ts';
 import type { ConcurrencyLeases } from '@agent-runner/shared/ports/concurrency-leases.ts';
 import type { JobQueue } from '@agent-runner/shared/ports/job-queue.ts';
 import type { JobStore } from '@agent-runner/shared/ports/job-store.ts';
 import type { WorkerLauncher } from '@agent-runner/shared/ports/worker-launcher.ts';
+import type { JobOutcomeMetrics } from './job-outcome-metrics.ts';
 
 /** What the dispatcher's parts need; built once in `startDispatcher`. */
 export interface DispatcherDeps {
@@ -15,6 +17,9 @@ export interface DispatcherDeps {
   leases: ConcurrencyLeases;
   clock: Clock;
   log: Logger;
+  metrics: AgentRunnerMetrics;
+  /** Follows launched jobs to their end for the metrics (see JobOutcomeMetrics). */
+  outcomes: JobOutcomeMetrics;
   /** Injected so backoff jitter is deterministic in tests. */
   random: () => number;
 }

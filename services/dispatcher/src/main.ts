@@ -3,10 +3,14 @@ import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
 import { ConfigError, loadConfig, type Config } from '@agent-runner/shared/config/config.ts';
 import { systemClock, type Clock } from '@agent-runner/shared/domain/ids.ts';
 import { createLogger, type Logger } from '@agent-runner/shared/observability/logger.ts';
+import { createMetrics, type AgentRunnerMetrics } from '@agent-runner/shared/observability/metrics.ts';
+import { startMetricsServer } from '@agent-runner/shared/observability/metrics-server.ts';
 import type { WorkerLauncher } from '@agent-runner/shared/ports/worker-launcher.ts';
+import { jobTypes } from '@agent-runner/worker/handlers/registry.ts';
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
 import { every } from './every.ts';
+import { JobOutcomeMetrics } from './job-outcome-metrics.ts';
 import { LaunchScheduler } from './launch-scheduler.ts';
 import { releaseOrphanedLeases } from './release-orphaned-leases.ts';
 import { CancelledWorkerStopper } from './stop-cancelled-workers.ts';
@@ -20,9 +24,13 @@ export interface DispatcherOptions {
   launcher?: WorkerLauncher;
   /** How long a received message stays hidden while its launch is under way. */
   visibilityTimeoutSeconds?: number;
+  /** Default: a fresh registry with process metrics. */
+  metrics?: AgentRunnerMetrics;
 }
 
 export interface RunningDispatcher {
+  /** Its series, for startMetricsServer (main and `agent-runner start` serve them). */
+  metrics: AgentRunnerMetrics;
   stop(): Promise<void>;
 }
 
@@ -30,8 +38,12 @@ export type { LaunchScheduler };
 
 /** Consumes the job feed, launches workers, and runs the sweeper and reaper until stopped. */
 export function startDispatcher(config: Config, backend: Backend, log: Logger, options: DispatcherOptions = {}): RunningDispatcher {
+  const metrics = options.metrics ?? createMetrics({ service: 'dispatcher', jobTypes: jobTypes(), models: config.anthropic.allowedModels });
+  const outcomes = new JobOutcomeMetrics({ jobs: backend.jobs, metrics, log });
   const deps: DispatcherDeps = {
     config,
+    metrics,
+    outcomes,
     jobs: backend.jobs,
     queue: backend.queue,
     launcher: options.launcher ?? backend.createLauncher(),
@@ -56,7 +68,8 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
   const reaper = every(
     intervalMs,
     async () => {
-      await reapLostWorkers(deps);
+      const reaped = await reapLostWorkers(deps);
+      await outcomes.observe(reaped.active);
       await stopper.stopCancelledWorkers();
       await releaseOrphanedLeases(deps);
     },
@@ -66,6 +79,7 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
   log.info({ backend: backend.name, launcher: config.launcher }, 'dispatcher started');
 
   return {
+    metrics,
     async stop() {
       // The scheduler hands waiting messages back first, so the feed's stop need not wait on them.
       await scheduler.stop();
@@ -88,10 +102,13 @@ export async function main(env: Record<string, string | undefined>): Promise<num
   const log = createLogger('dispatcher', config.logLevel);
   const backend = await createBackend(config);
   const dispatcher = startDispatcher(config, backend, log);
+  const metricsServer = await startMetricsServer(dispatcher.metrics.registry, { host: config.host, port: config.dispatcherPort });
+  log.info({ url: `${metricsServer.url}/metrics` }, 'dispatcher metrics listening');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  await metricsServer.close();
   await dispatcher.stop();
   await backend.close();
   return 0;

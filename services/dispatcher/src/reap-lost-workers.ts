@@ -13,6 +13,8 @@ const PAGE = 200;
 export interface ReapReport {
   lost: number;
   timedOut: number;
+  /** Every job found DISPATCHED or RUNNING, as listed (for the running gauge and outcome metrics). */
+  active: Job[];
 }
 
 /**
@@ -22,9 +24,10 @@ export interface ReapReport {
  * a conditional write, so a worker that finishes at the same moment wins.
  */
 export async function reapLostWorkers(deps: DispatcherDeps): Promise<ReapReport> {
-  const report: ReapReport = { lost: 0, timedOut: 0 };
+  const report: ReapReport = { lost: 0, timedOut: 0, active: [] };
   for (const status of ['RUNNING', 'DISPATCHED'] as const) {
     for (const job of await deps.jobs.listByStatus(status, PAGE)) {
+      report.active.push(job);
       const verdict = await judgeWorker(deps, job);
       if (!verdict) continue;
       if (verdict.kind === 'timeout') report.timedOut += (await failAndMaybeRequeue(deps, job, verdict)) ? 1 : 0;

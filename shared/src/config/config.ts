@@ -39,6 +39,8 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_HOST: z.string().min(1).default('127.0.0.1'),
   AGENT_RUNNER_PORT: integer(0, 65535).default(8000),
   AGENT_RUNNER_DISPATCHER_PORT: integer(0, 65535).default(8001),
+  /** Queue depth is read on this interval for metrics and the dashboard, never per scrape. */
+  AGENT_RUNNER_QUEUE_DEPTH_INTERVAL_SECONDS: integer(1).default(15),
   AGENT_RUNNER_DATA_DIR: z.string().min(1).default('.agent-runner'),
   AGENT_RUNNER_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   AGENT_RUNNER_MAX_PAYLOAD_BYTES: integer(1).default(1024 * 1024),
@@ -147,6 +149,7 @@ export interface Config {
   host: string;
   apiPort: number;
   dispatcherPort: number;
+  queueDepthIntervalSeconds: number;
   dataDir: string;
   logLevel: Env['AGENT_RUNNER_LOG_LEVEL'];
   maxPayloadBytes: number;
@@ -263,6 +266,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     host: env.AGENT_RUNNER_HOST,
     apiPort: env.AGENT_RUNNER_PORT,
     dispatcherPort: env.AGENT_RUNNER_DISPATCHER_PORT,
+    queueDepthIntervalSeconds: env.AGENT_RUNNER_QUEUE_DEPTH_INTERVAL_SECONDS,
     dataDir: env.AGENT_RUNNER_DATA_DIR,
     logLevel: env.AGENT_RUNNER_LOG_LEVEL,
     maxPayloadBytes: env.AGENT_RUNNER_MAX_PAYLOAD_BYTES,

@@ -28,6 +28,7 @@ export function jobsRouter(deps: ApiDeps): Router {
       { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock, newId: deps.newId, inlineLimitBytes: config.inlineLimitBytes },
       input,
     );
+    deps.metrics?.jobSubmitted(job);
     ctx.status = 202;
     ctx.set('Location', jobPath(job.jobId));
     ctx.body = toJobView(job);
@@ -45,8 +46,19 @@ export function jobsRouter(deps: ApiDeps): Router {
 
   // Only the record changes here: stopping a running worker is the dispatcher's reaper's job.
   router.post('/jobs/:id/cancel', async (ctx) => {
-    const { job, applied } = await applyTransition(backend.jobs, jobIdOf(ctx), (found) => cancelJob(found, now()), now);
+    let wasQueued = false;
+    const { job, applied } = await applyTransition(
+      backend.jobs,
+      jobIdOf(ctx),
+      (found) => {
+        wasQueued = found.status === 'QUEUED';
+        return cancelJob(found, now());
+      },
+      now,
+    );
     if (!applied) throw new ConflictError(`job ${job.jobId} is already ${job.status} and cannot be cancelled`);
+    // A job cancelled while it waited has no worker for the dispatcher to see end: it is counted here.
+    if (wasQueued) deps.metrics?.jobFinished({ jobType: job.jobType, priority: job.priority, outcome: 'CANCELLED', ranSeconds: null });
     ctx.status = 202;
     ctx.body = toJobView(job);
   });

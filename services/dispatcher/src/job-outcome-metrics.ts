@@ -1,0 +1,91 @@
+import type { Attempt, Job } from '@agent-runner/shared/domain/job.ts';
+import { isTerminal } from '@agent-runner/shared/domain/job-status.ts';
+import type { AgentRunnerMetrics, JobOutcome } from '@agent-runner/shared/observability/metrics.ts';
+import type { DispatcherDeps } from './dispatcher-deps.ts';
+
+interface Followed {
+  attempt: number;
+  startReported: boolean;
+}
+
+/**
+ * Turns what workers write on job records into the dispatcher's metrics: a one-shot worker has no
+ * port to scrape. Each dispatcher follows only the jobs it launched, so with several dispatchers
+ * nothing is counted twice. A followed job is read once when it leaves DISPATCHED/RUNNING (the
+ * reaper lists those every interval anyway); its start, its end and its Claude usage are recorded
+ * then. A dispatcher that restarts forgets whom it followed: those jobs' ends go uncounted.
+ */
+export class JobOutcomeMetrics {
+  private readonly followed = new Map<string, Followed>();
+  private readonly deps: Pick<DispatcherDeps, 'jobs' | 'metrics' | 'log'>;
+
+  constructor(deps: Pick<DispatcherDeps, 'jobs' | 'metrics' | 'log'>) {
+    this.deps = deps;
+  }
+
+  get metrics(): AgentRunnerMetrics {
+    return this.deps.metrics;
+  }
+
+  /** This dispatcher launched the job's current attempt. */
+  launched(job: Job): void {
+    this.deps.metrics.jobDispatched(job);
+    this.followed.set(job.jobId, { attempt: job.attempt, startReported: false });
+  }
+
+  /** A launch failed and, out of attempts, ended the job. */
+  endedAtLaunch(job: Job): void {
+    if (isTerminal(job.status)) this.deps.metrics.jobFinished({ jobType: job.jobType, priority: job.priority, outcome: job.status as JobOutcome, ranSeconds: null });
+  }
+
+  /**
+   * `active`: every job now DISPATCHED or RUNNING (the reaper's listing). Sets the running gauge,
+   * and settles the followed jobs that are no longer among them.
+   */
+  async observe(active: readonly Job[]): Promise<void> {
+    const counts: Record<string, number> = {};
+    const activeIds = new Set<string>();
+    for (const job of active) {
+      counts[job.jobType] = (counts[job.jobType] ?? 0) + 1;
+      activeIds.add(job.jobId);
+      const followed = this.followed.get(job.jobId);
+      if (followed) this.reportStart(job, followed);
+    }
+    this.deps.metrics.setJobsRunning(counts);
+    for (const [jobId, followed] of [...this.followed]) {
+      if (activeIds.has(jobId)) continue;
+      const job = await this.deps.jobs.get(jobId);
+      if (job && (job.status === 'DISPATCHED' || job.status === 'RUNNING') && job.attempt === followed.attempt) continue; // beyond the listing's page
+      this.followed.delete(jobId);
+      if (!job || job.attempt !== followed.attempt) continue;
+      this.reportStart(job, followed);
+      if (isTerminal(job.status)) this.reportEnd(job);
+    }
+  }
+
+  private reportStart(job: Job, followed: Followed): void {
+    const attempt = currentAttempt(job);
+    if (followed.startReported || job.attempt !== followed.attempt || !attempt?.startedAt) return;
+    followed.startReported = true;
+    const queuedAt = queuedAtOf(job, attempt);
+    this.deps.metrics.jobStarted({ jobType: job.jobType, waitedSeconds: (Date.parse(attempt.startedAt) - Date.parse(queuedAt)) / 1000 });
+  }
+
+  private reportEnd(job: Job): void {
+    const attempt = currentAttempt(job);
+    // Cancelled while it waited for a retry: the API counted it when it cancelled a QUEUED job.
+    if (job.status === 'CANCELLED' && attempt?.outcome !== 'CANCELLED') return;
+    const ranSeconds = attempt?.startedAt && job.finishedAt ? (Date.parse(job.finishedAt) - Date.parse(attempt.startedAt)) / 1000 : null;
+    this.deps.metrics.jobFinished({ jobType: job.jobType, priority: job.priority, outcome: job.status as JobOutcome, ranSeconds });
+  }
+}
+
+function currentAttempt(job: Job): Attempt | undefined {
+  return job.attempts.find((a) => a.number === job.attempt);
+}
+
+/** When the attempt's wait began: the job's creation, or the end of the attempt before it. */
+function queuedAtOf(job: Job, attempt: Attempt): string {
+  const previous = job.attempts.find((a) => a.number === attempt.number - 1);
+  return previous?.endedAt ?? job.createdAt;
+}
