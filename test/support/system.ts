@@ -43,6 +43,10 @@ export interface TestSystem {
 export interface SystemOptions {
   /** AWS: run the worker of each task the emulator records (default true; benchmarks turn it off). */
   runTasks?: boolean;
+  /** AWS: variables provisioned into the worker's task definition (embedded workers get `overrides`). */
+  workerEnv?: Record<string, string>;
+  /** AWS: the Anthropic key, stored in Secrets Manager under a fresh name the workers are given. */
+  anthropicApiKey?: string;
 }
 
 export async function startSystem(name: BackendName, overrides: Record<string, string> = {}, options: SystemOptions = {}): Promise<TestSystem> {
@@ -50,8 +54,9 @@ export async function startSystem(name: BackendName, overrides: Record<string, s
   let dataDir: string | null = null;
   if (name === 'aws') {
     // Loaded only when the AWS backend is under test: it brings the emulator and the AWS SDK.
-    const { provisionTestAws } = await import('./aws-test-env.ts');
-    env = await provisionTestAws();
+    const { provisionTestAws, putTestSecret } = await import('./aws-test-env.ts');
+    const anthropicSecretName = options.anthropicApiKey ? await putTestSecret('anthropic-key', options.anthropicApiKey) : undefined;
+    env = await provisionTestAws({ ...(options.workerEnv ? { workerEnv: options.workerEnv } : {}), ...(anthropicSecretName ? { anthropicSecretName } : {}) });
     // The in-process SDK clients read credentials from the default chain, as on a real host.
     process.env.AWS_ACCESS_KEY_ID = env.AWS_ACCESS_KEY_ID;
     process.env.AWS_SECRET_ACCESS_KEY = env.AWS_SECRET_ACCESS_KEY;

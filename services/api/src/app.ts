@@ -36,6 +36,10 @@ export function createApp(deps: ApiDeps): Koa {
     app.use(router.allowedMethods());
   }
   // Reached only by failures after the answer began (a body stream that errors): nothing left to send.
-  app.on('error', (error: unknown) => deps.log.error({ err: error }, 'response failed after it started'));
+  // A client leaving an event stream early is how such streams normally end, not a failure.
+  app.on('error', (error: unknown) => {
+    if ((error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') deps.log.debug('client closed the response early');
+    else deps.log.error({ err: error }, 'response failed after it started');
+  });
   return app;
 }

@@ -14,7 +14,7 @@ const PROVISION_ENV = z.object({
 
 /**
  * `agent-runner provision [--prefix P] [--env-file F] [--image I] [--bucket B] [--subnets a,b]
- * [--security-groups g]`: provisions, then prints the variables (dotenv lines) or writes them to F.
+ * [--security-groups g] [--worker-env KEY=VALUE ...]`: provisions, then prints the variables (dotenv lines) or writes them to F.
  * Exit code 0 when everything exists, 2 for bad usage, 1 when AWS refused or failed.
  */
 export async function runProvisionCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
@@ -29,6 +29,7 @@ export async function runProvisionCommand(argv: string[], env: Record<string, st
         bucket: { type: 'string' },
         subnets: { type: 'string' },
         'security-groups': { type: 'string' },
+        'worker-env': { type: 'string', multiple: true },
       },
       strict: true,
     }).values;
@@ -51,6 +52,15 @@ export async function runProvisionCommand(argv: string[], env: Record<string, st
     process.stderr.write(`agent-runner provision: --prefix must be 1–30 of a-z 0-9 -, got "${prefix}"\n`);
     return 2;
   }
+  const workerEnv: Record<string, string> = {};
+  for (const pair of args['worker-env'] ?? []) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
+    if (!match) {
+      process.stderr.write(`agent-runner provision: --worker-env takes KEY=VALUE, got "${pair}"\n`);
+      return 2;
+    }
+    workerEnv[match[1]!] = match[2]!;
+  }
   const list = (s: string | undefined) => s?.split(',').map((v) => v.trim()).filter(Boolean);
   try {
     const subnets = list(args.subnets);
@@ -64,6 +74,7 @@ export async function runProvisionCommand(argv: string[], env: Record<string, st
       ...(args.bucket ? { bucket: args.bucket } : {}),
       ...(subnets ? { subnets } : {}),
       ...(securityGroups ? { securityGroups } : {}),
+      ...(Object.keys(workerEnv).length > 0 ? { workerEnv } : {}),
       ...(parsed.data.AGENT_RUNNER_ANTHROPIC_SECRET_NAME ? { anthropicSecretName: parsed.data.AGENT_RUNNER_ANTHROPIC_SECRET_NAME } : {}),
     });
     const lines = Object.entries(out).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';

@@ -39,6 +39,11 @@ export interface ProvisionOptions {
   securityGroups?: string[];
   /** Secrets Manager name of the Anthropic API key, passed to workers. */
   anthropicSecretName?: string;
+  /**
+   * More variables for the worker's task definition, e.g. ANTHROPIC_BASE_URL for a gateway or
+   * AGENT_RUNNER_ALLOWED_MODELS. Never secrets: task definitions are readable; use the secret name.
+   */
+  workerEnv?: Record<string, string>;
 }
 
 export interface ProvisionedQueue {
@@ -127,6 +132,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       ...(options.anthropicSecretName ? { AGENT_RUNNER_ANTHROPIC_SECRET_NAME: options.anthropicSecretName } : {}),
     };
     const taskDefinition = await registerWorkerTaskDefinition(clients.ecs, `${p}-worker`, options.workerImage ?? DEFAULT_WORKER_IMAGE, {
+      ...options.workerEnv,
       ...env,
       // A worker launches nothing, so it needs none of the ECS settings.
       AGENT_RUNNER_LAUNCHER: 'process',
