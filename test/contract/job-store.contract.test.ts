@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { ConflictError, NotFoundError, ValidationError } from '@agent-runner/shared/domain/errors.ts';
-import { ulid } from '@agent-runner/shared/domain/ids.ts';
+import { createUlidSource, ulid } from '@agent-runner/shared/domain/ids.ts';
 import { createJobRecord, type Job } from '@agent-runner/shared/domain/job.ts';
 import type { JobStore } from '@agent-runner/shared/ports/job-store.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
@@ -11,8 +11,8 @@ import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/b
 let clockMs = Date.parse('2026-01-01T00:00:00.000Z');
 const nextTime = () => new Date((clockMs += 1000));
 
-function newJob(jobType: string, overrides: Partial<Job> = {}): Job {
-  const now = nextTime();
+function newJob(jobType: string, overrides: Partial<Job> = {}, at?: Date): Job {
+  const now = at ?? nextTime();
   const job = createJobRecord(
     ulid(now),
     { jobType, payload: { n: 1 }, priority: 'normal', tenant: 'acme', orderingKey: null, maxAttempts: 3, timeoutSeconds: 60 },
@@ -214,6 +214,65 @@ for (const target of backendsUnderTest()) {
 
     test('list rejects a cursor it did not issue with a ValidationError', async () => {
       await rejectsWith(store.list({ limit: 5, cursor: 'not-a-cursor' }), ValidationError);
+    });
+
+    test('usage and rate limits start null and round-trip exactly once written, fractional costs and all', async () => {
+      const job = newJob(uniqueType('usage'));
+      await store.create(job);
+      assert.equal((await store.get(job.jobId))?.usage, null);
+      assert.equal((await store.get(job.jobId))?.rateLimits, null);
+      const sonnet = { calls: 2, input_tokens: 1200, output_tokens: 345, cache_write_tokens: 4000, cache_read_tokens: 0, cost_usd: 0.018_149_123 };
+      const haiku = { calls: 1, input_tokens: 7, output_tokens: 3, cache_write_tokens: 0, cache_read_tokens: 90_000, cost_usd: 0.000_000_9 };
+      const usage = {
+        calls: 3,
+        input_tokens: 1207,
+        output_tokens: 348,
+        cache_write_tokens: 4000,
+        cache_read_tokens: 90_000,
+        cost_usd: 0.018_150_023,
+        by_model: { 'claude-haiku-4-5-20251001': haiku, 'claude-sonnet-5-5': sonnet },
+      };
+      const rateLimits = { 'requests-remaining': '3998', 'requests-reset': '2026-01-01T00:01:00Z', 'retry-after': '' };
+      const written = await store.update(job.jobId, { status: ['QUEUED'], version: 1 }, { usage, rateLimits }, nextTime());
+      assert.deepEqual(written.usage, usage);
+      assert.deepEqual(written.rateLimits, rateLimits);
+      assert.deepEqual(await store.get(job.jobId), written);
+    });
+
+    test('listCreatedBetween pages the jobs created in [from, to), oldest first, with no gaps or duplicates', async () => {
+      // A window no other case creates jobs in (they use 2026), so the answer is exactly these jobs.
+      const from = new Date(Date.parse('2031-01-01T00:00:00.000Z') + Math.floor(Math.random() * 1e9));
+      const to = new Date(from.getTime() + 60_000);
+      // Its own id source: the shared one is monotonic, so after ids of a later window it would not go back.
+      const ids = createUlidSource();
+      const at = (ms: number) => newJob(uniqueType('window'), { jobId: ids(new Date(ms)) }, new Date(ms));
+      const before = at(from.getTime() - 1);
+      const inside = [at(from.getTime()), at(from.getTime() + 1000), at(from.getTime() + 2000), at(from.getTime() + 30_000), at(to.getTime() - 1)];
+      const after = at(to.getTime());
+      for (const job of [after, ...inside, before]) await store.create(job);
+
+      const seen: Job[] = [];
+      let cursor: string | null = null;
+      for (let page = 0; ; page++) {
+        assert.ok(page < 10, 'pagination ends');
+        const result = await store.listCreatedBetween({ from, to, limit: 2, ...(cursor !== null ? { cursor } : {}) });
+        assert.ok(result.jobs.length <= 2, 'a page holds at most `limit` jobs');
+        if (result.nextCursor !== null) assert.ok(result.jobs.length > 0, 'a page with a next cursor is not empty');
+        seen.push(...result.jobs);
+        cursor = result.nextCursor;
+        if (cursor === null) break;
+      }
+      assert.deepEqual(
+        seen.map((j) => j.jobId),
+        inside.map((j) => j.jobId),
+      );
+      assert.deepEqual(seen[0], inside[0], 'whole records');
+      assert.deepEqual((await store.listCreatedBetween({ from: to, to: new Date(to.getTime() + 1), limit: 10 })).jobs.map((j) => j.jobId), [after.jobId]);
+      assert.deepEqual((await store.listCreatedBetween({ from: new Date(to.getTime() + 1), to: new Date(to.getTime() + 60_000), limit: 10 })).jobs, []);
+    });
+
+    test('listCreatedBetween rejects a cursor it did not issue with a ValidationError', async () => {
+      await rejectsWith(store.listCreatedBetween({ from: new Date(0), to: new Date(), limit: 5, cursor: 'not-a-cursor' }), ValidationError);
     });
 
     test('listByStatus returns jobs of that status, oldest first', async () => {

@@ -4,7 +4,8 @@ import type { Clock } from '@agent-runner/shared/domain/ids.ts';
 import { FatalError } from '@agent-runner/shared/domain/errors.ts';
 import { messageFor, type Job, type JobError, type JsonValue } from '@agent-runner/shared/domain/job.ts';
 import { backoffSeconds, DEFAULT_BACKOFF } from '@agent-runner/shared/domain/retry-policy.ts';
-import { failAttempt, heartbeat, startAttempt, succeedAttempt } from '@agent-runner/shared/domain/transitions.ts';
+import type { AttemptSpend } from '@agent-runner/shared/domain/job-usage.ts';
+import { addAttemptSpend, failAttempt, heartbeat, startAttempt, succeedAttempt } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import { loadPayload } from '@agent-runner/shared/jobs/load-payload.ts';
@@ -15,6 +16,7 @@ import { storeResult } from './store-result.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { createChildJobRunner } from './child-jobs.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
+import { AttemptUsage } from './anthropic/attempt-usage.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -42,6 +44,11 @@ export type WorkerOutcome =
  * One worker, one attempt: claim the start (DISPATCHED → RUNNING, only for this attempt), run the
  * handler under a deadline with a heartbeat, store the result, record the outcome. Every write is
  * conditional, so a duplicate worker or a late one changes nothing.
+ *
+ * The attempt's Claude usage is added to the record in the write that ends the attempt, whether it
+ * succeeded or failed. A worker that vanishes (killed, OOM, lost host) writes nothing, so its
+ * attempt's usage never reaches the record: the reaper cannot know it. Its `model_call` events,
+ * flushed as the calls complete, still carry every call's tokens and cost.
  */
 export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: number): Promise<WorkerOutcome> {
   const { backend, clock, config } = deps;
@@ -66,6 +73,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   });
   recorder.emit({ type: 'attempt_started', data: { attempt } });
 
+  const usage = new AttemptUsage();
   const abort = new AbortController();
   let abortCause: AbortCause | null = null;
   const abortWith = (cause: AbortCause) => {
@@ -85,13 +93,15 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   }, config.dispatch.heartbeatSeconds * 1000);
 
   try {
-    const result = await runHandler(deps, job, abort.signal, log, (event) => recorder.emit(event));
+    const result = await runHandler(deps, job, abort.signal, log, (event) => recorder.emit(event), usage);
     const stored = await storeResult(backend.blobs, jobId, result, config.inlineLimitBytes);
     recorder.emit({ type: 'attempt_succeeded', data: { attempt } });
     await recorder.close();
-    const done = await applyTransition(backend.jobs, jobId, (j) => succeedAttempt(j, attempt, stored, now()), now);
+    const spent = usage.spent();
+    const done = await applyTransition(backend.jobs, jobId, (j) => succeedAttempt(j, attempt, stored, now(), spent), now);
     if (!done.applied) {
       log.warn({ status: done.job.status }, 'finished, but the job was no longer ours; result discarded');
+      await recordSpendOnly(deps, jobId, spent, log);
       return 'abandoned';
     }
     await backend.leases.release(jobId);
@@ -101,6 +111,8 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     const cause: AbortCause | null = abortCause;
     if (cause === 'cancelled' || cause === 'superseded') {
       log.info({ cause }, 'attempt aborted');
+      // The job was ended (cancelled) or taken over by someone else's write; the money was still spent.
+      await recordSpendOnly(deps, jobId, usage.spent(), log);
       // A cancelled job's slots are free; a superseded attempt's belong to the attempt that took over.
       if (cause === 'cancelled') await backend.leases.release(jobId);
       return 'abandoned';
@@ -110,7 +122,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     recorder.emit({ type: 'attempt_failed', data: { attempt, kind: failure.kind, message: failure.message } });
     // Events go out before the outcome is written, so a reader that sees a terminal job has them all.
     await recorder.close();
-    return await recordFailure(deps, jobId, attempt, failure, log);
+    return await recordFailure(deps, jobId, attempt, failure, usage.spent(), log);
   } finally {
     clearTimeout(deadline);
     clearInterval(beat);
@@ -124,6 +136,7 @@ async function runHandler(
   signal: AbortSignal,
   log: Logger,
   emit: (event: HandlerEvent) => void,
+  usage: AttemptUsage,
 ): Promise<JsonValue> {
   const handler = findHandler(job.jobType);
   if (!handler) {
@@ -141,6 +154,7 @@ async function runHandler(
     config: deps.config,
     emit,
     now: () => deps.clock.now(),
+    usage,
     childJobs: createChildJobRunner({
       submit: {
         jobs: deps.backend.jobs,
@@ -167,6 +181,7 @@ async function recordFailure(
   jobId: string,
   attempt: number,
   failure: JobError,
+  spent: AttemptSpend,
   log: Logger,
 ): Promise<WorkerOutcome> {
   const now = () => deps.clock.now();
@@ -175,13 +190,16 @@ async function recordFailure(
     deps.backend.jobs,
     jobId,
     (j) => {
-      const outcome = failAttempt(j, attempt, failure, now());
+      const outcome = failAttempt(j, attempt, failure, now(), spent);
       requeued = outcome?.requeued ?? false;
       return outcome?.transition ?? null;
     },
     now,
   );
-  if (!done.applied) return 'abandoned';
+  if (!done.applied) {
+    await recordSpendOnly(deps, jobId, spent, log);
+    return 'abandoned';
+  }
   // Slots go back before the retry's message exists, so the retry cannot find them still held.
   await deps.backend.leases.release(jobId);
   if (!requeued) return 'failed';
@@ -194,4 +212,17 @@ async function recordFailure(
     log.error({ err: error }, 'requeue failed; leaving the job to the sweeper');
   }
   return 'requeued';
+}
+
+/**
+ * Adds the attempt's spend to a record this attempt may no longer end. Best effort: the outcome
+ * is someone else's, and the spend is in the `model_call` events if this write fails.
+ */
+async function recordSpendOnly(deps: WorkerDeps, jobId: string, spent: AttemptSpend, log: Logger): Promise<void> {
+  const now = () => deps.clock.now();
+  try {
+    await applyTransition(deps.backend.jobs, jobId, (j) => addAttemptSpend(j, spent), now);
+  } catch (error) {
+    log.warn({ err: error }, 'could not add the attempt\'s Claude usage to the job record');
+  }
 }

@@ -1,4 +1,5 @@
 import type { Model } from '@anthropic-ai/sdk/resources/messages';
+import { roundUsd } from '../domain/job-usage.ts';
 
 /** The model ids the SDK names in its `Model` union (without its open-ended `string & {}` member). */
 export type KnownModel = LiteralMembers<Model>;
@@ -73,10 +74,7 @@ export const DEFAULT_MODEL_PRICES = {
 /** The model a job uses when its payload names none: the current Sonnet. */
 export const DEFAULT_MODEL: KnownModel & keyof typeof DEFAULT_MODEL_PRICES = 'claude-sonnet-5-5';
 
-/** Rounds to a billionth of a dollar, so sums of many calls do not drift in the last digits. */
-export function roundUsd(usd: number): number {
-  return Math.round(usd * 1e9) / 1e9;
-}
+export { roundUsd };
 
 /** What `usage` costs at `price`, in USD. */
 export function costAtPrice(price: ModelPrice, usage: TokenUsage): number {

@@ -1,4 +1,4 @@
-import type { JsonObject } from '../domain/job.ts';
+import type { JobUsage } from '../domain/job-usage.ts';
 import { roundUsd, type TokenUsage } from './model-prices.ts';
 
 interface ModelTotals extends TokenUsage {
@@ -6,16 +6,8 @@ interface ModelTotals extends TokenUsage {
   costUsd: number;
 }
 
-/** The usage summary a handler puts in its result: totals, and the same per model. */
-export interface UsageSummary extends JsonObject {
-  calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_write_tokens: number;
-  cache_read_tokens: number;
-  cost_usd: number;
-  by_model: { [model: string]: JsonObject };
-}
+/** The usage summary a handler puts in its result (and the job record keeps): totals, and the same per model. */
+export type UsageSummary = JobUsage;
 
 /** Adds up the tokens and cost of every model call a job makes, per model. */
 export class UsageLedger {

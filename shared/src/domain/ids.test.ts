@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createUlidSource } from './ids.ts';
+import { createUlidSource, ulidRangeOf } from './ids.ts';
 
 test('ULIDs are 26 Crockford characters and sort by time', () => {
   const next = createUlidSource();
@@ -17,4 +17,16 @@ test('ids made in the same millisecond (or with a clock that stepped back) still
   ids.push(next(new Date(1_699_999_999_000)));
   assert.deepEqual([...ids].sort(), ids);
   assert.equal(new Set(ids).size, ids.length);
+});
+
+test('the id range of [from, to) holds every id made from `from` up to the millisecond before `to`', () => {
+  // A source per id: one source is monotonic and would not go back to an earlier millisecond.
+  const next = (at: Date) => createUlidSource()(at);
+  const from = new Date(1_700_000_000_000);
+  const to = new Date(1_700_000_060_000);
+  const { lowest, highest } = ulidRangeOf(from, to);
+  const inside = [next(from), next(new Date(to.getTime() - 1))];
+  const outside = [next(new Date(from.getTime() - 1)), next(to)];
+  for (const id of inside) assert.ok(lowest <= id && id <= highest, id);
+  for (const id of outside) assert.ok(id < lowest || id > highest, id);
 });

@@ -31,13 +31,27 @@ export function createUlidSource(): IdSource {
     }
     lastTime = time;
     lastRandom = random;
-    let timePart = '';
-    for (let i = 0; i < 10; i++) {
-      timePart = CROCKFORD[time % 32] + timePart;
-      time = Math.floor(time / 32);
-    }
-    return timePart + random.map((d) => CROCKFORD[d]).join('');
+    return encodeTime(time) + random.map((d) => CROCKFORD[d]).join('');
   };
+}
+
+/** A ULID's first 10 characters: the millisecond time, most significant digit first. */
+function encodeTime(ms: number): string {
+  let time = ms;
+  let timePart = '';
+  for (let i = 0; i < 10; i++) {
+    timePart = CROCKFORD[time % 32] + timePart;
+    time = Math.floor(time / 32);
+  }
+  return timePart;
+}
+
+/**
+ * The id range of jobs created in [from, to): from the lowest ULID of `from`'s millisecond to the
+ * highest of the millisecond before `to`, both inclusive (as DynamoDB's BETWEEN is).
+ */
+export function ulidRangeOf(from: Date, to: Date): { lowest: string; highest: string } {
+  return { lowest: encodeTime(from.getTime()) + '0'.repeat(16), highest: encodeTime(to.getTime() - 1) + 'Z'.repeat(16) };
 }
 
 /** Adds one to a base-32 digit string (most significant first). */

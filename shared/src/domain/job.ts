@@ -1,4 +1,5 @@
 import type { JobStatus } from './job-status.ts';
+import type { JobUsage } from './job-usage.ts';
 
 export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -58,6 +59,13 @@ export interface Job {
   result: JsonValue | null;
   resultRef: string | null;
   error: JobError | null;
+  /**
+   * Claude usage summed over every model call of every attempt that ended with a worker's write;
+   * null until one did. An attempt whose worker vanished is not in it (its `model_call` events are).
+   */
+  usage: JobUsage | null;
+  /** The `anthropic-ratelimit-*` (and `retry-after`) headers of the last Claude response a worker saw. */
+  rateLimits: JsonObject | null;
 }
 
 /** The fields a submitter controls, already validated. */
@@ -100,6 +108,8 @@ export function createJobRecord(
     result: null,
     resultRef: null,
     error: null,
+    usage: null,
+    rateLimits: null,
   };
 }
 

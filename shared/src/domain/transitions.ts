@@ -3,6 +3,7 @@ import type { JobStatus } from './job-status.ts';
 import { canTransition, isTerminal } from './job-status.ts';
 import type { JobChanges, JobExpectation } from '../ports/job-store.ts';
 import { shouldRetry } from './retry-policy.ts';
+import { withSpend, type AttemptSpend } from './job-usage.ts';
 
 /**
  * Each function reads a job snapshot and returns the conditional write that performs one step of
@@ -92,16 +93,19 @@ export function heartbeat(job: Job, attempt: number, now: Date): Transition | nu
   };
 }
 
+/** `spent`: what the attempt spent on model calls, added to the record in this same write. */
 export function succeedAttempt(
   job: Job,
   attempt: number,
   stored: { result: JsonValue | null; resultRef: string | null },
   now: Date,
+  spent?: AttemptSpend,
 ): Transition | null {
   if (job.status !== 'RUNNING' || job.attempt !== attempt) return null;
   const at = now.toISOString();
   return guarded(job, 'SUCCEEDED', {
     ...stored,
+    ...(spent && withSpend(job, spent)),
     error: null,
     finishedAt: at,
     attempts: withCurrentAttempt(job, { endedAt: at, outcome: 'SUCCEEDED', error: null }),
@@ -119,7 +123,7 @@ export interface FailureOutcome {
  * QUEUED when the error is retryable and attempts remain; otherwise it ends in `FAILED` (or
  * `TIMED_OUT` for a timeout) with the error.
  */
-export function failAttempt(job: Job, attempt: number, error: JobError, now: Date): FailureOutcome | null {
+export function failAttempt(job: Job, attempt: number, error: JobError, now: Date, spent?: AttemptSpend): FailureOutcome | null {
   if (job.attempt !== attempt || (job.status !== 'DISPATCHED' && job.status !== 'RUNNING')) return null;
   const at = now.toISOString();
   const requeued = shouldRetry(error, attempt, job.maxAttempts);
@@ -128,10 +132,21 @@ export function failAttempt(job: Job, attempt: number, error: JobError, now: Dat
   const transition = guarded(job, to, {
     error,
     heartbeatAt: null,
+    ...(spent && withSpend(job, spent)),
     ...(requeued ? {} : { finishedAt: at }),
     attempts: withCurrentAttempt(job, { endedAt: at, outcome: requeued ? 'FAILED' : terminal, error }),
   });
   return { transition: { ...transition, expect: { ...transition.expect, attempt } }, requeued };
+}
+
+/**
+ * Adds what an attempt spent to a record whose state is no longer that attempt's to write (the job
+ * was cancelled, or given to another attempt, while it ran): the money was spent all the same.
+ * Applies in any status; null when there is nothing to add.
+ */
+export function addAttemptSpend(job: Job, spent: AttemptSpend): Transition | null {
+  if (spent.usage === null && spent.rateLimits === null) return null;
+  return { expect: { status: [job.status], version: job.version }, changes: withSpend(job, spent) };
 }
 
 /** A user cancels. Terminal jobs cannot be cancelled (null: the API answers 409). */

@@ -36,6 +36,9 @@ class MemoryJobStore implements JobStore {
   listByStatus(): never {
     throw new Error('not used');
   }
+  listCreatedBetween(): never {
+    throw new Error('not used');
+  }
 }
 
 class MemoryBlobs implements BlobStore {

@@ -22,8 +22,17 @@ export interface JobListQuery {
   cursor?: string;
 }
 
+/** Jobs created in [from, to), oldest first (by job id, a ULID: creation order to the millisecond). */
+export interface CreatedBetweenQuery {
+  from: Date;
+  to: Date;
+  limit: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
 export interface JobPage {
-  /** Newest first (by creation time, i.e. by job id). */
+  /** Newest first (by creation time, i.e. by job id); oldest first from `listCreatedBetween`. */
   jobs: Job[];
   nextCursor: string | null;
 }
@@ -47,6 +56,8 @@ export interface JobStore {
   delete(jobId: string, expect: JobExpectation): Promise<void>;
   /** Jobs in the given status, oldest first, for the sweeper and reaper. */
   listByStatus(status: JobStatus, limit: number): Promise<Job[]>;
+  /** Jobs created in [from, to), oldest first, a page at a time (usage reports). */
+  listCreatedBetween(query: CreatedBetweenQuery): Promise<JobPage>;
 }
 
 /** Large payloads and results live outside the job record. */

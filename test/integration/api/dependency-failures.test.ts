@@ -78,6 +78,7 @@ describe('when a dependency fails', () => {
       update: (...args) => api.backend.jobs.update(...args),
       delete: (...args) => api.backend.jobs.delete(...args),
       listByStatus: (...args) => api.backend.jobs.listByStatus(...args),
+      listCreatedBetween: (query) => api.backend.jobs.listCreatedBetween(query),
     };
     const url = await api.startVariant((backend) => replacing(backend, { jobs: brokenStore }));
     const before = await api.snapshot();

@@ -43,6 +43,7 @@ describe('closing the API', () => {
       update: (...args) => jobs.update(...args),
       delete: (...args) => jobs.delete(...args),
       listByStatus: (...args) => jobs.listByStatus(...args),
+      listCreatedBetween: (query) => jobs.listCreatedBetween(query),
     };
     const api = await startApi(config, { ...backend, jobs: slowStore }, log, { drainMs: 30_000 });
 

@@ -76,10 +76,11 @@ export class ClaudeSession {
     stream.on('text', (text) => ctx.emit({ type: 'text_delta', data: { ...tag, text } }));
     try {
       const [{ response, request_id }, message] = await Promise.all([stream.withResponse(), stream.finalMessage()]);
-      this.rateLimits = rateLimitsOf(response.headers) ?? this.rateLimits;
+      this.noteRateLimits(rateLimitsOf(response.headers));
       const usage = tokenUsageOf(message.usage);
       const costUsd = costAtPrice(this.priceOfResponse(message.model), usage);
       this.ledger.record(message.model, usage, costUsd);
+      ctx.usage?.recordCall(message.model, usage, costUsd);
       ctx.emit({
         type: 'model_call',
         data: {
@@ -99,7 +100,7 @@ export class ClaudeSession {
     } catch (error) {
       // An abort surfaces from the SDK as APIUserAbortError; the job's own reason says why.
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      if (error instanceof APIError && error.headers) this.rateLimits = rateLimitsOf(error.headers) ?? this.rateLimits;
+      if (error instanceof APIError && error.headers) this.noteRateLimits(rateLimitsOf(error.headers));
       const failure = toRunnerError(error);
       ctx.emit({
         type: 'model_call_failed',
@@ -113,6 +114,13 @@ export class ClaudeSession {
       });
       throw failure;
     }
+  }
+
+  /** Keeps the latest rate-limit headers, here and on the attempt; a response without any changes nothing. */
+  private noteRateLimits(limits: JsonObject | null): void {
+    if (limits === null) return;
+    this.rateLimits = limits;
+    this.ctx.usage?.noteRateLimits(limits);
   }
 
   /**

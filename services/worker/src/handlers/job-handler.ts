@@ -4,6 +4,7 @@ import type { JobError, JsonValue } from '@agent-runner/shared/domain/job.ts';
 import type { JobStatus } from '@agent-runner/shared/domain/job-status.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import type { SecretSource } from '@agent-runner/shared/ports/secrets.ts';
+import type { AttemptUsage } from '../anthropic/attempt-usage.ts';
 
 /** A live event a handler reports while it runs (text deltas, tool calls, steps, progress). */
 export interface HandlerEvent {
@@ -25,6 +26,11 @@ export interface HandlerContext {
   /** Appends an event to the job's live event log. */
   emit(event: HandlerEvent): void;
   now(): Date;
+  /**
+   * The attempt's Claude usage and last rate-limit headers, which every ClaudeSession records into;
+   * the worker writes them onto the job record when the attempt ends. Absent: not recorded.
+   */
+  usage?: AttemptUsage;
   /** Starts jobs on this job's behalf and waits for them (the tool_agent's submit_job tool). Absent: not offered. */
   childJobs?: ChildJobRunner;
 }

@@ -10,7 +10,8 @@ import {
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../../domain/errors.ts';
 import type { Job, JsonValue } from '../../domain/job.ts';
 import type { JobStatus } from '../../domain/job-status.ts';
-import type { JobChanges, JobExpectation, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
+import { ulidRangeOf } from '../../domain/ids.ts';
+import type { CreatedBetweenQuery, JobChanges, JobExpectation, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 
 /** BatchGetItem reads at most 100 keys per call (DynamoDB API reference). */
@@ -173,6 +174,40 @@ export class DynamoDbJobStore implements JobStore {
     return jobs.filter((j) => j.status === status);
   }
 
+  /**
+   * The by-created index (every job in one partition, sorted by its ULID id) between the lowest ULID
+   * of `from` and the highest before `to`, oldest first; then the page's records, consistently.
+   */
+  async listCreatedBetween(query: CreatedBetweenQuery): Promise<JobPage> {
+    const all = JOBS_TABLE.allIndex;
+    const { lowest, highest } = ulidRangeOf(query.from, query.to);
+    const limit = Math.max(1, Math.floor(query.limit));
+    const wanted = limit + 1;
+    const jobIds: string[] = [];
+    let start: Item | undefined = query.cursor ? { jobId: decodeCursor(query.cursor), [all.partitionKey]: all.partitionValue } : undefined;
+    do {
+      const out = await this.call('listCreatedBetween', () =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: all.name,
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+            ExpressionAttributeNames: { '#pk': all.partitionKey, '#sk': all.sortKey },
+            ExpressionAttributeValues: { ':pk': all.partitionValue, ':lo': lowest, ':hi': highest },
+            ScanIndexForward: true,
+            Limit: wanted - jobIds.length,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) jobIds.push(String(item.jobId));
+      start = out.LastEvaluatedKey;
+    } while (start && jobIds.length < wanted);
+    const page = jobIds.slice(0, limit);
+    const more = jobIds.length > limit;
+    return { jobs: await this.getMany(page), nextCursor: more && page.length > 0 ? encodeCursor(page.at(-1)!) : null };
+  }
+
   /** Reads records by id, consistently, in the order given; ids that vanished meanwhile are skipped. */
   private async getMany(jobIds: string[]): Promise<Job[]> {
     const found = new Map<string, Job>();
@@ -277,8 +312,12 @@ function toItem(job: Partial<Job>): Item {
 
 function fromItem(item: Item): Job {
   const { payloadJson, resultJson, listPartition: _partition, ...rest } = item;
+  const job = rest as Omit<Job, 'payload' | 'result'>;
   return {
-    ...(rest as Omit<Job, 'payload' | 'result'>),
+    ...job,
+    // Items written before jobs had these fields lack them; a record never does.
+    usage: job.usage ?? null,
+    rateLimits: job.rateLimits ?? null,
     payload: typeof payloadJson === 'string' ? (JSON.parse(payloadJson) as JsonValue) : null,
     result: typeof resultJson === 'string' ? (JSON.parse(resultJson) as JsonValue) : null,
   } as Job;

@@ -67,6 +67,12 @@ const MIGRATIONS: readonly string[] = [
     dead_at       INTEGER NOT NULL
   );
   `,
+  `
+  -- Job records gained usage and rateLimits; a record is never missing a field, so older
+  -- ones get both as null.
+  UPDATE jobs SET doc = json_set(doc, '$.usage', json('null'), '$.rateLimits', json('null'))
+  WHERE json_type(doc, '$.usage') IS NULL;
+  `,
 ];
 
 /**

@@ -2,7 +2,8 @@ import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import type { Job } from '../../domain/job.ts';
 import type { JobStatus } from '../../domain/job-status.ts';
-import type { JobChanges, JobExpectation, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
+import { ulidRangeOf } from '../../domain/ids.ts';
+import type { CreatedBetweenQuery, JobChanges, JobExpectation, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
 
 /** The fields a write may change: checked, because each becomes a JSON path in the statement. */
 const CHANGEABLE_FIELDS: ReadonlySet<string> = new Set<keyof JobChanges>([
@@ -23,6 +24,8 @@ const CHANGEABLE_FIELDS: ReadonlySet<string> = new Set<keyof JobChanges>([
   'result',
   'resultRef',
   'error',
+  'usage',
+  'rateLimits',
 ]);
 
 /**
@@ -117,6 +120,19 @@ export class SqliteJobStore implements JobStore {
       .prepare('SELECT doc FROM jobs WHERE status = ? ORDER BY job_id ASC LIMIT ?')
       .all(status, Math.max(1, Math.floor(limit))) as { doc: string }[];
     return rows.map((r) => parseJob(r.doc));
+  }
+
+  /** The id range of [from, to) on the primary key: ULIDs sort by creation time. */
+  async listCreatedBetween(query: CreatedBetweenQuery): Promise<JobPage> {
+    const { lowest, highest } = ulidRangeOf(query.from, query.to);
+    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
+    const limit = Math.max(1, Math.floor(query.limit));
+    const rows = this.db
+      .prepare(`SELECT doc FROM jobs WHERE job_id BETWEEN ? AND ? ${after !== null ? 'AND job_id > ?' : ''} ORDER BY job_id ASC LIMIT ?`)
+      .all(lowest, highest, ...(after !== null ? [after] : []), limit + 1) as { doc: string }[];
+    const jobs = rows.slice(0, limit).map((r) => parseJob(r.doc));
+    const last = jobs.at(-1);
+    return { jobs, nextCursor: rows.length > limit && last ? encodeCursor(last.jobId) : null };
   }
 
   /** Why a conditional write changed nothing: the job is absent, or it is not as expected. */
