@@ -2,6 +2,8 @@ import type { Config } from '@agent-runner/shared/config/config.ts';
 import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import type { Job, NewJob } from '@agent-runner/shared/domain/job.ts';
 import { isTerminal } from '@agent-runner/shared/domain/job-status.ts';
+import { cancelJob } from '@agent-runner/shared/domain/transitions.ts';
+import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import { loadResult } from '@agent-runner/shared/jobs/load-result.ts';
 import { submitJob, type SubmitJobDeps } from '@agent-runner/shared/jobs/submit-job.ts';
 import type { ChildJobOutcome, ChildJobRequest, ChildJobRunner } from './handlers/job-handler.ts';
@@ -31,7 +33,11 @@ export function createChildJobRunner(deps: ChildJobDeps): ChildJobRunner {
     async runChildJob(request: ChildJobRequest, signal: AbortSignal): Promise<ChildJobOutcome> {
       const child = await submitJob(deps.submit, validatedChild(request, deps));
       for (;;) {
-        if (signal.aborted) throw signal.reason;
+        if (signal.aborted) {
+          // The parent is cancelled, timed out or superseded: nobody will read the child's result.
+          await cancelChild(deps, child.jobId);
+          throw signal.reason;
+        }
         const job = await deps.submit.jobs.get(child.jobId);
         if (job && isTerminal(job.status)) {
           return {
@@ -41,10 +47,24 @@ export function createChildJobRunner(deps: ChildJobDeps): ChildJobRunner {
             error: job.error,
           };
         }
-        await sleep(pollMs, signal);
+        try {
+          await sleep(pollMs, signal);
+        } catch (error) {
+          if (!signal.aborted) throw error;
+        }
       }
     },
   };
+}
+
+/** Best effort: a child that already ended stays as it is; a store that fails leaves it to run out. */
+async function cancelChild(deps: ChildJobDeps, jobId: string): Promise<void> {
+  const now = () => deps.submit.clock.now();
+  try {
+    await applyTransition(deps.submit.jobs, jobId, (job) => cancelJob(job, now()), now);
+  } catch {
+    // The parent's own ending matters more than its child's; the child still ends by its timeout.
+  }
 }
 
 /** The child as a NewJob, refused like a bad submission would be (ValidationError). */

@@ -84,11 +84,14 @@ test('an unknown type or a bad payload is refused as a ValidationError and nothi
   assert.equal((await opened.backend.jobs.listByStatus('QUEUED', 100)).length, before);
 });
 
-test('the parent stops waiting when its signal aborts', async () => {
+test('the parent stops waiting when its signal aborts, and its unfinished child is cancelled', async () => {
   const abort = new AbortController();
-  const reason = new Error('aborted: timeout');
+  const reason = new Error('aborted: cancelled');
   const waiting = runner.runChildJob({ jobType: 'sleep', payload: { ms: 1 } }, abort.signal);
-  await waitFor('the child to be recorded', async () => (await opened.backend.jobs.listByStatus('QUEUED', 50)).find((j) => j.jobType === 'sleep'));
+  const child = await waitFor('the child to be recorded', async () => (await opened.backend.jobs.listByStatus('QUEUED', 50)).find((j) => j.jobType === 'sleep'));
   abort.abort(reason);
   await assert.rejects(waiting, (e: unknown) => e === reason);
+  const after = await opened.backend.jobs.get(child.jobId);
+  assert.equal(after?.status, 'CANCELLED');
+  assert.equal(after?.error?.kind, 'cancelled');
 });
