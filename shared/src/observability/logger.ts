@@ -1,22 +1,37 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
+
+export interface LoggerOptions {
+  /** Where JSON lines go; default standard output. */
+  destination?: NodeJS.WritableStream;
+  /**
+   * Human-readable lines instead of JSON. Default: when standard output is a terminal and no
+   * destination is given — a person is reading; a log shipper or a file always gets JSON.
+   */
+  pretty?: boolean;
+}
 
 /**
  * One JSON-lines logger per service. Bind `job_id`, `attempt`, `task_arn` with `.child()` where
  * known. Payloads and secrets are never passed to a logger; `redact` is the backstop.
  */
-export function createLogger(service: string, level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino(
-    {
-      level,
-      base: { service },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      redact: {
-        paths: ['payload', '*.payload', 'apiKey', '*.apiKey', 'headers.authorization', 'headers["x-api-key"]'],
-        censor: '[redacted]',
-      },
+export function createLogger(service: string, level: string, options: LoggerOptions = {}): Logger {
+  const settings = {
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: ['payload', '*.payload', 'apiKey', '*.apiKey', 'headers.authorization', 'headers["x-api-key"]'],
+      censor: '[redacted]',
     },
-    destination ?? pino.destination({ fd: 1, sync: false }),
-  );
+  };
+  const wantsPretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
+  if (wantsPretty) {
+    // In-process and synchronous (not a worker-thread transport): nothing is lost at exit.
+    const stream = pretty({ destination: options.destination ?? 1, sync: true, colorize: options.destination === undefined, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+    return pino(settings, stream);
+  }
+  return pino(settings, options.destination ?? pino.destination({ fd: 1, sync: false }));
 }

@@ -44,7 +44,7 @@ export async function startApiUnderTest(env: Record<string, string> = {}): Promi
       done();
     },
   });
-  const log = createLogger('api-test', 'debug', sink);
+  const log = createLogger('api-test', 'debug', { destination: sink });
   const clock = tickingClock();
   const servers = [await startApi(config, backend, log, { clock })];
 
