@@ -5,6 +5,7 @@ import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
 import { systemClock } from '@agent-runner/shared/domain/ids.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
+import { ecsTaskArn } from './ecs-task-arn.ts';
 import { runJobAttempt, type WorkerOutcome } from './run-job-attempt.ts';
 
 /** What one worker process is asked to do: set by the launcher (ECS container override or spawn env). */
@@ -36,7 +37,8 @@ export async function main(env: Record<string, string | undefined>): Promise<num
     process.stderr.write(`agent-runner worker: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
-  const log = createLogger('worker', config.logLevel);
+  const taskArn = await ecsTaskArn(env);
+  const log = createLogger('worker', config.logLevel).child(taskArn ? { task_arn: taskArn } : {});
   const backend = await createBackend(config);
   try {
     const outcome = await runJobAttempt(
