@@ -9,6 +9,7 @@ import { errorsAsProblems } from './middleware/errors-as-problems.ts';
 import { healthRouter } from './routes/health.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { metricsRouter } from './routes/metrics.ts';
+import { openApiRouter } from './routes/openapi.ts';
 
 export type { ApiDeps };
 
@@ -30,6 +31,7 @@ export function createApp(deps: ApiDeps): Koa {
     metricsRouter(metrics),
     createStatsRouter(deps.queueDepth ?? (() => null)),
     createDashboardRouter(),
+    openApiRouter(),
   ];
   for (const router of routers) {
     app.use(router.routes());

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
 import { JOB_STATUSES } from '@agent-runner/shared/domain/job-status.ts';
+import { JsonValueSchema } from './json-value.ts';
 
 const timestamp = z.iso.datetime();
 
@@ -43,7 +44,7 @@ export const JobViewSchema = z
     timeout_seconds: z.int(),
     attempts: z.array(AttemptViewSchema),
     error: JobErrorViewSchema.nullable(),
-    result: z.json().optional().describe('The handler\'s result: present on GET /jobs/{id} once SUCCEEDED.'),
+    result: JsonValueSchema.optional().describe('The handler\'s result: present on GET /jobs/{id} once SUCCEEDED.'),
     links: z.object({ self: z.string(), cancel: z.string(), events: z.string() }),
   })
   .meta({ id: 'Job' });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
+import { JsonValueSchema } from './json-value.ts';
 
 /**
  * SQS MessageGroupId (which carries the ordering key on AWS): 1–128 characters, alphanumerics and
@@ -13,7 +14,7 @@ const routingKey = z.string().regex(ROUTING_KEY, { error: '1 to 128 printable AS
 export const SubmitJobRequestSchema = z
   .strictObject({
     job_type: z.string().min(1).max(128).describe('One of the registered job types, e.g. `echo`.'),
-    payload: z.json().describe("The job type's input, checked against its payload schema."),
+    payload: JsonValueSchema.describe("The job type's input, checked against its payload schema."),
     priority: z.enum(PRIORITIES).optional().describe('Default `normal`.'),
     ordering_key: routingKey
       .nullable()

@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { HealthSchema } from '../schemas/health.ts';
+import { JobListSchema, JobViewSchema } from '../schemas/job-view.ts';
+import { ListJobsQuerySchema } from '../schemas/list-jobs-query.ts';
+import { StatsSchema } from '../schemas/stats.ts';
+import type { ParamDoc, ResponseDoc, RouteDoc } from './route-doc.ts';
+
+const JSON_TYPE = 'application/json';
+
+const jobId: Readonly<Record<string, ParamDoc>> = {
+  id: { description: 'The job id (a ULID, 26 characters).', schema: z.string() },
+};
+
+const text = (mediaType: string, description: string): ResponseDoc => ({ description, body: { mediaType, schema: z.string() } });
+
+const notModified: ResponseDoc = { description: 'The copy the client has (If-None-Match matched the ETag) is current.' };
+
+/**
+ * Every route the API serves, as the OpenAPI document describes it. Adding a route: one entry here
+ * (the OpenAPI test fails while a route the app serves has none).
+ */
+export const API_ROUTES: readonly RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'getHealth',
+    summary: 'Liveness: answers while the process serves requests; touches no dependency.',
+    tag: 'operations',
+    responses: { 200: { description: 'Alive.', body: { mediaType: JSON_TYPE, schema: HealthSchema } } },
+    problems: [],
+  },
+  {
+    method: 'post',
+    path: '/jobs',
+    operationId: 'submitJob',
+    summary: 'Submit a job: it is recorded QUEUED and enqueued.',
+    description:
+      'The payload is checked against its job type\'s schema (the `*Payload` components) at submit time. A few rules are ' +
+      'checked only by the API: those a JSON Schema cannot state (e.g. `claude_chat` takes `prompt` or `messages`, not both) ' +
+      'and those that depend on the deployment (the allowed models, the enabled tools).',
+    tag: 'jobs',
+    body: { mediaType: JSON_TYPE, schema: { component: 'JobSubmission' } },
+    responses: {
+      202: {
+        description: 'Accepted: the job is queued.',
+        body: { mediaType: JSON_TYPE, schema: JobViewSchema },
+        headers: { Location: { description: 'The job\'s URL path, `/jobs/{id}`.', schema: z.string() } },
+      },
+    },
+    problems: [400, 413, 415, 503],
+  },
+  {
+    method: 'get',
+    path: '/jobs',
+    operationId: 'listJobs',
+    summary: 'List jobs, newest first, a page at a time.',
+    tag: 'jobs',
+    query: ListJobsQuerySchema,
+    responses: { 200: { description: 'One page of jobs.', body: { mediaType: JSON_TYPE, schema: JobListSchema } } },
+    problems: [400, 503],
+  },
+  {
+    method: 'get',
+    path: '/jobs/{id}',
+    operationId: 'getJob',
+    summary: 'One job, with its attempts, and its result once it has SUCCEEDED.',
+    tag: 'jobs',
+    pathParams: jobId,
+    responses: { 200: { description: 'The job.', body: { mediaType: JSON_TYPE, schema: JobViewSchema } } },
+    problems: [404, 503],
+  },
+  {
+    method: 'post',
+    path: '/jobs/{id}/cancel',
+    operationId: 'cancelJob',
+    summary: 'Cancel a job that has not finished; a running worker is stopped by the dispatcher.',
+    tag: 'jobs',
+    pathParams: jobId,
+    responses: { 202: { description: 'The job, now CANCELLED.', body: { mediaType: JSON_TYPE, schema: JobViewSchema } } },
+    problems: [404, 409, 503],
+  },
+  {
+    method: 'get',
+    path: '/jobs/{id}/events',
+    operationId: 'streamJobEvents',
+    summary: 'The job\'s live events as Server-Sent Events, until it ends.',
+    description:
+      'Each event has `id` (its sequence number), `event` (its type) and `data` (JSON: `seq`, `at`, `attempt`, `type`, ' +
+      '`data`). The stream ends with an `end` event whose data is `{"status": <terminal status>}`, sent after every event ' +
+      'the worker wrote; an `error` event means the stream was cut short: reconnect with Last-Event-ID.',
+    tag: 'jobs',
+    pathParams: jobId,
+    requestHeaders: {
+      'Last-Event-ID': { description: 'Resume after this sequence number (what EventSource sends on reconnecting).', schema: z.string().regex(/^\d+$/) },
+    },
+    query: z.object({
+      after: z.string().regex(/^\d+$/).optional().describe('Resume after this sequence number, for clients that cannot set Last-Event-ID.'),
+    }),
+    responses: { 200: text('text/event-stream', 'The event stream.') },
+    problems: [400, 404, 503],
+  },
+  {
+    method: 'get',
+    path: '/stats',
+    operationId: 'getStats',
+    summary: 'What the dashboard shows at a glance: queue depth per priority, from the last sample.',
+    tag: 'operations',
+    responses: { 200: { description: 'The last sample.', body: { mediaType: JSON_TYPE, schema: StatsSchema } } },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: 'The API\'s metrics in the Prometheus text format.',
+    tag: 'operations',
+    responses: { 200: text('text/plain', 'Prometheus text exposition format 0.0.4.') },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApiDocument',
+    summary: 'This document.',
+    tag: 'operations',
+    responses: {
+      200: { description: 'The OpenAPI 3.1 document.', body: { mediaType: JSON_TYPE, schema: z.looseObject({ openapi: z.string() }) } },
+    },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/',
+    operationId: 'getDashboard',
+    summary: 'The dashboard page (HTML).',
+    tag: 'dashboard',
+    responses: { 200: text('text/html', 'The page.'), 304: notModified },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/dashboard',
+    operationId: 'redirectToDashboard',
+    summary: 'Redirects to the dashboard at `/`.',
+    tag: 'dashboard',
+    responses: { 302: { description: 'See `/`.', headers: { Location: { description: '`/`', schema: z.string() } } } },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/dashboard/app.js',
+    operationId: 'getDashboardScript',
+    summary: 'The dashboard\'s script.',
+    tag: 'dashboard',
+    query: z.object({ v: z.string().optional().describe('Content hash: with the current one the answer is cacheable for a year.') }),
+    responses: { 200: text('text/javascript', 'The script.'), 304: notModified },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/dashboard/style.css',
+    operationId: 'getDashboardStyle',
+    summary: 'The dashboard\'s style sheet.',
+    tag: 'dashboard',
+    query: z.object({ v: z.string().optional().describe('Content hash: with the current one the answer is cacheable for a year.') }),
+    responses: { 200: text('text/css', 'The style sheet.'), 304: notModified },
+    problems: [],
+  },
+];
