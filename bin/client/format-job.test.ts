@@ -22,6 +22,8 @@ function job(overrides: Partial<JobView> = {}): JobView {
     timeout_seconds: 900,
     attempts: [],
     error: null,
+    usage: null,
+    rate_limits: null,
     links: { self: '/jobs/x', cancel: '/jobs/x/cancel', events: '/jobs/x/events' },
     ...overrides,
   };

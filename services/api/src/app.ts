@@ -9,6 +9,7 @@ import { errorsAsProblems } from './middleware/errors-as-problems.ts';
 import { healthRouter } from './routes/health.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { metricsRouter } from './routes/metrics.ts';
+import { usageRouter } from './routes/usage.ts';
 import { openApiRouter } from './routes/openapi.ts';
 
 export type { ApiDeps };
@@ -28,6 +29,7 @@ export function createApp(deps: ApiDeps): Koa {
   const routers = [
     healthRouter(),
     jobsRouter(routed),
+    usageRouter(deps),
     metricsRouter(metrics),
     createStatsRouter(deps.queueDepth ?? (() => null)),
     createDashboardRouter(),

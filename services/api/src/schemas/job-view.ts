@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
 import { JOB_STATUSES } from '@agent-runner/shared/domain/job-status.ts';
+import { JobUsageSchema } from './usage.ts';
 import { JsonValueSchema } from './json-value.ts';
 
 const timestamp = z.iso.datetime();
@@ -44,6 +45,11 @@ export const JobViewSchema = z
     timeout_seconds: z.int(),
     attempts: z.array(AttemptViewSchema),
     error: JobErrorViewSchema.nullable(),
+    usage: JobUsageSchema.nullable(),
+    rate_limits: z
+      .record(z.string(), z.string())
+      .nullable()
+      .describe('The `anthropic-ratelimit-*` headers (without the prefix) and `retry-after` of the last Claude response a worker saw.'),
     result: JsonValueSchema.optional().describe('The handler\'s result: present on GET /jobs/{id} once SUCCEEDED.'),
     links: z.object({ self: z.string(), cancel: z.string(), events: z.string() }),
   })

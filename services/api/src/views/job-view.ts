@@ -1,4 +1,4 @@
-import type { Attempt, Job, JobError, JsonValue } from '@agent-runner/shared/domain/job.ts';
+import type { Attempt, Job, JobError, JsonObject, JsonValue } from '@agent-runner/shared/domain/job.ts';
 import type { JobView } from '../schemas/job-view.ts';
 
 export function jobPath(jobId: string): string {
@@ -24,6 +24,8 @@ export function toJobView(job: Job, result?: JsonValue): JobView {
     timeout_seconds: job.timeoutSeconds,
     attempts: job.attempts.map(toAttemptView),
     error: job.error && toErrorView(job.error),
+    usage: job.usage,
+    rate_limits: job.rateLimits && toRateLimitsView(job.rateLimits),
     ...(result !== undefined && { result }),
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
   };
@@ -44,4 +46,9 @@ function toAttemptView(attempt: Attempt): JobView['attempts'][number] {
 
 function toErrorView(error: JobError): NonNullable<JobView['error']> {
   return { kind: error.kind, message: error.message, handler: error.handler };
+}
+
+/** Header values are strings; the record keeps them as JSON, so anything else is shown as its JSON text. */
+function toRateLimitsView(limits: JsonObject): Record<string, string> {
+  return Object.fromEntries(Object.entries(limits).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]));
 }
