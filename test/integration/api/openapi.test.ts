@@ -154,6 +154,7 @@ describe('GET /openapi.json', () => {
       ['/jobs?limit=2', '/jobs'],
       [`/jobs/${job.job_id}`, '/jobs/{id}'],
       ['/stats', '/stats'],
+      ['/usage', '/usage'],
     ];
     for (const [path, template] of gets) {
       const res = await fetch(`${api.url}${path}`);

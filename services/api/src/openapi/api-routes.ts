@@ -3,6 +3,7 @@ import { HealthSchema } from '../schemas/health.ts';
 import { JobListSchema, JobViewSchema } from '../schemas/job-view.ts';
 import { ListJobsQuerySchema } from '../schemas/list-jobs-query.ts';
 import { StatsSchema } from '../schemas/stats.ts';
+import { UsageQuerySchema, UsageReportSchema } from '../schemas/usage.ts';
 import type { ParamDoc, ResponseDoc, RouteDoc } from './route-doc.ts';
 
 const JSON_TYPE = 'application/json';
@@ -98,6 +99,16 @@ export const API_ROUTES: readonly RouteDoc[] = [
     }),
     responses: { 200: text('text/event-stream', 'The event stream.') },
     problems: [400, 404, 503],
+  },
+  {
+    method: 'get',
+    path: '/usage',
+    operationId: 'getUsage',
+    summary: 'Claude usage (calls, tokens, USD) of the jobs created in a window, grouped by tenant, job type or model.',
+    tag: 'operations',
+    query: UsageQuerySchema,
+    responses: { 200: { description: 'The report.', body: { mediaType: JSON_TYPE, schema: UsageReportSchema } } },
+    problems: [400, 503],
   },
   {
     method: 'get',
