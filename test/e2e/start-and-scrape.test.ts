@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { postJob, waitUntilTerminal } from '../support/api-client.ts';
+import { postJob, waitUntilTerminal, type JobView } from '../support/api-client.ts';
+import { reply, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.ts';
 import { freePort } from '../support/free-port.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -20,6 +21,7 @@ const PROMETHEUS = '/usr/bin/prometheus';
 const SUCCEEDING = 4;
 const FAILING = 2;
 const ULID_IN_TEXT = /[0-9A-HJKMNP-TV-Z]{26}/;
+const API_KEY = 'sk-scrape';
 
 interface Started {
   child: ChildProcess;
@@ -30,7 +32,7 @@ interface Started {
 }
 
 /** `agent-runner start` on free ports; resolves once its banner names where it listens. */
-async function startAgentRunner(dataDir: string): Promise<Started> {
+async function startAgentRunner(dataDir: string, anthropicUrl: string): Promise<Started> {
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', 'bin/agent-runner.ts', 'start'], {
     cwd: REPO,
     env: {
@@ -42,6 +44,8 @@ async function startAgentRunner(dataDir: string): Promise<Started> {
       AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: '1',
       AGENT_RUNNER_QUEUE_DEPTH_INTERVAL_SECONDS: '1',
       AGENT_RUNNER_LOG_LEVEL: 'warn',
+      ANTHROPIC_BASE_URL: anthropicUrl,
+      ANTHROPIC_API_KEY: API_KEY,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -61,14 +65,15 @@ async function startAgentRunner(dataDir: string): Promise<Started> {
   return { child, apiUrl: urls.api, dispatcherUrl: urls.dispatcher, exited, stderr: () => stderr };
 }
 
-/** The value of one series in Prometheus text format, or 0 when it is absent. */
+/** The sum of the series of `name` whose labels include `labels`, in Prometheus text format (0 if none). */
 function sample(text: string, name: string, labels: Record<string, string>): number {
+  let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`)) continue;
     const set = line.slice(name.length + 1, line.lastIndexOf('}'));
-    if (Object.entries(labels).every(([k, v]) => set.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Object.entries(labels).every(([k, v]) => set.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
-  return 0;
+  return sum;
 }
 
 async function scrape(url: string): Promise<string> {
@@ -82,19 +87,25 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
   let dataDir: string;
   let system: Started;
   let jobIds: string[];
+  let claudeJob: JobView;
+  let fake: FakeAnthropic;
 
   before(async () => {
+    fake = await startFakeAnthropic({ apiKey: API_KEY });
+    fake.respondWith(() => reply.text('Counted.', { usage: { input_tokens: 1200, output_tokens: 80, cache_read_input_tokens: 300 } }));
     dataDir = mkdtempSync(join(tmpdir(), 'agent-runner-start-'));
-    system = await startAgentRunner(dataDir);
+    system = await startAgentRunner(dataDir, fake.url);
     const ok = Array.from({ length: SUCCEEDING }, (_, i) => postJob(system.apiUrl, { job_type: 'echo', payload: { message: `m${i}` } }));
     const bad = Array.from({ length: FAILING }, () => postJob(system.apiUrl, { job_type: 'echo', payload: { message: 'x', fail: 'fatal' }, priority: 'high' }));
     jobIds = (await Promise.all([...ok, ...bad])).map((j) => j.job_id);
-    await waitUntilTerminal(system.apiUrl, jobIds, 60_000);
+    const claude = await postJob(system.apiUrl, { job_type: 'claude_chat', payload: { prompt: 'Count me.' } });
+    [claudeJob] = (await waitUntilTerminal(system.apiUrl, [...jobIds, claude.job_id], 60_000)).slice(-1) as [JobView];
   });
 
   after(async () => {
     if (system && system.child.exitCode === null) system.child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
+    await fake?.close();
   });
 
   test('the API counts submissions and times requests by route template, never by job id', async () => {
@@ -103,7 +114,7 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
     assert.equal(sample(text, 'agent_runner_jobs_submitted_total', { job_type: 'echo', priority: 'normal' }), SUCCEEDING);
     assert.equal(sample(text, 'agent_runner_jobs_submitted_total', { job_type: 'echo', priority: 'high' }), FAILING);
     assert.ok(sample(text, 'agent_runner_http_request_duration_seconds_count', { route: '/jobs/:id', method: 'GET', status: '200' }) >= 1);
-    assert.equal(sample(text, 'agent_runner_http_request_duration_seconds_count', { route: '/jobs', method: 'POST', status: '202' }), SUCCEEDING + FAILING);
+    assert.equal(sample(text, 'agent_runner_http_request_duration_seconds_count', { route: '/jobs', method: 'POST', status: '202' }), SUCCEEDING + FAILING + 1);
     assert.match(text, /agent_runner_queue_depth\{priority="normal",state="waiting",service="api"\} 0/);
     assert.match(text, /^process_resident_memory_bytes\{service="api"\} \d/m, 'default process metrics');
     assert.doesNotMatch(text, ULID_IN_TEXT, 'no job id in any label');
@@ -115,7 +126,7 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
       async () => {
         const t = await scrape(system.dispatcherUrl);
         const finished = sample(t, 'agent_runner_jobs_finished_total', { outcome: 'SUCCEEDED' }) + sample(t, 'agent_runner_jobs_finished_total', { outcome: 'FAILED' });
-        return finished === SUCCEEDING + FAILING ? t : undefined;
+        return finished === SUCCEEDING + FAILING + 1 ? t : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 250 },
     );
@@ -123,10 +134,25 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
     assert.equal(sample(text, 'agent_runner_jobs_finished_total', { job_type: 'echo', priority: 'high', outcome: 'FAILED' }), FAILING);
     assert.equal(sample(text, 'agent_runner_jobs_dispatched_total', { job_type: 'echo', priority: 'normal' }), SUCCEEDING);
     assert.equal(sample(text, 'agent_runner_job_queue_wait_seconds_count', { job_type: 'echo' }), SUCCEEDING + FAILING);
+    assert.equal(sample(text, 'agent_runner_job_queue_wait_seconds_count', {}), SUCCEEDING + FAILING + 1);
     assert.equal(sample(text, 'agent_runner_job_duration_seconds_count', { job_type: 'echo', outcome: 'SUCCEEDED' }), SUCCEEDING);
     assert.equal(sample(text, 'agent_runner_jobs_running', { job_type: 'echo' }), 0);
     assert.equal(sample(text, 'agent_runner_launch_errors_total', { reason: 'retryable' }), 0);
     assert.doesNotMatch(text, ULID_IN_TEXT, 'no job id in any label');
+  });
+
+  test('the Claude job’s tokens and dollars reach the dispatcher’s counters from its record', async () => {
+    assert.equal(claudeJob.status, 'SUCCEEDED');
+    const usage = (claudeJob as unknown as { usage: { cost_usd: number; by_model: Record<string, { input_tokens: number; output_tokens: number; cache_read_tokens: number; cost_usd: number }> } }).usage;
+    const [model, spent] = Object.entries(usage.by_model)[0]!;
+    assert.equal(spent.input_tokens, 1200);
+    assert.ok(spent.cost_usd > 0);
+    const text = await scrape(system.dispatcherUrl);
+    assert.equal(sample(text, 'agent_runner_claude_tokens_total', { model, kind: 'input' }), 1200);
+    assert.equal(sample(text, 'agent_runner_claude_tokens_total', { model, kind: 'output' }), 80);
+    assert.equal(sample(text, 'agent_runner_claude_tokens_total', { model, kind: 'cache_read' }), 300);
+    assert.equal(sample(text, 'agent_runner_claude_cost_usd_total', { model }), spent.cost_usd);
+    assert.equal(sample(text, 'agent_runner_jobs_finished_total', { job_type: 'claude_chat', outcome: 'SUCCEEDED' }), 1);
   });
 
   test('a real Prometheus scrapes both services and its queries return the test’s numbers', { skip: existsSync(PROMETHEUS) ? false : `Prometheus not found at ${PROMETHEUS} (apt-get install prometheus; .ci/run installs it)` }, async () => {
@@ -164,10 +190,11 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
       waitFor(`${promql} == ${wanted}`, async () => ((await query(promql)) === wanted ? true : undefined), { timeoutMs: 30_000, intervalMs: 500 });
     try {
       await equals('sum(up{job=~"agent-runner-.*"})', 2);
-      await equals('sum(agent_runner_jobs_submitted_total)', SUCCEEDING + FAILING);
-      await equals('sum(agent_runner_jobs_finished_total{outcome="SUCCEEDED"})', SUCCEEDING);
+      await equals('sum(agent_runner_jobs_submitted_total)', SUCCEEDING + FAILING + 1);
+      await equals('sum(agent_runner_jobs_finished_total{outcome="SUCCEEDED"})', SUCCEEDING + 1);
       await equals('sum(agent_runner_jobs_finished_total{outcome="FAILED",priority="high"})', FAILING);
-      await equals('sum(agent_runner_jobs_dispatched_total{service="dispatcher"})', SUCCEEDING + FAILING);
+      await equals('sum(agent_runner_jobs_dispatched_total{service="dispatcher"})', SUCCEEDING + FAILING + 1);
+      await equals('sum(agent_runner_claude_tokens_total{kind="input"})', 1200);
     } catch (error) {
       throw new Error(`${(error as Error).message}\nprometheus log:\n${log}`);
     } finally {

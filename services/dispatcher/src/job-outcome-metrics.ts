@@ -13,7 +13,8 @@ interface Followed {
  * port to scrape. Each dispatcher follows only the jobs it launched, so with several dispatchers
  * nothing is counted twice. A followed job is read once when it leaves DISPATCHED/RUNNING (the
  * reaper lists those every interval anyway); its start, its end and its Claude usage are recorded
- * then. A dispatcher that restarts forgets whom it followed: those jobs' ends go uncounted.
+ * then. A dispatcher that restarts forgets whom it followed: those jobs' ends (and spend) go
+ * uncounted — the job records and GET /usage still have them.
  */
 export class JobOutcomeMetrics {
   private readonly followed = new Map<string, Followed>();
@@ -72,6 +73,14 @@ export class JobOutcomeMetrics {
   }
 
   private reportEnd(job: Job): void {
+    // The record's usage is the sum over all attempts, so it is counted once, at the job's end.
+    for (const [model, totals] of Object.entries(job.usage?.by_model ?? {})) {
+      this.deps.metrics.claudeUsage(
+        model,
+        { inputTokens: totals.input_tokens, outputTokens: totals.output_tokens, cacheWriteTokens: totals.cache_write_tokens, cacheReadTokens: totals.cache_read_tokens },
+        totals.cost_usd,
+      );
+    }
     const attempt = currentAttempt(job);
     // Cancelled while it waited for a retry: the API counted it when it cancelled a QUEUED job.
     if (job.status === 'CANCELLED' && attempt?.outcome !== 'CANCELLED') return;
