@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { openSqliteDatabase, schemaVersion } from '@agent-runner/shared/adapters/embedded/sqlite-database.ts';
+import { CURRENT_SCHEMA_VERSION, openSqliteDatabase, schemaVersion } from '@agent-runner/shared/adapters/embedded/sqlite-database.ts';
 import { SqliteJobStore } from '@agent-runner/shared/adapters/embedded/sqlite-job-store.ts';
 import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
@@ -30,7 +30,7 @@ describe('SQLite job store (embedded only)', () => {
     await Promise.all(Array.from({ length: 4 }, () => actor('enqueue', fresh, ulid(new Date()))));
     const db = openSqliteDatabase(fresh);
     try {
-      assert.equal(schemaVersion(db), 1);
+      assert.equal(schemaVersion(db), CURRENT_SCHEMA_VERSION);
       assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
       assert.equal((db.prepare('SELECT count(*) AS n FROM queue_messages').get() as { n: number }).n, 4);
     } finally {

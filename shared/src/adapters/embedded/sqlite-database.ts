@@ -75,6 +75,9 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
+/** The schema version a database has once opened by this build. */
+export const CURRENT_SCHEMA_VERSION = MIGRATIONS.length;
+
 /**
  * Opens (creating when absent) `<dataDir>/agent-runner.db` and brings its schema up to date.
  * Several processes open the same file: WAL lets readers run beside one writer, and the busy
