@@ -45,7 +45,7 @@ describe('jobs API on the embedded backend', () => {
     assert.equal(res.headers.get('location'), `/jobs/${view.job_id}`);
     assert.deepEqual(Object.keys(view).sort(), [
       'attempt', 'attempts', 'created_at', 'error', 'finished_at', 'job_id', 'job_type', 'links', 'max_attempts',
-      'ordering_key', 'priority', 'started_at', 'status', 'tenant', 'timeout_seconds', 'updated_at',
+      'ordering_key', 'priority', 'rate_limits', 'started_at', 'status', 'tenant', 'timeout_seconds', 'updated_at', 'usage',
     ]);
     assert.deepEqual(
       { ...view, job_id: undefined, created_at: undefined, updated_at: undefined },
@@ -65,6 +65,8 @@ describe('jobs API on the embedded backend', () => {
         timeout_seconds: 30,
         attempts: [],
         error: null,
+        usage: null,
+        rate_limits: null,
         links: { self: `/jobs/${view.job_id}`, cancel: `/jobs/${view.job_id}/cancel`, events: `/jobs/${view.job_id}/events` },
       },
     );
