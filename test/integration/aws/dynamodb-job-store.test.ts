@@ -73,7 +73,8 @@ describe('DynamoDbJobStore on moto', { skip: skipUnlessAws() }, () => {
       const job = newJob(uniqueType('race'));
       await store.create(job);
       const racers = Array.from({ length: 4 }, (_, i) =>
-        store.update(job.jobId, { status: ['QUEUED'], version: 1 }, { status: 'DISPATCHED', attempt: i + 1 }, nextTime()).then(
+        // Half the rounds pass the snapshot (no read before the put), as applyTransition does.
+        store.update(job.jobId, { status: ['QUEUED'], version: 1 }, { status: 'DISPATCHED', attempt: i + 1 }, nextTime(), round % 2 === 0 ? job : undefined).then(
           () => 1,
           (error: unknown) => {
             assert.ok(error instanceof ConflictError, String(error));

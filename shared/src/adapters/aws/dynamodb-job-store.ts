@@ -93,14 +93,18 @@ export class DynamoDbJobStore implements JobStore {
   /**
    * A conditional PutItem of the whole record, not an UpdateItem: moto (the tests' DynamoDB) does
    * not make a conditional UpdateItem atomic (racing claims were both seen to win there), while a
-   * conditional PutItem is atomic in moto and on DynamoDB alike. The put needs the whole item, so
-   * the record is read first (one strongly consistent read, ≤ 1 RCU for a record under 4 KB); the
-   * put is conditioned on the version read, so nothing written in between can be overwritten.
+   * conditional PutItem is atomic in moto and on DynamoDB alike. The put needs the whole item: the
+   * snapshot the change was planned from when the caller passes it (applyTransition does), else a
+   * strongly consistent read; the put is conditioned on that version, so nothing written in between
+   * can be overwritten.
    */
-  async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Promise<Job> {
+  async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date, plannedFrom?: Job): Promise<Job> {
     for (let tries = 1; ; tries++) {
-      const read = await this.call('update', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { jobId }, ConsistentRead: true })));
-      const current = read.Item;
+      // The snapshot the caller planned from stands in for the read when the write is conditioned
+      // on its version anyway: if the item changed since, the put is refused all the same.
+      const known = tries === 1 && plannedFrom?.jobId === jobId && plannedFrom.version === expect.version ? toItem(plannedFrom) : null;
+      const current =
+        known ?? (await this.call('update', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { jobId }, ConsistentRead: true })))).Item;
       if (!current) throw new NotFoundError(`job ${jobId} not found`);
       const mismatch = mismatchOf(current, expect);
       if (mismatch) throw new ConflictError(`job ${jobId} is ${mismatch}`);
