@@ -1,8 +1,11 @@
 import { FatalError, RetryableError, UnavailableError, describeError } from '@agent-runner/shared/domain/errors.ts';
 import type { JobError } from '@agent-runner/shared/domain/job.ts';
 
-/** Why the worker's abort signal fired. */
-export type AbortCause = 'timeout' | 'cancelled' | 'superseded';
+/**
+ * Why the worker's abort signal fired. `stopped`: the process was told to stop (SIGTERM from ECS
+ * StopTask, the process launcher, a host shutting down) while the job is still its own.
+ */
+export type AbortCause = 'timeout' | 'cancelled' | 'superseded' | 'stopped';
 
 /**
  * Turns whatever a handler threw into the JobError recorded on the attempt. Errors the handler did

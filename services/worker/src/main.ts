@@ -19,6 +19,7 @@ const EXIT_CODE: Record<WorkerOutcome, number> = {
   succeeded: 0,
   'not-started': 0,
   abandoned: 0,
+  stopped: 1,
   requeued: 1,
   failed: 1,
 };
@@ -40,6 +41,12 @@ export async function main(env: Record<string, string | undefined>): Promise<num
   const taskArn = await ecsTaskArn(env);
   const log = createLogger('worker', config.logLevel).child(taskArn ? { task_arn: taskArn } : {});
   const backend = await createBackend(config);
+  // ECS StopTask and the process launcher send SIGTERM first (SIGKILL follows after a grace period):
+  // stop the handler, record what was spent, exit.
+  const stop = new AbortController();
+  const onSignal = () => stop.abort(new Error('worker told to stop'));
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   try {
     const outcome = await runJobAttempt(
       {
@@ -49,6 +56,7 @@ export async function main(env: Record<string, string | undefined>): Promise<num
         log,
         workerId: env.AGENT_RUNNER_WORKER_ID ?? `${hostname()}:${process.pid}`,
         random: Math.random,
+        stopSignal: stop.signal,
       },
       invocation.JOB_ID,
       invocation.JOB_ATTEMPT,
@@ -58,6 +66,8 @@ export async function main(env: Record<string, string | undefined>): Promise<num
     log.error({ err: error }, 'worker crashed');
     return 1;
   } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     await backend.close();
     log.flush();
   }

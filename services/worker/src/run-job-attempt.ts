@@ -26,6 +26,8 @@ export interface WorkerDeps {
   /** Who runs this attempt, reported in results: task ARN or `<host>:<pid>`. */
   workerId: string;
   random: () => number;
+  /** Aborted when the process is told to stop (SIGTERM): the handler is stopped and the worker exits. */
+  stopSignal?: AbortSignal;
 }
 
 export type WorkerOutcome =
@@ -38,7 +40,9 @@ export type WorkerOutcome =
   /** The job was not ours to run (another attempt's worker, cancelled, already done). */
   | 'not-started'
   /** The job was cancelled or taken over while running; its state is someone else's to write. */
-  | 'abandoned';
+  | 'abandoned'
+  /** The process was told to stop mid-attempt; the reaper judges the attempt (lost, or timed out). */
+  | 'stopped';
 
 /**
  * One worker, one attempt: claim the start (DISPATCHED → RUNNING, only for this attempt), run the
@@ -83,6 +87,16 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   };
 
   const deadline = setTimeout(() => abortWith('timeout'), job.timeoutSeconds * 1000);
+  // Told to stop: a cancellation reaches a worker this way too (the dispatcher stops cancelled
+  // jobs' workers), so look whether that is why before choosing what to record.
+  const onStop = () => {
+    backend.jobs.get(jobId).then(
+      (seen) => abortWith(seen?.status === 'CANCELLED' ? 'cancelled' : 'stopped'),
+      () => abortWith('stopped'),
+    );
+  };
+  if (deps.stopSignal?.aborted) onStop();
+  else deps.stopSignal?.addEventListener('abort', onStop, { once: true });
   const beat = setInterval(() => {
     applyTransition(backend.jobs, jobId, (j) => heartbeat(j, attempt, now()), now)
       .then(({ applied, job: seen }) => {
@@ -109,6 +123,15 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     return 'succeeded';
   } catch (error) {
     const cause: AbortCause | null = abortCause;
+    if (cause === 'stopped') {
+      // Not a verdict on the job: the reaper sees the worker gone and retries or times it out, by
+      // the same rules as any lost worker. Only what it cost is written here.
+      log.warn('attempt stopped by a signal before it finished');
+      recorder.emit({ type: 'attempt_stopped', data: { attempt } });
+      await recorder.close();
+      await recordSpendOnly(deps, jobId, usage.spent(), log);
+      return 'stopped';
+    }
     if (cause === 'cancelled' || cause === 'superseded') {
       log.info({ cause }, 'attempt aborted');
       // The job was ended (cancelled) or taken over by someone else's write; the money was still spent.
@@ -126,6 +149,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   } finally {
     clearTimeout(deadline);
     clearInterval(beat);
+    deps.stopSignal?.removeEventListener('abort', onStop);
     await recorder.close();
   }
 }
