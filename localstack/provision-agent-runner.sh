@@ -9,4 +9,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 : "${AWS_ENDPOINT_URL:?AWS_ENDPOINT_URL must point at LocalStack}"
 : "${AWS_REGION:=us-east-1}"
 export AWS_REGION AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
-exec node --disable-warning=ExperimentalWarning "$here/bin/agent-runner.ts" provision --env-file "$out"
+# The services here launch workers as local processes, so ECS (a LocalStack Pro API) is left out
+# unless asked for: AGENT_RUNNER_PROVISION_ECS=1 (with LOCALSTACK_AUTH_TOKEN set for LocalStack).
+ecs_flag="--no-ecs"
+[ "${AGENT_RUNNER_PROVISION_ECS:-0}" = "1" ] && ecs_flag=""
+exec node --disable-warning=ExperimentalWarning "$here/bin/agent-runner.ts" provision --write-env "$out" $ecs_flag

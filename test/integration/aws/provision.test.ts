@@ -45,7 +45,7 @@ describe('provisionAws (moto)', { skip: skipUnlessAws() }, () => {
   test('running it twice succeeds and names the same resources (no new task definition revision)', () => {
     assert.deepEqual(second.env, first.env);
     assert.deepEqual(second.resources, first.resources);
-    assert.match(first.resources.taskDefinition, new RegExp(`task-definition/${prefix}-worker:1$`));
+    assert.match(first.resources.ecs!.taskDefinition, new RegExp(`task-definition/${prefix}-worker:1$`));
   });
 
   test('the env it returns is a complete AWS configuration for the ECS launcher', () => {
@@ -63,7 +63,7 @@ describe('provisionAws (moto)', { skip: skipUnlessAws() }, () => {
     assert.match(aws.fifoQueueUrl ?? '', new RegExp(`/${prefix}-ordered\\.fifo$`));
     assert.equal(aws.bucket, first.resources.bucket);
     assert.equal(aws.ecs?.cluster, prefix);
-    assert.equal(aws.ecs?.taskDefinition, first.resources.taskDefinition);
+    assert.equal(aws.ecs?.taskDefinition, first.resources.ecs!.taskDefinition);
     assert.ok((aws.ecs?.subnets.length ?? 0) > 0 && aws.ecs!.subnets.every((s) => s.startsWith('subnet-')));
     assert.ok((aws.ecs?.securityGroups.length ?? 0) > 0 && aws.ecs!.securityGroups.every((g) => g.startsWith('sg-')));
   });
@@ -116,7 +116,7 @@ describe('provisionAws (moto)', { skip: skipUnlessAws() }, () => {
   });
 
   test('the worker task definition is Fargate-ready and carries what the worker needs', async () => {
-    const out = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: first.resources.taskDefinition }));
+    const out = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: first.resources.ecs!.taskDefinition }));
     const definition = out.taskDefinition!;
     assert.deepEqual(definition.requiresCompatibilities, ['FARGATE']);
     assert.equal(definition.networkMode, 'awsvpc');
@@ -144,7 +144,7 @@ describe('provisionAws (moto)', { skip: skipUnlessAws() }, () => {
     await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { VisibilityTimeout: '5' } }));
     const again = await provisionAws({ region: REGION, endpoint, prefix, workerImage: 'registry.example/worker:2' });
     assert.equal((await queueAttributes(url)).VisibilityTimeout, '60');
-    assert.match(again.resources.taskDefinition, new RegExp(`task-definition/${prefix}-worker:2$`));
+    assert.match(again.resources.ecs!.taskDefinition, new RegExp(`task-definition/${prefix}-worker:2$`));
     assert.equal(again.env.AGENT_RUNNER_QUEUE_URL_LOW, url);
   });
 });
@@ -156,11 +156,11 @@ describe('agent-runner provision (runProvisionCommand)', { skip: skipUnlessAws()
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('--env-file gets dotenv lines that loadConfig accepts', async () => {
+  test('--write-env gets dotenv lines that loadConfig accepts', async () => {
     const endpoint = await motoEndpoint();
     const file = join(dir, '.env.aws');
     const prefix = uniquePrefix('cmd');
-    const code = await runProvisionCommand(['--prefix', prefix, '--env-file', file], {
+    const code = await runProvisionCommand(['--prefix', prefix, '--write-env', file], {
       AWS_REGION: REGION,
       AWS_ENDPOINT_URL: endpoint,
       AWS_ACCESS_KEY_ID: 'test',
@@ -175,7 +175,32 @@ describe('agent-runner provision (runProvisionCommand)', { skip: skipUnlessAws()
     assert.equal(config.aws?.ecs?.cluster, prefix);
   });
 
+  test('--no-ecs provisions queues, tables and bucket only: a configuration for the process launcher (LocalStack without ECS)', async () => {
+    const endpoint = await motoEndpoint();
+    const file = join(dir, '.env.no-ecs');
+    const prefix = uniquePrefix('noecs');
+    const env = { AWS_REGION: REGION, AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+    assert.equal(await runProvisionCommand(['--prefix', prefix, '--write-env', file, '--no-ecs'], env), 0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const out = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    assert.equal(out.AGENT_RUNNER_ECS_CLUSTER, undefined);
+    assert.equal(out.AGENT_RUNNER_TASK_DEFINITION, undefined);
+    assert.throws(() => loadConfig(out), /AGENT_RUNNER_ECS_CLUSTER/, 'the ECS launcher cannot run on it');
+    const config = loadConfig({ ...out, AGENT_RUNNER_LAUNCHER: 'process' });
+    assert.equal(config.aws?.table, `${prefix}-jobs`);
+    assert.equal(config.aws?.ecs, null);
+    const clients = createAwsClients(REGION, endpoint);
+    try {
+      const clusters = await clients.ecs.send(new DescribeClustersCommand({ clusters: [prefix] }));
+      assert.equal(clusters.clusters?.filter((c) => c.status === 'ACTIVE').length ?? 0, 0, 'no cluster was created');
+      await clients.s3.send(new HeadBucketCommand({ Bucket: config.aws!.bucket }));
+    } finally {
+      clients.destroy();
+    }
+  });
+
   test('usage errors exit 2 before touching AWS', async () => {
+    assert.equal(await runProvisionCommand(['--worker-env', 'not a pair'], { AWS_REGION: REGION }), 2);
     assert.equal(await runProvisionCommand(['--prefix', 'Bad_Prefix'], { AWS_REGION: REGION }), 2);
     assert.equal(await runProvisionCommand(['--no-such-flag'], { AWS_REGION: REGION }), 2);
     assert.equal(await runProvisionCommand([], {}), 2, 'no region');

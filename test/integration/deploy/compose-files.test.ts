@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { ENV_SCHEMA, loadConfig } from '@agent-runner/shared/config/config.ts';
+import { skipUnlessAws } from '../../support/aws-test-env.ts';
+import { motoEndpoint } from '../../support/moto.ts';
 
 // No Docker engine runs here, so these files are checked by reading them against the code.
 const read = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
@@ -78,11 +83,35 @@ test('Dockerfile: multi-stage on a pinned Node 24, production deps only, non-roo
 test('the LocalStack provisioning script is executable and runs `agent-runner provision`, whose options it uses exist', () => {
   const script = new URL('../../../localstack/provision-agent-runner.sh', import.meta.url);
   accessSync(script, constants.X_OK);
-  assert.match(readFileSync(script, 'utf8'), /bin\/agent-runner\.ts" provision --env-file/);
+  assert.match(readFileSync(script, 'utf8'), /bin\/agent-runner\.ts" provision --write-env/);
   const help = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', 'bin/agent-runner.ts', 'provision', '--help'], {
     cwd: new URL('../../..', import.meta.url),
     encoding: 'utf8',
   });
   assert.equal(help.status, 0);
-  assert.match(help.stdout, /--env-file/);
+  for (const option of ['--write-env', '--no-ecs']) assert.match(help.stdout, new RegExp(option));
+});
+
+test('the LocalStack provisioning script, run against the emulator, writes a configuration the compose services start with', { skip: skipUnlessAws() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-runner-localstack-init-'));
+  try {
+    const out = join(dir, 'agent-runner.env');
+    const run = spawnSync('sh', ['localstack/provision-agent-runner.sh', out], {
+      cwd: new URL('../../..', import.meta.url),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', AWS_ENDPOINT_URL: await motoEndpoint(), AGENT_RUNNER_NAME_PREFIX: `ls-${randomBytes(3).toString('hex')}` },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const written = Object.fromEntries(
+      readFileSync(out, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    assert.equal(written.AGENT_RUNNER_ECS_CLUSTER, undefined, 'no ECS asked of LocalStack by default');
+    // What the api and dispatcher services run with: the compose environment, then the written file.
+    const services = parse(read('docker-compose.yml')) as { 'x-aws-env': Record<string, string> };
+    const config = loadConfig({ ...services['x-aws-env'], ...written });
+    assert.equal(config.launcher, 'process');
+    assert.ok(config.aws?.queueUrls.normal);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

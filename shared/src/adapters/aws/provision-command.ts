@@ -13,8 +13,8 @@ const PROVISION_ENV = z.object({
 });
 
 /**
- * `agent-runner provision [--prefix P] [--env-file F] [--image I] [--bucket B] [--subnets a,b]
- * [--security-groups g] [--worker-env KEY=VALUE ...]`: provisions, then prints the variables (dotenv lines) or writes them to F.
+ * `agent-runner provision [--prefix P] [--write-env F] [--image I] [--bucket B] [--subnets a,b]
+ * [--security-groups g] [--worker-env KEY=VALUE ...] [--no-ecs]`: provisions, then prints the variables (dotenv lines) or writes them to F.
  * Exit code 0 when everything exists, 2 for bad usage, 1 when AWS refused or failed.
  */
 export async function runProvisionCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
@@ -24,12 +24,13 @@ export async function runProvisionCommand(argv: string[], env: Record<string, st
       args: argv,
       options: {
         prefix: { type: 'string' },
-        'env-file': { type: 'string' },
+        'write-env': { type: 'string' },
         image: { type: 'string' },
         bucket: { type: 'string' },
         subnets: { type: 'string' },
         'security-groups': { type: 'string' },
         'worker-env': { type: 'string', multiple: true },
+        'no-ecs': { type: 'boolean' },
       },
       strict: true,
     }).values;
@@ -75,12 +76,13 @@ export async function runProvisionCommand(argv: string[], env: Record<string, st
       ...(subnets ? { subnets } : {}),
       ...(securityGroups ? { securityGroups } : {}),
       ...(Object.keys(workerEnv).length > 0 ? { workerEnv } : {}),
+      ...(args['no-ecs'] ? { ecs: false } : {}),
       ...(parsed.data.AGENT_RUNNER_ANTHROPIC_SECRET_NAME ? { anthropicSecretName: parsed.data.AGENT_RUNNER_ANTHROPIC_SECRET_NAME } : {}),
     });
     const lines = Object.entries(out).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
-    if (args['env-file']) {
-      writeFileSync(args['env-file'], lines);
-      process.stderr.write(`agent-runner provision: resources ready; variables written to ${args['env-file']}\n`);
+    if (args['write-env']) {
+      writeFileSync(args['write-env'], lines);
+      process.stderr.write(`agent-runner provision: resources ready; variables written to ${args['write-env']}\n`);
     } else {
       process.stdout.write(lines);
     }

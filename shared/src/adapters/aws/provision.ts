@@ -44,11 +44,17 @@ export interface ProvisionOptions {
    * AGENT_RUNNER_ALLOWED_MODELS. Never secrets: task definitions are readable; use the secret name.
    */
   workerEnv?: Record<string, string>;
+  /**
+   * Default true. False skips the ECS cluster, the task definition and the network lookup: for
+   * deployments whose dispatcher uses the process launcher (LocalStack's free edition has no ECS).
+   */
+  ecs?: boolean;
 }
 
 export interface ProvisionedQueue {
   url: string;
   deadLetterUrl: string;
+  deadLetterArn: string;
 }
 
 /** What exists after provisioning (names, URLs and ARNs as the services use them). */
@@ -57,11 +63,14 @@ export interface ProvisionedResources {
   fifoQueue: ProvisionedQueue;
   tables: { jobs: string; leases: string; events: string };
   bucket: string;
-  cluster: string;
-  /** The task definition's ARN, revision included. */
-  taskDefinition: string;
-  subnets: string[];
-  securityGroups: string[];
+  /** The ECS part: null when provisioned with `ecs: false`. */
+  ecs: {
+    cluster: string;
+    /** The task definition's ARN, revision included. */
+    taskDefinition: string;
+    subnets: string[];
+    securityGroups: string[];
+  } | null;
 }
 
 export interface Provisioned {
@@ -108,13 +117,10 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
     );
     await enableTtl(clients.dynamo, tables.events, 'expiresAt');
 
-    // CreateCluster answers with the existing cluster when there is one (idempotent).
-    const cluster = p;
-    const created = await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-    const account = created.cluster?.clusterArn?.split(':')[4];
+    // Bucket names are global: the account id (from a queue's ARN) keeps two accounts' apart.
+    const account = queues.normal.deadLetterArn.split(':')[4];
     const bucket = (options.bucket ?? `${p}-${account ?? 'account'}-${options.region}`).toLowerCase();
     await createBucket(clients.s3, bucket, options.region);
-    const network = await defaultNetwork(ec2, options);
 
     const env: Record<string, string> = {
       AGENT_RUNNER_BACKEND: 'aws',
@@ -131,6 +137,12 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       AGENT_RUNNER_FIFO_QUEUE_URL: fifoQueue.url,
       ...(options.anthropicSecretName ? { AGENT_RUNNER_ANTHROPIC_SECRET_NAME: options.anthropicSecretName } : {}),
     };
+    if (options.ecs === false) return { resources: { queues, fifoQueue, tables, bucket, ecs: null }, env };
+
+    // CreateCluster answers with the existing cluster when there is one (idempotent).
+    const cluster = p;
+    await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+    const network = await defaultNetwork(ec2, options);
     const taskDefinition = await registerWorkerTaskDefinition(clients.ecs, `${p}-worker`, options.workerImage ?? DEFAULT_WORKER_IMAGE, {
       ...options.workerEnv,
       ...env,
@@ -144,7 +156,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       AGENT_RUNNER_SECURITY_GROUPS: network.securityGroups.join(','),
     });
     return {
-      resources: { queues, fifoQueue, tables, bucket, cluster, taskDefinition, subnets: network.subnets, securityGroups: network.securityGroups },
+      resources: { queues, fifoQueue, tables, bucket, ecs: { cluster, taskDefinition, subnets: network.subnets, securityGroups: network.securityGroups } },
       env,
     };
   } finally {
@@ -167,7 +179,7 @@ async function createQueueWithDlq(sqs: SQSClient, name: string, fifo: boolean): 
     ReceiveMessageWaitTimeSeconds: '20',
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
   });
-  return { url, deadLetterUrl };
+  return { url, deadLetterUrl, deadLetterArn: dlqArn };
 }
 
 /**
