@@ -1,6 +1,6 @@
 import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
-import { ConfigError, loadConfig, type Config } from '@agent-runner/shared/config/config.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
+import { loadConfigOrReport, untilStopSignal } from '@agent-runner/shared/runtime/service-process.ts';
 import { startApi } from '@agent-runner/api/main.ts';
 import { startDispatcher } from '@agent-runner/dispatcher/main.ts';
 import { startMetricsServer } from '@agent-runner/shared/observability/metrics-server.ts';
@@ -14,14 +14,8 @@ Starts the API and the dispatcher in this process; the dispatcher launches one w
 comes from the environment (see the README's configuration table). Stop with Ctrl-C.`;
 
 export async function run(_argv: string[], env: Record<string, string | undefined>): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`agent-runner start: ${error.message}\n`);
-    return 2;
-  }
+  const config = loadConfigOrReport(env, 'agent-runner start');
+  if (!config) return 2;
   const log = createLogger('agent-runner', config.logLevel);
   const backend = await createBackend(config);
   const api = await startApi(config, backend, log.child({ service: 'api' }));
@@ -47,10 +41,7 @@ export async function run(_argv: string[], env: Record<string, string | undefine
     ].join('\n'),
   );
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilStopSignal();
   process.stderr.write('agent-runner: stopping ...\n');
   await api.close();
   await dispatcherMetrics.close();

@@ -1,12 +1,13 @@
 import type { Backend } from '@agent-runner/shared/compose/backend.ts';
 import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
-import { ConfigError, loadConfig, type Config } from '@agent-runner/shared/config/config.ts';
+import type { Config } from '@agent-runner/shared/config/config.ts';
 import { systemClock, ulid, type Clock, type IdSource } from '@agent-runner/shared/domain/ids.ts';
 import { createLogger, type Logger } from '@agent-runner/shared/observability/logger.ts';
 import { createMetrics } from '@agent-runner/shared/observability/metrics.ts';
 import { startQueueDepthSampler } from '@agent-runner/shared/observability/queue-depth-sampler.ts';
 import { jobTypes } from '@agent-runner/worker/handlers/registry.ts';
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
+import { loadConfigOrReport, untilStopSignal } from '@agent-runner/shared/runtime/service-process.ts';
 import { createApp } from './app.ts';
 import { serve } from './http/serve.ts';
 
@@ -47,21 +48,12 @@ export async function startApi(config: Config, backend: Backend, log: Logger, op
 
 /** `agent-runner api` and `node services/api/src/main.ts`: the API alone, as its container runs it. */
 export async function main(env: Record<string, string | undefined>): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`agent-runner api: ${error.message}\n`);
-    return 2;
-  }
+  const config = loadConfigOrReport(env, 'agent-runner api');
+  if (!config) return 2;
   const log = createLogger('api', config.logLevel);
   const backend = await createBackend(config);
   const api = await startApi(config, backend, log);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilStopSignal();
   await api.close();
   await backend.close();
   return 0;

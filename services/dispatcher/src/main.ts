@@ -1,6 +1,6 @@
 import type { Backend } from '@agent-runner/shared/compose/backend.ts';
 import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
-import { ConfigError, loadConfig, type Config } from '@agent-runner/shared/config/config.ts';
+import type { Config } from '@agent-runner/shared/config/config.ts';
 import { systemClock, type Clock } from '@agent-runner/shared/domain/ids.ts';
 import { createLogger, type Logger } from '@agent-runner/shared/observability/logger.ts';
 import { createMetrics, type AgentRunnerMetrics } from '@agent-runner/shared/observability/metrics.ts';
@@ -8,6 +8,7 @@ import { startMetricsServer } from '@agent-runner/shared/observability/metrics-s
 import type { WorkerLauncher } from '@agent-runner/shared/ports/worker-launcher.ts';
 import { jobTypes } from '@agent-runner/worker/handlers/registry.ts';
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
+import { loadConfigOrReport, untilStopSignal } from '@agent-runner/shared/runtime/service-process.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
 import { every } from './every.ts';
 import { JobOutcomeMetrics } from './job-outcome-metrics.ts';
@@ -91,23 +92,14 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
 
 /** `agent-runner dispatcher`: the dispatcher alone, as its container runs it. */
 export async function main(env: Record<string, string | undefined>): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`agent-runner dispatcher: ${error.message}\n`);
-    return 2;
-  }
+  const config = loadConfigOrReport(env, 'agent-runner dispatcher');
+  if (!config) return 2;
   const log = createLogger('dispatcher', config.logLevel);
   const backend = await createBackend(config);
   const dispatcher = startDispatcher(config, backend, log);
   const metricsServer = await startMetricsServer(dispatcher.metrics.registry, { host: config.host, port: config.dispatcherPort });
   log.info({ url: `${metricsServer.url}/metrics` }, 'dispatcher metrics listening');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilStopSignal();
   await metricsServer.close();
   await dispatcher.stop();
   await backend.close();
