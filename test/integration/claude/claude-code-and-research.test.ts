@@ -107,3 +107,32 @@ test('research fails retryably when the plan has fewer than three questions', as
   });
   assert.equal(fake.requests.length, 1);
 });
+
+test('research with max_cost_usd stops before a call that would certainly overrun, parallel answers included, keeping what it has', async () => {
+  fake.respondWith(researchResponder);
+  // One cent a token: every call the fake answers (25 in, 10 out) costs $0.35; any answer's prompt
+  // alone is worth more than $0.30, so after the plan and one answer no second answer fits in $1.
+  const t = handlerContext({ ...env(), AGENT_RUNNER_MODEL_PRICES: 'claude-sonnet-5-5=10000/10000/10000/10000' });
+  const payload = researchHandler.payloadSchema.parse({ topic: 'ocean tides', max_parallel: 5, max_cost_usd: 1 });
+  const result = (await researchHandler.run(payload, t.ctx)) as JsonObject;
+
+  assert.equal(result.outcome, 'budget_exceeded');
+  assert.equal((result.plan as string[]).length, 5, 'the plan was made');
+  const answers = result.answers as JsonObject[];
+  assert.equal(answers.length, 1, 'five answers were ready to start at once; the budget let one');
+  assert.equal(result.synthesis, null);
+  assert.equal(fake.requests.length, 2);
+  assert.equal((result.usage as JsonObject).calls, 2);
+  assert.equal(result.cost_usd, 0.7);
+  assert.ok(t.eventsOf('budget_exceeded').length >= 1);
+  assert.equal(t.eventsOf('research_step').some((s) => s.step === 'synthesis'), false);
+});
+
+test('research within its max_cost_usd completes as usual', async () => {
+  fake.respondWith(researchResponder);
+  const t = handlerContext(env());
+  const result = (await researchHandler.run(researchHandler.payloadSchema.parse({ topic: 'ocean tides', max_cost_usd: 5 }), t.ctx)) as JsonObject;
+  assert.equal(result.outcome, 'completed');
+  assert.equal(result.synthesis, 'Tides are the ocean answering the moon.');
+  assert.equal(result.max_cost_usd, 5);
+});

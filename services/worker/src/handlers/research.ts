@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RetryableError } from '@agent-runner/shared/domain/errors.ts';
-import { ClaudeSession, textOf } from '../anthropic/claude-session.ts';
+import { ClaudeSession, textOf, type ModelCall } from '../anthropic/claude-session.ts';
+import { CostBudget } from './agent-budget.ts';
 import { modelProblems } from '../anthropic/model-choice.ts';
 import { modelField } from './claude-payload-fields.ts';
 import { defineHandler } from './job-handler.ts';
@@ -12,7 +13,12 @@ const payloadSchema = z.strictObject({
   model: modelField,
   /** How many questions are answered at once (each is one model call). */
   max_parallel: z.number().int().min(1).max(MAX_QUESTIONS).default(3),
+  /** Stop before a model call that would certainly take the job's spending past this. */
+  max_cost_usd: z.number().positive().max(10_000).optional(),
 });
+
+/** Thrown inside the run when the budget refuses a call; turned into a `budget_exceeded` result. */
+class BudgetStop extends Error {}
 
 const PLAN_TOKENS = 1024;
 const ANSWER_TOKENS = 2048;
@@ -41,42 +47,74 @@ export const researchHandler = defineHandler({
   async run(payload, ctx) {
     const claude = await ClaudeSession.open(ctx, payload.model);
     const step = (data: Record<string, string | number | string[]>) => ctx.emit({ type: 'research_step', data });
+    const budget = new CostBudget(payload.max_cost_usd, () => claude.ledger.totalCostUsd(), claude.price);
+    /** One model call under the budget: refused (BudgetStop) when it would certainly overrun. */
+    const call = async (request: ModelCall): Promise<string> => {
+      const promptChars = (request.system ?? '').length + JSON.stringify(request.messages).length;
+      const release = budget.reserve(promptChars);
+      if (!release) {
+        ctx.emit({ type: 'budget_exceeded', data: { spent_usd: budget.spent(), max_cost_usd: payload.max_cost_usd ?? null, ...request.tag } });
+        throw new BudgetStop();
+      }
+      try {
+        return textOf(await claude.call(request));
+      } finally {
+        release();
+      }
+    };
 
-    step({ step: 'plan', status: 'started' });
-    const questions = await planQuestions(claude, payload.topic);
-    step({ step: 'plan', status: 'completed', questions });
+    let questions: string[] = [];
+    const answers: { question: string; answer: string }[] = [];
+    let synthesis: string | null = null;
+    let outcome: 'completed' | 'budget_exceeded' = 'completed';
+    try {
+      step({ step: 'plan', status: 'started' });
+      questions = planOf(await call({ system: PLANNER, messages: [{ role: 'user', content: `Topic: ${payload.topic}` }], maxTokens: PLAN_TOKENS, tag: { step: 'plan' } }));
+      step({ step: 'plan', status: 'completed', questions });
 
-    const answers = await mapConcurrently(questions, payload.max_parallel, async (question, index) => {
-      step({ step: 'answer', status: 'started', question_index: index, question });
-      const message = await claude.call({
-        system: ANALYST,
-        messages: [{ role: 'user', content: `Research topic: ${payload.topic}\n\nQuestion: ${question}` }],
-        maxTokens: ANSWER_TOKENS,
-        tag: { step: 'answer', question_index: index },
+      const answered = await mapConcurrently(questions, payload.max_parallel, async (question, index) => {
+        step({ step: 'answer', status: 'started', question_index: index, question });
+        const answer = await call({
+          system: ANALYST,
+          messages: [{ role: 'user', content: `Research topic: ${payload.topic}\n\nQuestion: ${question}` }],
+          maxTokens: ANSWER_TOKENS,
+          tag: { step: 'answer', question_index: index },
+        }).catch((error: unknown) => {
+          if (error instanceof BudgetStop) return null; // the others may still fit; the synthesis will not run
+          throw error;
+        });
+        if (answer !== null) {
+          step({ step: 'answer', status: 'completed', question_index: index, question, answer });
+          answers.push({ question, answer });
+        }
+        return answer;
       });
-      const answer = textOf(message);
-      step({ step: 'answer', status: 'completed', question_index: index, question, answer });
-      return { question, answer };
-    });
+      // Answers in the plan's order, whichever finished first.
+      answers.sort((a, b) => questions.indexOf(a.question) - questions.indexOf(b.question));
+      if (answered.some((a) => a === null)) throw new BudgetStop();
 
-    step({ step: 'synthesis', status: 'started' });
-    const findings = answers.map((a, i) => `## Question ${i + 1}: ${a.question}\n\n${a.answer}`).join('\n\n');
-    const synthesis = textOf(
-      await claude.call({
+      step({ step: 'synthesis', status: 'started' });
+      const findings = answers.map((a, i) => `## Question ${i + 1}: ${a.question}\n\n${a.answer}`).join('\n\n');
+      synthesis = await call({
         system: SYNTHESIZER,
         messages: [{ role: 'user', content: `Research topic: ${payload.topic}\n\n${findings}` }],
         maxTokens: SYNTHESIS_TOKENS,
         tag: { step: 'synthesis' },
-      }),
-    );
-    step({ step: 'synthesis', status: 'completed' });
+      });
+      step({ step: 'synthesis', status: 'completed' });
+    } catch (error) {
+      if (!(error instanceof BudgetStop)) throw error;
+      outcome = 'budget_exceeded';
+    }
 
     return {
+      outcome,
       topic: payload.topic,
       plan: questions,
       answers,
       synthesis,
       model: claude.model,
+      max_cost_usd: payload.max_cost_usd ?? null,
       usage: claude.usage(),
       cost_usd: claude.ledger.totalCostUsd(),
       rate_limits: claude.lastRateLimits,
@@ -85,14 +123,8 @@ export const researchHandler = defineHandler({
 });
 
 /** The plan's questions, at most MAX_QUESTIONS; fewer than MIN_QUESTIONS is a failed plan worth retrying. */
-async function planQuestions(claude: ClaudeSession, topic: string): Promise<string[]> {
-  const message = await claude.call({
-    system: PLANNER,
-    messages: [{ role: 'user', content: `Topic: ${topic}` }],
-    maxTokens: PLAN_TOKENS,
-    tag: { step: 'plan' },
-  });
-  const questions = parseResearchQuestions(textOf(message));
+function planOf(reply: string): string[] {
+  const questions = parseResearchQuestions(reply);
   if (questions.length < MIN_QUESTIONS) {
     // The model's next answer may well be a usable plan: another attempt can succeed.
     throw new RetryableError(`the research plan had ${questions.length} usable questions; at least ${MIN_QUESTIONS} are needed`);
