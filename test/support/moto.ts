@@ -10,6 +10,7 @@ export const MOTO_REQUIREMENT = 'moto[server]==5.2.5';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const VENV = join(REPO, '.venv-moto');
 const STAMP = join(VENV, 'agent-runner-installed.txt');
+const SERVER = join(REPO, 'test', 'support', 'moto-server.py');
 
 let started: { url: string; child: ChildProcess } | null = null;
 
@@ -49,9 +50,10 @@ export function ensureMotoInstalled(): string {
 
 /** Starts moto's server on a free loopback port and waits until it answers. */
 export async function startMoto(): Promise<{ url: string; child: ChildProcess }> {
-  const bin = ensureMotoInstalled();
+  ensureMotoInstalled();
   const port = await freePort();
-  const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // moto's own server, with each DynamoDB request made atomic as on AWS (see moto-server.py).
+  const child = spawn(join(VENV, 'bin', 'python'), [SERVER, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -91,12 +91,10 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   /**
-   * A conditional PutItem of the whole record, not an UpdateItem: moto (the tests' DynamoDB) does
-   * not make a conditional UpdateItem atomic (racing claims were both seen to win there), while a
-   * conditional PutItem is atomic in moto and on DynamoDB alike. The put needs the whole item: the
-   * snapshot the change was planned from when the caller passes it (applyTransition does), else a
-   * strongly consistent read; the put is conditioned on that version, so nothing written in between
-   * can be overwritten.
+   * A conditional PutItem of the whole record as planned: the snapshot the caller planned from
+   * (applyTransition passes it) with the changes applied, or, without one, the record read first.
+   * The put is conditioned on that version, so anything written in between makes it fail; one
+   * request per state change, billed like an UpdateItem (which is charged on the item's size too).
    */
   async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date, plannedFrom?: Job): Promise<Job> {
     for (let tries = 1; ; tries++) {
