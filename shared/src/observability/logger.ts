@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -29,7 +30,9 @@ export function createLogger(service: string, level: string, options: LoggerOpti
   };
   const wantsPretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
   if (wantsPretty) {
-    // In-process and synchronous (not a worker-thread transport): nothing is lost at exit.
+    // Loaded only for a person at a terminal: a worker (one per job) does not pay for it. In-process
+    // and synchronous (not a worker-thread transport): nothing is lost at exit.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty;
     const stream = pretty({ destination: options.destination ?? 1, sync: true, colorize: options.destination === undefined, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
     return pino(settings, stream);
   }
