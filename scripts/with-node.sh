@@ -28,4 +28,8 @@ if ! [ -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >&2; else npm install --no-audit --no-fund >&2; fi
 fi
 
+# Node's compile cache: later runs (and every worker process) skip compiling what an earlier one did.
+NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$root/.tools/compile-cache}"
+export NODE_COMPILE_CACHE
+
 exec "$node_bin" --disable-warning=ExperimentalWarning "$@"

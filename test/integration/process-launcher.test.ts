@@ -73,6 +73,7 @@ describe('process launcher (embedded only)', () => {
     assert.equal(env.STAND_IN_MARK, 'x');
     assert.equal(env.JOB_ID, jobId);
     assert.equal(env.JOB_ATTEMPT, '2');
+    assert.equal(env.NODE_COMPILE_CACHE, join(dir, 'compile-cache'), "Node's compile cache under the data directory");
     assert.equal(env.AGENT_RUNNER_TEST_BACKENDS, undefined, "the launcher's own environment does not leak");
   });
 

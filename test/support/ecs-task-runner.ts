@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
@@ -26,7 +27,8 @@ export interface RecordedTaskRun {
  * the task's container overrides applied — so a passing test proves the launch carried enough to
  * run the job. When the process exits the task is stopped, as ECS would.
  *
- * The only thing added is what a task role gives a real task: AWS credentials (and PATH/HOME).
+ * The only things added are what a task role and the image give a real task: AWS credentials,
+ * PATH/HOME, and the image's NODE_COMPILE_CACHE.
  */
 export class EcsTaskRunner {
   readonly runs = new Map<string, RecordedTaskRun>();
@@ -48,6 +50,8 @@ export class EcsTaskRunner {
     this.roleEnv = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
+      // What the image's own ENV gives every container (the Dockerfile sets NODE_COMPILE_CACHE).
+      NODE_COMPILE_CACHE: join(REPO, '.tools', 'compile-cache'),
       AWS_ACCESS_KEY_ID: must(env, 'AWS_ACCESS_KEY_ID'),
       AWS_SECRET_ACCESS_KEY: must(env, 'AWS_SECRET_ACCESS_KEY'),
     };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -78,6 +78,27 @@ test('Dockerfile: multi-stage on a pinned Node 24, production deps only, non-roo
   assert.match(dockerfile, /^USER node$/m);
   assert.doesNotMatch(dockerfile, /^ENTRYPOINT/m);
   for (const dir of ['shared', 'services', 'bin', 'localstack']) assert.match(dockerfile, new RegExp(`^COPY ${dir} `, 'm'));
+});
+
+test("Dockerfile: the compile cache is warmed at build time by a command that loads every service's modules and starts none", () => {
+  const dockerfile = read('Dockerfile');
+  assert.match(dockerfile, /^ENV NODE_COMPILE_CACHE=\/app\/\.compile-cache$/m);
+  const warm = /^RUN node --disable-warning=ExperimentalWarning -e "(.*)" \\$/m.exec(dockerfile)?.[1];
+  assert.ok(warm, 'the warming RUN line');
+  const cache = mkdtempSync(join(tmpdir(), 'agent-runner-compile-cache-'));
+  try {
+    const run = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', '-e', warm], {
+      cwd: new URL('../../..', import.meta.url),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', NODE_COMPILE_CACHE: cache },
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, '', 'no service started');
+    assert.ok(readdirSync(cache, { recursive: true }).length > 0, 'the cache was written');
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
 });
 
 test('the LocalStack provisioning script is executable and runs `agent-runner provision`, whose options it uses exist', () => {

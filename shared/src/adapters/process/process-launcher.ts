@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/config.ts';
 import { FatalError, RetryableError, describeError } from '../../domain/errors.ts';
@@ -74,6 +74,9 @@ class ProcessLauncher implements WorkerLauncher {
       log = openSync(logPath, 'a');
       child = spawn(file, args, {
         env: {
+          // Node's compile cache: a worker (one process per job) starts in about half the time
+          // once the modules it loads have been compiled by an earlier one.
+          NODE_COMPILE_CACHE: resolve(this.config.dataDir, 'compile-cache'),
           ...this.baseEnv,
           ...this.config.env,
           ...request.env,
