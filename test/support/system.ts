@@ -64,11 +64,7 @@ export async function startSystem(name: BackendName, overrides: Record<string, s
     dataDir = mkdtempSync(join(tmpdir(), 'agent-runner-e2e-'));
     env = { AGENT_RUNNER_DATA_DIR: dataDir };
   }
-  // A claim is taken over as abandoned after AGENT_RUNNER_CLAIM_TIMEOUT_SECONDS; a CPU-starved
-  // emulator can stretch a healthy claim → RunTask → record past the default 30 s, and moto ignores
-  // RunTask's clientToken (which makes such a re-launch return the same task on ECS). Suites that
-  // test the takeover set a short timeout themselves.
-  env = { AGENT_RUNNER_CLAIM_TIMEOUT_SECONDS: '120', AGENT_RUNNER_LOG_LEVEL: 'warn', AGENT_RUNNER_PORT: '0', AGENT_RUNNER_HEARTBEAT_SECONDS: '2', AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: '1', AGENT_RUNNER_QUEUE_DEPTH_INTERVAL_SECONDS: '1', ...env, ...overrides };
+  env = { AGENT_RUNNER_LOG_LEVEL: 'warn', AGENT_RUNNER_PORT: '0', AGENT_RUNNER_HEARTBEAT_SECONDS: '2', AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: '1', AGENT_RUNNER_QUEUE_DEPTH_INTERVAL_SECONDS: '1', ...env, ...overrides };
   const config = loadConfig(env);
   const backend = await createBackend(config);
   const log = createLogger('test', config.logLevel);

@@ -1,14 +1,20 @@
 /**
- * The emulator keeps DynamoDB's promise that a conditional write is atomic (test/support/
- * moto-server.py): every suite that proves "launched once" stands on it. Plain moto breaks it for
- * UpdateItem in about one round in ten with two racers, which this would catch.
+ * The emulator keeps DynamoDB's promise that a conditional write is atomic, and ECS's that a
+ * RunTask repeated with its clientToken starts nothing new (test/support/moto-server.py): every
+ * suite that proves "launched once" stands on both. Plain moto breaks the first for UpdateItem in
+ * about one round in ten with two racers, and ignores the token; this would catch either.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { skipUnlessAws } from '../../support/aws-test-env.ts';
+import { ListTasksCommand } from '@aws-sdk/client-ecs';
+import { createAwsClients } from '@agent-runner/shared/adapters/aws/aws-clients.ts';
+import { EcsLauncher } from '@agent-runner/shared/adapters/aws/ecs-launcher.ts';
+import { loadConfig } from '@agent-runner/shared/config/config.ts';
+import { ulid } from '@agent-runner/shared/domain/ids.ts';
+import { provisionTestAws, skipUnlessAws } from '../../support/aws-test-env.ts';
 import { motoEndpoint } from '../../support/moto.ts';
 
 describe('the DynamoDB emulator (moto, as started by the tests)', { skip: skipUnlessAws() }, () => {
@@ -52,5 +58,22 @@ describe('the DynamoDB emulator (moto, as started by the tests)', { skip: skipUn
       if ((await Promise.all(racers)).reduce((a, b) => a + b, 0) !== 1) doubleWins++;
     }
     assert.equal(doubleWins, 0, 'rounds without exactly one winner');
+  });
+
+  test('RunTask honours its clientToken as ECS does: the same launch asked twice starts one task', async () => {
+    const config = loadConfig(await provisionTestAws({ prefix: 'token' }));
+    const clients = createAwsClients(config.aws!.region, config.aws!.endpoint);
+    try {
+      const launcher = new EcsLauncher(clients.ecs, config.aws!.ecs!);
+      const request = { jobId: ulid(new Date()), attempt: 1, jobType: 'echo' };
+      const [first, again] = await Promise.all([launcher.launch(request), launcher.launch(request)]);
+      assert.equal(again.workerRef, first.workerRef);
+      const next = await launcher.launch({ ...request, attempt: 2 });
+      assert.notEqual(next.workerRef, first.workerRef, 'another attempt is another task');
+      const listed = await clients.ecs.send(new ListTasksCommand({ cluster: config.aws!.ecs!.cluster }));
+      assert.equal(listed.taskArns?.length, 2);
+    } finally {
+      clients.destroy();
+    }
   });
 });
