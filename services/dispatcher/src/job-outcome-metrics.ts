@@ -1,6 +1,6 @@
 import type { Attempt, Job } from '@agent-runner/shared/domain/job.ts';
 import { isTerminal } from '@agent-runner/shared/domain/job-status.ts';
-import type { AgentRunnerMetrics, JobOutcome } from '@agent-runner/shared/observability/metrics.ts';
+import type { JobOutcome } from '@agent-runner/shared/observability/metrics.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
 
 interface Followed {
@@ -22,10 +22,6 @@ export class JobOutcomeMetrics {
 
   constructor(deps: Pick<DispatcherDeps, 'jobs' | 'metrics' | 'log'>) {
     this.deps = deps;
-  }
-
-  get metrics(): AgentRunnerMetrics {
-    return this.deps.metrics;
   }
 
   /** This dispatcher launched the job's current attempt. */
