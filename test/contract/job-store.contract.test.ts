@@ -24,6 +24,27 @@ function newJob(jobType: string, overrides: Partial<Job> = {}, at?: Date): Job {
 
 const uniqueType = (what: string) => `${what}-${randomUUID().slice(0, 8)}`;
 
+/**
+ * Follows a listing's cursors to the end (at most 10 pages), checking each page holds at most
+ * `limit` jobs and that a page promising another is not empty; returns every job in order.
+ */
+async function readAllPages(
+  limit: number,
+  list: (page: { limit: number; cursor?: string }) => Promise<{ jobs: Job[]; nextCursor: string | null }>,
+): Promise<Job[]> {
+  const seen: Job[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; ; page++) {
+    assert.ok(page < 10, 'pagination ends');
+    const result = await list({ limit, ...(cursor !== null ? { cursor } : {}) });
+    assert.ok(result.jobs.length <= limit, 'a page holds at most `limit` jobs');
+    if (result.nextCursor !== null) assert.ok(result.jobs.length > 0, 'a page with a next cursor is not empty');
+    seen.push(...result.jobs);
+    cursor = result.nextCursor;
+    if (cursor === null) return seen;
+  }
+}
+
 async function rejectsWith(promise: Promise<unknown>, kind: new (...args: never[]) => Error): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof kind, `expected ${kind.name}, got ${String(error)}`);
@@ -168,17 +189,7 @@ for (const target of backendsUnderTest()) {
         created.push(job);
       }
       await store.create(newJob(uniqueType('other')));
-      const seen: Job[] = [];
-      let cursor: string | null = null;
-      for (let page = 0; ; page++) {
-        assert.ok(page < 10, 'pagination ends');
-        const result = await store.list({ jobType, limit: 3, ...(cursor !== null ? { cursor } : {}) });
-        assert.ok(result.jobs.length <= 3, 'a page holds at most `limit` jobs');
-        if (result.nextCursor !== null) assert.ok(result.jobs.length > 0, 'a page with a next cursor is not empty');
-        seen.push(...result.jobs);
-        cursor = result.nextCursor;
-        if (cursor === null) break;
-      }
+      const seen = await readAllPages(3, (page) => store.list({ jobType, ...page }));
       assert.deepEqual(
         seen.map((j) => j.jobId),
         created.map((j) => j.jobId).reverse(),
@@ -251,17 +262,7 @@ for (const target of backendsUnderTest()) {
       const after = at(to.getTime());
       for (const job of [after, ...inside, before]) await store.create(job);
 
-      const seen: Job[] = [];
-      let cursor: string | null = null;
-      for (let page = 0; ; page++) {
-        assert.ok(page < 10, 'pagination ends');
-        const result = await store.listCreatedBetween({ from, to, limit: 2, ...(cursor !== null ? { cursor } : {}) });
-        assert.ok(result.jobs.length <= 2, 'a page holds at most `limit` jobs');
-        if (result.nextCursor !== null) assert.ok(result.jobs.length > 0, 'a page with a next cursor is not empty');
-        seen.push(...result.jobs);
-        cursor = result.nextCursor;
-        if (cursor === null) break;
-      }
+      const seen = await readAllPages(2, (page) => store.listCreatedBetween({ from, to, ...page }));
       assert.deepEqual(
         seen.map((j) => j.jobId),
         inside.map((j) => j.jobId),
