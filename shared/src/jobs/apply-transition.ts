@@ -27,7 +27,7 @@ export async function applyTransition(
     const step = plan(job);
     if (!step) return { job, applied: false };
     try {
-      return { job: await store.update(jobId, step.expect, step.changes, now(), job), applied: true };
+      return { job: await store.update(jobId, step.expect, step.changes, now()), applied: true };
     } catch (error) {
       if (!(error instanceof ConflictError) || tries >= maxTries) throw error;
     }

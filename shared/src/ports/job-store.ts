@@ -49,10 +49,9 @@ export interface JobStore {
   /**
    * Applies `changes` iff the stored job matches `expect`, bumping `version` by one and setting
    * `updatedAt` to `now`. Returns the job as written. NotFoundError if absent; ConflictError (with
-   * no change made) if it does not match. `plannedFrom`: the record as read when the change was
-   * planned, which a store may use instead of reading it again (the expected version guards it).
+   * no change made) if it does not match.
    */
-  update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date, plannedFrom?: Job): Promise<Job>;
+  update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Promise<Job>;
   /** Deletes the job iff it matches `expect` (used to undo a job whose enqueue failed). */
   delete(jobId: string, expect: JobExpectation): Promise<void>;
   /** Jobs in the given status, oldest first, for the sweeper and reaper. */

@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../../domain/errors.ts';
@@ -22,8 +23,8 @@ const FILTERED_READ_AHEAD = 100;
 type Item = Record<string, unknown>;
 
 /**
- * The job store on DynamoDB. Every change is a PutItem conditioned on the version it was planned
- * from (see `update`), so racing writers cannot both win. `payload` and `result`
+ * The job store on DynamoDB. Every change is one UpdateItem whose ConditionExpression checks the
+ * expected status, version and attempt, so racing writers cannot both win. `payload` and `result`
  * are kept as JSON text: DynamoDB nests at most 32 levels and has no place for every JSON number.
  *
  * An item may not exceed 400 KB (DynamoDB service quotas). This store does not check: payloads and
@@ -90,41 +91,43 @@ export class DynamoDbJobStore implements JobStore {
     return { jobs: await this.getMany(page), nextCursor: more && page.length > 0 ? encodeCursor(page.at(-1)!) : null };
   }
 
-  /**
-   * A conditional PutItem of the whole record as planned: the snapshot the caller planned from
-   * (applyTransition passes it) with the changes applied, or, without one, the record read first.
-   * The put is conditioned on that version, so anything written in between makes it fail; one
-   * request per state change, billed like an UpdateItem (which is charged on the item's size too).
-   */
-  async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date, plannedFrom?: Job): Promise<Job> {
-    for (let tries = 1; ; tries++) {
-      // The snapshot the caller planned from stands in for the read when the write is conditioned
-      // on its version anyway: if the item changed since, the put is refused all the same.
-      const known = tries === 1 && plannedFrom?.jobId === jobId && plannedFrom.version === expect.version ? toItem(plannedFrom) : null;
-      const current =
-        known ?? (await this.call('update', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { jobId }, ConsistentRead: true })))).Item;
-      if (!current) throw new NotFoundError(`job ${jobId} not found`);
-      const mismatch = mismatchOf(current, expect);
-      if (mismatch) throw new ConflictError(`job ${jobId} is ${mismatch}`);
-      const version = Number(current.version);
-      const next: Item = { ...current, ...toItem(changes as Partial<Job>), version: version + 1, updatedAt: now.toISOString() };
-      try {
-        await this.doc.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: next,
-            ConditionExpression: '#version = :read',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':read': version },
-          }),
-        );
-        return fromItem(next);
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw unavailable('update', error);
-        // Written by someone else since the read. With a version expected that is a refusal; without
-        // one, the other fields may still match: read again.
-        if (expect.version !== undefined || tries >= 8) throw new ConflictError(`job ${jobId} changed while being updated; expected ${describeExpectation(expect)}`, { cause: error });
-      }
+  async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Promise<Job> {
+    const names: Record<string, string> = { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt' };
+    const values: Record<string, unknown> = { ':one': 1, ':now': now.toISOString() };
+    const sets = ['#version = #version + :one', '#updatedAt = :now'];
+    Object.entries(toItem(changes as Partial<Job>)).forEach(([field, value], i) => {
+      names[`#f${i}`] = field;
+      values[`:f${i}`] = value;
+      sets.push(`#f${i} = :f${i}`);
+    });
+    const conditions = [`#status IN (${expect.status.map((_, i) => `:s${i}`).join(', ')})`];
+    expect.status.forEach((status, i) => (values[`:s${i}`] = status));
+    if (expect.version !== undefined) {
+      conditions.push('#version = :expectedVersion');
+      values[':expectedVersion'] = expect.version;
+    }
+    if (expect.attempt !== undefined) {
+      names['#attempt'] = 'attempt';
+      conditions.push('#attempt = :expectedAttempt');
+      values[':expectedAttempt'] = expect.attempt;
+    }
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { jobId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return fromItem(out.Attributes ?? {});
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw refusal(jobId, expect, error);
+      throw unavailable('update', error);
     }
   }
 
@@ -274,16 +277,6 @@ function refusal(jobId: string, expect: JobExpectation, error: ConditionalCheckF
   if (!item) return new NotFoundError(`job ${jobId} not found`, { cause: error });
   const found = `${item.status?.S ?? '?'} v${item.version?.N ?? '?'} attempt ${item.attempt?.N ?? '?'}`;
   return new ConflictError(`job ${jobId} is ${found}; expected ${describeExpectation(expect)}`, { cause: error });
-}
-
-/** How the stored item differs from what a write expects, or null when it matches. */
-function mismatchOf(item: Item, expect: JobExpectation): string | null {
-  const status = String(item.status);
-  const matches =
-    expect.status.includes(status as JobStatus) &&
-    (expect.version === undefined || Number(item.version) === expect.version) &&
-    (expect.attempt === undefined || Number(item.attempt) === expect.attempt);
-  return matches ? null : `${status} v${String(item.version)} attempt ${String(item.attempt)}; expected ${describeExpectation(expect)}`;
 }
 
 function describeExpectation(expect: JobExpectation): string {
