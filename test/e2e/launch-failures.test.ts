@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { postJob, waitUntilTerminal } from '../support/api-client.ts';
 import { backendNames, startSystem, type TestSystem } from '../support/system.ts';
+import { waitForSlotsReleased } from '../support/wait-for.ts';
 
 for (const name of backendNames()) {
   describe(`launch failures (${name})`, () => {
@@ -35,7 +36,7 @@ for (const name of backendNames()) {
         assert.equal(done?.error?.kind, 'fatal');
         assert.equal(done?.attempts.length, 1);
       }
-      assert.equal((await system.backend.leases.list()).length, 0);
+      await waitForSlotsReleased(system.backend.leases);
       assert.equal(system.launcher.launchesOf(job.job_id), 0);
     });
   });

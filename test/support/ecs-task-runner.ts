@@ -83,18 +83,21 @@ export class EcsTaskRunner {
     return this.children.get(taskArn)?.kill(signal) ?? false;
   }
 
-  /** Every task RunTask created in the cluster, running or stopped. */
+  /**
+   * Every task RunTask created in the cluster, running or stopped, each once: a task listed as
+   * RUNNING may stop before the STOPPED listing is read, so the listings are joined by ARN.
+   */
   async countRecordedTasks(): Promise<number> {
-    let count = 0;
+    const arns = new Set<string>();
     for (const desiredStatus of ['RUNNING', 'STOPPED'] as const) {
       let nextToken: string | undefined;
       do {
         const page = await this.ecs.send(new ListTasksCommand({ cluster: this.cluster, desiredStatus, nextToken }));
-        count += page.taskArns?.length ?? 0;
+        for (const arn of page.taskArns ?? []) arns.add(arn);
         nextToken = page.nextToken;
       } while (nextToken);
     }
-    return count;
+    return arns.size;
   }
 
   private async runNewTasks(): Promise<void> {

@@ -19,3 +19,12 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Waits for every concurrency slot to be free. A job's slots are released just after its end is
+ * recorded, so a test that has seen the end may still see the last slots for a moment; a slot held
+ * past `timeoutMs` leaked (the dispatcher's orphan sweep would free it only after the claim timeout).
+ */
+export async function waitForSlotsReleased(leases: { list(): Promise<readonly unknown[]> }, timeoutMs = 5_000): Promise<void> {
+  await waitFor('every concurrency slot to be released', async () => ((await leases.list()).length === 0 ? true : undefined), { timeoutMs });
+}

@@ -11,13 +11,14 @@ export async function releaseOrphanedLeases(deps: DispatcherDeps): Promise<numbe
   for (const lease of await deps.leases.list()) {
     if (Date.parse(lease.acquiredAt) < cutoff) holders.add(lease.holder);
   }
-  let released = 0;
+  const released: { job_id: string; status: string }[] = [];
   for (const holder of holders) {
     const job = await deps.jobs.get(holder);
     if (job && (job.status === 'DISPATCHED' || job.status === 'RUNNING')) continue;
     await deps.leases.release(holder);
-    released++;
+    released.push({ job_id: holder, status: job?.status ?? 'unknown' });
   }
-  if (released > 0) deps.log.warn({ released }, 'released concurrency slots of jobs that are not running');
-  return released;
+  // Each names a path that should have released its slots and did not: worth a look.
+  if (released.length > 0) deps.log.warn({ released }, 'released concurrency slots of jobs that are not running');
+  return released.length;
 }
