@@ -5,17 +5,20 @@ steps with no lock between them, so two racing conditional writes can both succe
 UpdateItem 4 rounds in 40, TransactWriteItems 11 in 40, PutItem rarely). DynamoDB guarantees the
 opposite, and agent-runner's "never launched twice" rests on that guarantee. This runs moto
 unchanged except that its DynamoDB operations take one lock, so the emulator keeps the promise the
-real service makes, and that RunTask honours its clientToken as ECS does. Nothing else differs.
+real service makes; that RunTask honours its clientToken as ECS does; and that a long poll of a
+FIFO queue sees a message group free up while it waits. Nothing else differs.
 Started by test/support/moto.ts.
 """
 
 import sys
 import threading
+import time
 
 from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.server import main
+from moto.sqs.models import SQSBackend
 
 _one_at_a_time = threading.RLock()
 
@@ -61,6 +64,28 @@ def _run_task_once_per_token(self):
 
 
 EC2ContainerServiceResponse.run_task = _run_task_once_per_token
+
+# FIFO long polls: moto snapshots the message groups in flight when a ReceiveMessage starts and
+# keeps skipping them for the whole wait, so a message whose group frees up meanwhile waits up to
+# WaitTimeSeconds (SQS delivers it at once); and with such a message visible it waits by spinning,
+# which starves every other request the server is answering. A long poll of a FIFO queue is served
+# here as short polls 20 ms apart until a message comes or the wait ends.
+_receive_message = SQSBackend.receive_message
+_FIFO_POLL_SECONDS = 0.02
+
+
+def _receive_message_fifo_aware(self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names=None):
+    if not wait_seconds_timeout or not self.get_queue(queue_name).fifo_queue:
+        return _receive_message(self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names)
+    deadline = time.monotonic() + wait_seconds_timeout
+    while True:
+        received = _receive_message(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
+        if received or time.monotonic() >= deadline:
+            return received
+        time.sleep(_FIFO_POLL_SECONDS)
+
+
+SQSBackend.receive_message = _receive_message_fifo_aware
 
 if __name__ == "__main__":
     main(sys.argv[1:])

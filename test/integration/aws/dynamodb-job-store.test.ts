@@ -67,7 +67,7 @@ describe('DynamoDbJobStore on moto', { skip: skipUnlessAws() }, () => {
 
   test('racing updates from the same version: exactly one wins each round', async () => {
     // Plain moto let two win in about one round in ten; the tests' moto-server.py makes each
-    // DynamoDB request atomic, as DynamoDB is (see emulator-atomicity.test.ts).
+    // DynamoDB request atomic, as DynamoDB is (see emulator-fidelity.test.ts).
     let doubleWins = 0;
     for (let round = 0; round < 25; round++) {
       const job = newJob(uniqueType('race'));

@@ -1,8 +1,9 @@
 /**
- * The emulator keeps DynamoDB's promise that a conditional write is atomic, and ECS's that a
- * RunTask repeated with its clientToken starts nothing new (test/support/moto-server.py): every
- * suite that proves "launched once" stands on both. Plain moto breaks the first for UpdateItem in
- * about one round in ten with two racers, and ignores the token; this would catch either.
+ * The emulator keeps three promises of the real services that plain moto breaks
+ * (test/support/moto-server.py): DynamoDB's that a conditional write is atomic, and ECS's that a
+ * RunTask repeated with its clientToken starts nothing new — every suite that proves "launched
+ * once" stands on both — and SQS's that a FIFO long poll delivers a message as soon as its group is
+ * free, which the ordered-group suites' timing stands on. Plain moto fails each test here.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ListTasksCommand } from '@aws-sdk/client-ecs';
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClients } from '@agent-runner/shared/adapters/aws/aws-clients.ts';
 import { EcsLauncher } from '@agent-runner/shared/adapters/aws/ecs-launcher.ts';
 import { loadConfig } from '@agent-runner/shared/config/config.ts';
@@ -17,7 +19,7 @@ import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { provisionTestAws, skipUnlessAws } from '../../support/aws-test-env.ts';
 import { motoEndpoint } from '../../support/moto.ts';
 
-describe('the DynamoDB emulator (moto, as started by the tests)', { skip: skipUnlessAws() }, () => {
+describe('the AWS emulator (moto, as started by the tests)', { skip: skipUnlessAws() }, () => {
   let client: DynamoDBClient;
   let doc: DynamoDBDocumentClient;
   const table = `atomicity-${randomUUID().slice(0, 8)}`;
@@ -74,6 +76,28 @@ describe('the DynamoDB emulator (moto, as started by the tests)', { skip: skipUn
       assert.equal(listed.taskArns?.length, 2);
     } finally {
       clients.destroy();
+    }
+  });
+
+  test('a FIFO long poll delivers the next message of a group as soon as the one in flight is deleted', async () => {
+    const sqs = new SQSClient({ region: 'us-east-1', endpoint: await motoEndpoint(), credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    try {
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `fidelity-${randomUUID().slice(0, 8)}.fifo`, Attributes: { FifoQueue: 'true' } }));
+      for (const body of ['first', 'second']) {
+        await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body, MessageGroupId: 'g', MessageDeduplicationId: body }));
+      }
+      const first = (await sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages?.[0];
+      assert.equal(first?.Body, 'first');
+      const started = Date.now();
+      // The poll begins while the group is still in flight; the delete frees it a moment later.
+      const poll = sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 10 }));
+      await new Promise((r) => setTimeout(r, 300));
+      await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: first!.ReceiptHandle }));
+      const second = (await poll).Messages?.[0];
+      assert.equal(second?.Body, 'second');
+      assert.ok(Date.now() - started < 3_000, `delivered ${Date.now() - started} ms after the poll began (the wait was 10 s)`);
+    } finally {
+      sqs.destroy();
     }
   });
 });
