@@ -23,7 +23,7 @@ COPY localstack ./localstack
 # Node's compile cache, filled at build time: every container (a worker is one per job) starts
 # without compiling the modules again, about half the start-up time.
 ENV NODE_COMPILE_CACHE=/app/.compile-cache
-RUN node --disable-warning=ExperimentalWarning -e "await import('./bin/agent-runner.ts'); await import('./services/worker/src/main.ts'); await import('./services/api/src/main.ts'); await import('./services/dispatcher/src/main.ts')" \
+RUN node --disable-warning=ExperimentalWarning bin/warm-compile-cache.ts \
  && chown -R node:node /app/.compile-cache
 # The image runs as the unprivileged `node` user that the base image provides.
 USER node

@@ -140,11 +140,3 @@ export function tokenUsageOf(usage: Usage): TokenUsage {
     cacheReadTokens: usage.cache_read_input_tokens ?? 0,
   };
 }
-
-/** The text blocks of a message, joined. */
-export function textOf(message: Message): string {
-  return message.content
-    .filter((block) => block.type === 'text')
-    .map((block) => block.text)
-    .join('');
-}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
-import { ClaudeSession, textOf } from '../anthropic/claude-session.ts';
+import { openClaudeSession } from '../anthropic/open-claude-session.ts';
+import { textOf } from '../anthropic/message-text.ts';
 import { modelProblems } from '../anthropic/model-choice.ts';
 import { maxTokensField, modelField } from './claude-payload-fields.ts';
 import { defineHandler } from './job-handler.ts';
@@ -37,7 +38,7 @@ export const claudeChatHandler = defineHandler({
   payloadSchema,
   validateSubmission: (payload, config) => modelProblems(payload.model, config),
   async run(payload, ctx) {
-    const claude = await ClaudeSession.open(ctx, payload.model);
+    const claude = await openClaudeSession(ctx, payload.model);
     const messages: MessageParam[] = payload.messages ?? [{ role: 'user', content: payload.prompt ?? '' }];
     const message = await claude.call({
       messages,

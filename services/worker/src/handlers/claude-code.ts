@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ClaudeSession, textOf } from '../anthropic/claude-session.ts';
+import { openClaudeSession } from '../anthropic/open-claude-session.ts';
+import { textOf } from '../anthropic/message-text.ts';
 import { modelProblems } from '../anthropic/model-choice.ts';
 import { maxTokensField, modelField } from './claude-payload-fields.ts';
 import { stripCodeFences } from './code-fences.ts';
@@ -20,7 +21,7 @@ export const claudeCodeHandler = defineHandler({
   payloadSchema,
   validateSubmission: (payload, config) => modelProblems(payload.model, config),
   async run(payload, ctx) {
-    const claude = await ClaudeSession.open(ctx, payload.model);
+    const claude = await openClaudeSession(ctx, payload.model);
     const language = canonicalLanguage(payload.language);
     const message = await claude.call({
       system: codeSystemPrompt(language),

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { RetryableError } from '@agent-runner/shared/domain/errors.ts';
-import { ClaudeSession, textOf, type ModelCall } from '../anthropic/claude-session.ts';
+import type { ModelCall } from '../anthropic/claude-session.ts';
+import { openClaudeSession } from '../anthropic/open-claude-session.ts';
+import { textOf } from '../anthropic/message-text.ts';
 import { CostBudget } from './agent-budget.ts';
 import { modelProblems } from '../anthropic/model-choice.ts';
 import { modelField } from './claude-payload-fields.ts';
@@ -45,7 +47,7 @@ export const researchHandler = defineHandler({
   payloadSchema,
   validateSubmission: (payload, config) => modelProblems(payload.model, config),
   async run(payload, ctx) {
-    const claude = await ClaudeSession.open(ctx, payload.model);
+    const claude = await openClaudeSession(ctx, payload.model);
     const step = (data: Record<string, string | number | string[]>) => ctx.emit({ type: 'research_step', data });
     const budget = new CostBudget(payload.max_cost_usd, () => claude.ledger.totalCostUsd(), claude.price);
     /** One model call under the budget: refused (BudgetStop) when it would certainly overrun. */

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { Message, MessageParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import type { Config } from '@agent-runner/shared/config/config.ts';
 import type { JsonObject, JsonValue } from '@agent-runner/shared/domain/job.ts';
-import { ClaudeSession, textOf } from '../anthropic/claude-session.ts';
+import { openClaudeSession } from '../anthropic/open-claude-session.ts';
+import { textOf } from '../anthropic/message-text.ts';
 import { modelProblems } from '../anthropic/model-choice.ts';
 import { minimumCallCostUsd, minimumTokensOf, wouldExceedBudget } from './agent-budget.ts';
 import { maxTokensField, modelField } from './claude-payload-fields.ts';
@@ -65,7 +66,7 @@ export const toolAgentHandler = defineHandler({
   payloadSchema,
   validateSubmission: (payload, config) => [...modelProblems(payload.model, config), ...toolProblems(payload, config)],
   async run(payload, ctx) {
-    const claude = await ClaudeSession.open(ctx, payload.model);
+    const claude = await openClaudeSession(ctx, payload.model);
     const tools = payload.tools.map((name) => {
       const tool = findTool(name);
       if (!tool) throw new Error(`tool ${name} passed the schema but is not registered`);
