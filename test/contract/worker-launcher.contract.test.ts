@@ -74,6 +74,24 @@ for (const target of backendsUnderTest()) {
       await launcher.stop(workerRef, 'contract test');
     });
 
+    test('inspectAll answers for every ref asked, as inspect does for each', async () => {
+      const running = (await launcher.launch(request())).workerRef;
+      const stopped = (await launcher.launch(request())).workerRef;
+      launched.push(running, stopped);
+      await launcher.stop(stopped, 'contract test');
+      await stateBecomes(launcher, stopped, 'stopped');
+      // A ref of the launcher's own kind that names no worker it can find.
+      const unknown = target.name === 'aws' ? running.replace(/[^/]+$/, '0'.repeat(32)) : 'pid:4194303999';
+      const states = await launcher.inspectAll([running, stopped, unknown, running]);
+      assert.deepEqual([...states.keys()].sort(), [running, stopped, unknown].sort());
+      for (const ref of [running, stopped, unknown]) assert.deepEqual(states.get(ref), await launcher.inspect(ref), ref);
+      assert.deepEqual(
+        [states.get(running)?.state, states.get(stopped)?.state, states.get(unknown)?.state],
+        ['running', 'stopped', 'unknown'],
+      );
+      assert.equal((await launcher.inspectAll([])).size, 0);
+    });
+
     test('a worker that exits by itself is stopped with its exit code', { skip: target.name === 'aws' && 'emulated tasks never run' }, async () => {
       const { workerRef } = await launcher.launch(request({ STAND_IN_SLEEP_MS: '0', STAND_IN_EXIT_CODE: '3' }));
       const stopped = await stateBecomes(launcher, workerRef, 'stopped');

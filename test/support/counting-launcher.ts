@@ -21,6 +21,9 @@ export class CountingLauncher implements WorkerLauncher {
   inspect(workerRef: string): Promise<WorkerState> {
     return this.inner.inspect(workerRef);
   }
+  inspectAll(workerRefs: readonly string[]): Promise<Map<string, WorkerState>> {
+    return this.inner.inspectAll(workerRefs);
+  }
   launchesOf(jobId: string): number {
     return this.launches.filter((l) => l.jobId === jobId).length;
   }

@@ -71,7 +71,7 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     async () => {
       const reaped = await reapLostWorkers(deps);
       await outcomes.observe(reaped.active);
-      await stopper.stopCancelledWorkers();
+      await stopper.stopCancelledWorkers(reaped.active);
       await releaseOrphanedLeases(deps);
     },
     (error) => log.error({ err: error }, 'reaper failed'),

@@ -2,18 +2,19 @@ import type { Job, JobError } from '@agent-runner/shared/domain/job.ts';
 import { failAttempt } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
+import type { WorkerState } from '@agent-runner/shared/ports/worker-launcher.ts';
+import { listActiveJobs } from './list-active-jobs.ts';
 import { requeueWithBackoff } from './requeue-job.ts';
 
 /** Heartbeats missed before a running worker counts as lost. */
 const MISSED_HEARTBEATS = 3;
 /** Grace after a job's deadline for its own worker to record TIMED_OUT before the reaper does. */
 const DEADLINE_GRACE_SECONDS = 5;
-const PAGE = 200;
 
 export interface ReapReport {
   lost: number;
   timedOut: number;
-  /** Every job found DISPATCHED or RUNNING, as listed (for the running gauge and outcome metrics). */
+  /** Every job found DISPATCHED or RUNNING, as listed (for the running gauge, outcome metrics and the cancelled-worker stopper). */
   active: Job[];
 }
 
@@ -25,19 +26,28 @@ export interface ReapReport {
  */
 export async function reapLostWorkers(deps: DispatcherDeps): Promise<ReapReport> {
   const report: ReapReport = { lost: 0, timedOut: 0, active: [] };
-  for (const status of ['RUNNING', 'DISPATCHED'] as const) {
-    for (const job of await deps.jobs.listByStatus(status, PAGE)) {
-      report.active.push(job);
-      const verdict = await judgeWorker(deps, job);
-      if (!verdict) continue;
-      if (verdict.kind === 'timeout') report.timedOut += (await failAndMaybeRequeue(deps, job, verdict)) ? 1 : 0;
-      else report.lost += (await failAndMaybeRequeue(deps, job, verdict)) ? 1 : 0;
-    }
+  report.active.push(...(await listActiveJobs(deps.jobs, deps.log)));
+  // Every worker in one ask (ECS: one DescribeTasks per 100), not one call per job.
+  const refs = report.active.map(currentWorkerRef).filter((ref): ref is string => ref !== null);
+  const states = refs.length > 0 ? await deps.launcher.inspectAll(refs) : new Map<string, WorkerState>();
+  for (const job of report.active) {
+    const verdict = await judgeWorker(deps, job, states);
+    if (!verdict) continue;
+    if (verdict.kind === 'timeout') report.timedOut += (await failAndMaybeRequeue(deps, job, verdict)) ? 1 : 0;
+    else report.lost += (await failAndMaybeRequeue(deps, job, verdict)) ? 1 : 0;
   }
   return report;
 }
 
-async function judgeWorker(deps: DispatcherDeps, job: Job): Promise<JobError | null> {
+function currentWorkerRef(job: Job): string | null {
+  return job.attempts.find((a) => a.number === job.attempt)?.workerRef ?? null;
+}
+
+/**
+ * A worker's state was read at the start of the round; a verdict on it is written only if the job
+ * is still where it was seen (failAndMaybeRequeue), so a worker that finished meanwhile wins.
+ */
+async function judgeWorker(deps: DispatcherDeps, job: Job, states: ReadonlyMap<string, WorkerState>): Promise<JobError | null> {
   const attempt = job.attempts.find((a) => a.number === job.attempt);
   if (!attempt?.workerRef) return null; // not launched yet: its message is still in flight
   const now = deps.clock.now().getTime();
@@ -51,7 +61,7 @@ async function judgeWorker(deps: DispatcherDeps, job: Job): Promise<JobError | n
     }
   }
 
-  const state = await deps.launcher.inspect(attempt.workerRef);
+  const state = states.get(attempt.workerRef) ?? { state: 'unknown' };
   if (state.state === 'stopped') {
     const detail = [state.exitCode !== null ? `exit code ${state.exitCode}` : null, state.reason].filter(Boolean).join(', ');
     return { kind: 'lost', message: `worker ${attempt.workerRef} stopped without finishing${detail ? ` (${detail})` : ''}`, handler: null };

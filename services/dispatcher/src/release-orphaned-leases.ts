@@ -3,7 +3,8 @@ import type { DispatcherDeps } from './dispatcher-deps.ts';
 /**
  * Releases concurrency slots whose job is not running: its worker released nothing because it
  * crashed, or a dispatcher died between taking slots and launching. A slot younger than the claim
- * timeout is left alone — it may belong to a launch under way whose claim is not written yet.
+ * timeout is left alone — it may belong to a launch under way whose claim is not written yet — and
+ * so is one whose job changed within it.
  */
 export async function releaseOrphanedLeases(deps: DispatcherDeps): Promise<number> {
   const cutoff = deps.clock.now().getTime() - deps.config.dispatch.claimTimeoutSeconds * 1000;
@@ -15,6 +16,9 @@ export async function releaseOrphanedLeases(deps: DispatcherDeps): Promise<numbe
   for (const holder of holders) {
     const job = await deps.jobs.get(holder);
     if (job && (job.status === 'DISPATCHED' || job.status === 'RUNNING')) continue;
+    // A job that changed within the claim timeout may be one whose worker is releasing its slots
+    // right now (it records the end first, then releases): not an orphan yet.
+    if (job && Date.parse(job.updatedAt) >= cutoff) continue;
     await deps.leases.release(holder);
     released.push({ job_id: holder, status: job?.status ?? 'unknown' });
   }

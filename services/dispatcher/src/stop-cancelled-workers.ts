@@ -1,3 +1,5 @@
+import type { Job } from '@agent-runner/shared/domain/job.ts';
+import type { WorkerState } from '@agent-runner/shared/ports/worker-launcher.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
 
 /**
@@ -14,21 +16,23 @@ export class CancelledWorkerStopper {
     this.deps = deps;
   }
 
-  async stopCancelledWorkers(): Promise<number> {
+  /** `listed`: every job DISPATCHED or RUNNING now (the reaper's listing of this round). */
+  async stopCancelledWorkers(listed: readonly Job[]): Promise<number> {
     const active = new Map<string, string>();
-    for (const status of ['RUNNING', 'DISPATCHED'] as const) {
-      for (const job of await this.deps.jobs.listByStatus(status, 500)) {
-        const ref = job.attempts.find((a) => a.number === job.attempt)?.workerRef;
-        if (ref) active.set(job.jobId, ref);
-      }
+    for (const job of listed) {
+      const ref = job.attempts.find((a) => a.number === job.attempt)?.workerRef;
+      if (ref) active.set(job.jobId, ref);
     }
-    let stopped = 0;
+    const cancelled = new Map<string, string>();
     for (const [jobId, workerRef] of this.seen) {
       if (active.has(jobId)) continue;
       const job = await this.deps.jobs.get(jobId);
-      if (job?.status !== 'CANCELLED') continue;
-      const state = await this.deps.launcher.inspect(workerRef);
-      if (state.state !== 'running') continue;
+      if (job?.status === 'CANCELLED') cancelled.set(jobId, workerRef);
+    }
+    const states = cancelled.size > 0 ? await this.deps.launcher.inspectAll([...cancelled.values()]) : new Map<string, WorkerState>();
+    let stopped = 0;
+    for (const [jobId, workerRef] of cancelled) {
+      if (states.get(workerRef)?.state !== 'running') continue;
       await this.deps.launcher.stop(workerRef, 'job cancelled');
       this.deps.log.info({ job_id: jobId, worker_ref: workerRef }, 'stopped the worker of a cancelled job');
       stopped++;

@@ -29,4 +29,10 @@ export interface WorkerLauncher {
   launch(request: LaunchRequest): Promise<LaunchedWorker>;
   stop(workerRef: string, reason: string): Promise<void>;
   inspect(workerRef: string): Promise<WorkerState>;
+  /**
+   * The states of many workers, asked for together; the map has every ref asked for. The reaper
+   * looks at every running worker each round: ECS describes 100 tasks per DescribeTasks call, and
+   * that call is throttled per account, so a thousand running jobs must cost ten calls, not a thousand.
+   */
+  inspectAll(workerRefs: readonly string[]): Promise<Map<string, WorkerState>>;
 }

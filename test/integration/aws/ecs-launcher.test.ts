@@ -226,6 +226,34 @@ describe('EcsLauncher against a scripted ECS endpoint', () => {
     assert.deepEqual(requests[0]?.body, { cluster: 'jobs', task: 'arn:t', reason: 'x'.repeat(255) });
   });
 
+  test('inspectAll asks DescribeTasks 100 tasks at a time and maps what comes back by ARN', async () => {
+    const arns = Array.from({ length: 150 }, (_, i) => `arn:aws:ecs:us-east-1:1:task/jobs/${String(i).padStart(32, '0')}`);
+    const answer = (asked: string[]) => ({
+      status: 200,
+      // Out of order, one missing from each answer (ECS lists it under failures, reason MISSING).
+      body: {
+        tasks: asked.slice(1).reverse().map((taskArn, i) => ({ taskArn, lastStatus: i % 2 === 0 ? 'RUNNING' : 'STOPPED', containers: [{ name: 'worker', exitCode: 0 }] })),
+        failures: [{ arn: asked[0], reason: 'MISSING' }],
+      },
+    });
+    requests.length = 0;
+    replies.push(answer(arns.slice(0, 100)), answer(arns.slice(100)));
+    const states = await new EcsLauncher(ecs, settings).inspectAll(arns);
+    assert.deepEqual(
+      requests.map((r) => [r.target, (r.body.tasks as string[]).length, r.body.cluster]),
+      [
+        ['AmazonEC2ContainerServiceV20141113.DescribeTasks', 100, 'jobs'],
+        ['AmazonEC2ContainerServiceV20141113.DescribeTasks', 50, 'jobs'],
+      ],
+    );
+    assert.equal(states.size, 150);
+    assert.deepEqual(states.get(arns[0]!), { state: 'unknown' });
+    assert.deepEqual(states.get(arns[100]!), { state: 'unknown' });
+    const answered = arns.slice(101).reverse();
+    assert.deepEqual(states.get(answered[0]!), { state: 'running' });
+    assert.deepEqual(states.get(answered[1]!), { state: 'stopped', exitCode: 0, reason: null });
+  });
+
   test('inspect reports the worker container’s exit code and the stop reason', async () => {
     replies.push({
       status: 200,

@@ -1,9 +1,12 @@
-import { DescribeTasksCommand, RunTaskCommand, StopTaskCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, RunTaskCommand, StopTaskCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
 import { FatalError, RetryableError } from '../../domain/errors.ts';
 import type { AwsConfig } from '../../config/config.ts';
 import type { LaunchRequest, LaunchedWorker, WorkerLauncher, WorkerState } from '../../ports/worker-launcher.ts';
 
 type EcsSettings = NonNullable<AwsConfig['ecs']>;
+
+/** DescribeTasks takes at most 100 task ARNs per call (ECS API reference). */
+const DESCRIBE_TASKS_MAX = 100;
 
 /** Errors another attempt can get past: throttling, capacity, ECS's own trouble (HTTP 5xx). */
 const RETRYABLE_NAMES = new Set(['ThrottlingException', 'ServerException', 'LimitExceededException', 'ServiceUnavailableException', 'TooManyRequestsException']);
@@ -63,14 +66,32 @@ export class EcsLauncher implements WorkerLauncher {
   }
 
   async inspect(workerRef: string): Promise<WorkerState> {
-    let out;
-    try {
-      out = await this.ecs.send(new DescribeTasksCommand({ cluster: this.settings.cluster, tasks: [workerRef] }));
-    } catch (error) {
-      throw classifyEcsError(error, 'DescribeTasks');
+    return (await this.inspectAll([workerRef])).get(workerRef)!;
+  }
+
+  async inspectAll(workerRefs: readonly string[]): Promise<Map<string, WorkerState>> {
+    const states = new Map<string, WorkerState>();
+    const refs = [...new Set(workerRefs)];
+    for (let i = 0; i < refs.length; i += DESCRIBE_TASKS_MAX) {
+      const chunk = refs.slice(i, i + DESCRIBE_TASKS_MAX);
+      let out;
+      try {
+        out = await this.ecs.send(new DescribeTasksCommand({ cluster: this.settings.cluster, tasks: chunk }));
+      } catch (error) {
+        throw classifyEcsError(error, 'DescribeTasks');
+      }
+      for (const task of out.tasks ?? []) {
+        // A ref may be the full ARN (what RunTask returned) or the bare task id.
+        const ref = chunk.find((r) => r === task.taskArn || task.taskArn?.endsWith(`/${r}`));
+        if (ref) states.set(ref, this.stateOf(task));
+      }
+      // A task ECS does not know comes back under failures[] (reason MISSING), or not at all.
+      for (const ref of chunk) if (!states.has(ref)) states.set(ref, { state: 'unknown' });
     }
-    const task = out.tasks?.[0];
-    if (!task) return { state: 'unknown' };
+    return states;
+  }
+
+  private stateOf(task: Task): WorkerState {
     if (task.lastStatus !== 'STOPPED') return { state: 'running' };
     const worker = task.containers?.find((c) => c.name === this.settings.container);
     // An absent reason may come back as "" rather than missing.

@@ -113,6 +113,11 @@ class ProcessLauncher implements WorkerLauncher {
     return isAlive(pid) ? { state: 'running' } : { state: 'stopped', exitCode: null, reason: 'process not found' };
   }
 
+  async inspectAll(workerRefs: readonly string[]): Promise<Map<string, WorkerState>> {
+    // Each is a table lookup or a signal 0: nothing to batch.
+    return new Map(await Promise.all(workerRefs.map(async (ref) => [ref, await this.inspect(ref)] as const)));
+  }
+
   /** SIGTERM, then SIGKILL after the grace period; resolves once the worker is gone. */
   async stop(workerRef: string, _reason: string): Promise<void> {
     const pid = pidOf(workerRef);

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ulid } from '@agent-runner/shared/domain/ids.ts';
+import { createJobRecord, type Job } from '@agent-runner/shared/domain/job.ts';
+import type { JobStatus } from '@agent-runner/shared/domain/job-status.ts';
+import { createLogger } from '@agent-runner/shared/observability/logger.ts';
+import { listActiveJobs } from '@agent-runner/dispatcher/list-active-jobs.ts';
+import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
+
+let clockMs = Date.parse('2026-03-01T00:00:00.000Z');
+
+function jobIn(status: JobStatus): Job {
+  const now = new Date((clockMs += 1000));
+  const job = createJobRecord(
+    ulid(now),
+    { jobType: 'echo', payload: {}, priority: 'normal', tenant: 'acme', orderingKey: null, maxAttempts: 3, timeoutSeconds: 60 },
+    now,
+    { payload: {}, payloadRef: null },
+  );
+  return { ...job, status };
+}
+
+for (const target of backendsUnderTest()) {
+  describe(`the reaper's listing of active jobs (${target.name})`, () => {
+    let opened: OpenedBackend;
+    before(async () => {
+      opened = await openBackend(target);
+    });
+    after(() => opened?.close());
+
+    test('lists every RUNNING and DISPATCHED job, past the first page, and nothing else', async () => {
+      const made = [
+        ...Array.from({ length: 205 }, () => jobIn('RUNNING')),
+        ...Array.from({ length: 7 }, () => jobIn('DISPATCHED')),
+        ...Array.from({ length: 5 }, () => jobIn('QUEUED')),
+        ...Array.from({ length: 5 }, () => jobIn('SUCCEEDED')),
+      ];
+      for (const job of made) await opened.backend.jobs.create(job);
+      const listed = await listActiveJobs(opened.backend.jobs, createLogger('test', 'silent'));
+      const expected = made.filter((j) => j.status === 'RUNNING' || j.status === 'DISPATCHED').map((j) => j.jobId);
+      assert.equal(listed.length, expected.length, 'more than one page of RUNNING jobs, all of them');
+      assert.deepEqual(listed.map((j) => j.jobId).sort(), expected.sort());
+    });
+  });
+}
