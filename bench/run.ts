@@ -31,16 +31,23 @@ const quiet = { AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: '3600', AGENT_RUNNER_WORKER
 
 /**
  * Waits until every job has a recorded launch; returns [queued→launched ms, launched-at ms] per job.
- * Launched jobs stay DISPATCHED (their workers never run), so a paged listing finds them: a
- * per-job read every round would load the emulator more than the dispatcher does.
+ * Progress is read from the test system's in-process launcher (it counts what went through
+ * RunTask / spawn), so waiting puts no load on the emulator; the records are read once at the end
+ * (launched jobs stay DISPATCHED: their workers never run). Reading every launched record each
+ * second instead made the emulator, not the dispatcher, what a 1,000-job run measured.
  */
 async function launches(system: Awaited<ReturnType<typeof startSystem>>, ids: string[]): Promise<{ latency: number; at: number }[]> {
   const wanted = new Set(ids);
-  const seen = new Map<string, { latency: number; at: number }>();
   const deadline = Date.now() + 600_000;
+  const launched = () => system.launcher.launches.filter((l) => wanted.has(l.jobId)).length;
+  while (launched() < wanted.size) {
+    if (Date.now() > deadline) throw new Error(`${wanted.size - launched()} jobs not launched after 10 minutes`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const seen = new Map<string, { latency: number; at: number }>();
+  // A launch is recorded on the job just after RunTask returns: the last few may lag a moment.
   while (seen.size < wanted.size) {
-    if (Date.now() > deadline) throw new Error(`${wanted.size - seen.size} jobs not launched after 10 minutes`);
-    await new Promise((r) => setTimeout(r, 1000));
+    if (Date.now() > deadline) throw new Error(`${wanted.size - seen.size} launches not recorded after 10 minutes`);
     let cursor: string | undefined;
     do {
       const page = await system.backend.jobs.list({ status: 'DISPATCHED', limit: 100, ...(cursor ? { cursor } : {}) });
@@ -51,6 +58,7 @@ async function launches(system: Awaited<ReturnType<typeof startSystem>>, ids: st
       }
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
+    if (seen.size < wanted.size) await new Promise((r) => setTimeout(r, 200));
   }
   return [...seen.values()];
 }
