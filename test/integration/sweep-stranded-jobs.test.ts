@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ulid } from '@agent-runner/shared/domain/ids.ts';
+import { createJobRecord, type Job, type JobMessage } from '@agent-runner/shared/domain/job.ts';
+import type { JobStatus } from '@agent-runner/shared/domain/job-status.ts';
+import { createLogger } from '@agent-runner/shared/observability/logger.ts';
+import type { EnqueueOptions, JobQueue } from '@agent-runner/shared/ports/job-queue.ts';
+import type { DispatcherDeps } from '@agent-runner/dispatcher/dispatcher-deps.ts';
+import { sweepStrandedJobs } from '@agent-runner/dispatcher/sweep-stranded-jobs.ts';
+import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
+
+let now = new Date('2026-07-01T12:00:00.000Z');
+const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
+
+function jobIn(status: JobStatus, updatedAt: Date): Job {
+  const job = createJobRecord(
+    ulid(updatedAt),
+    { jobType: 'echo', payload: {}, priority: 'normal', tenant: 'acme', orderingKey: null, maxAttempts: 3, timeoutSeconds: 60 },
+    updatedAt,
+    { payload: {}, payloadRef: null },
+  );
+  return { ...job, status };
+}
+
+for (const target of backendsUnderTest()) {
+  describe(`the stranded-job sweep (${target.name})`, () => {
+    let opened: OpenedBackend;
+    before(async () => {
+      opened = await openBackend(target, { AGENT_RUNNER_REQUEUE_AFTER_SECONDS: '300' });
+    });
+    after(() => opened?.close());
+
+    test('re-enqueues a QUEUED job older than the limit once per limit, not once per sweep', async () => {
+      const { jobs, queue } = opened.backend;
+      const stranded = jobIn('QUEUED', ago(600));
+      const recent = jobIn('QUEUED', ago(60));
+      const running = jobIn('RUNNING', ago(600));
+      for (const job of [stranded, recent, running]) await jobs.create(job);
+
+      // The real queue, with what is sent through it noted: the sweep's only visible effect.
+      const sent: { message: JobMessage; options?: EnqueueOptions }[] = [];
+      const noting: JobQueue = {
+        enqueue: async (message, options) => {
+          await queue.enqueue(message, options);
+          sent.push({ message, ...(options ? { options } : {}) });
+        },
+        depth: () => queue.depth(),
+      };
+      const deps = { config: opened.config, jobs, queue: noting, clock: { now: () => now }, log: createLogger('test', 'silent') } as unknown as DispatcherDeps;
+
+      assert.equal(await sweepStrandedJobs(deps), 1);
+      assert.deepEqual(sent.map((s) => s.message.jobId), [stranded.jobId]);
+      const marked = await jobs.get(stranded.jobId);
+      assert.equal(marked?.status, 'QUEUED');
+      assert.equal(marked?.version, stranded.version + 1, 'the re-enqueued job is marked');
+
+      assert.equal(await sweepStrandedJobs(deps), 0, 'the next sweep leaves it alone');
+      now = new Date(now.getTime() + 301_000);
+      // Five minutes on, both QUEUED jobs are past the limit, once each.
+      assert.equal(await sweepStrandedJobs(deps), 2);
+      assert.deepEqual(sent.slice(1).map((s) => s.message.jobId).sort(), [stranded.jobId, recent.jobId].sort());
+      assert.notEqual(sent[0]?.options?.deduplicationId, sent.find((s, i) => i > 0 && s.message.jobId === stranded.jobId)?.options?.deduplicationId);
+    });
+  });
+}
