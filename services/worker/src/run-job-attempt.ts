@@ -16,7 +16,7 @@ import { storeResult } from './store-result.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { createChildJobRunner } from './child-jobs.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
-import { AttemptUsage } from './anthropic/attempt-usage.ts';
+import { AttemptUsage, type PendingSpend } from './anthropic/attempt-usage.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -49,10 +49,10 @@ export type WorkerOutcome =
  * handler under a deadline with a heartbeat, store the result, record the outcome. Every write is
  * conditional, so a duplicate worker or a late one changes nothing.
  *
- * The attempt's Claude usage is added to the record in the write that ends the attempt, whether it
- * succeeded or failed. A worker that vanishes (killed, OOM, lost host) writes nothing, so its
- * attempt's usage never reaches the record: the reaper cannot know it. Its `model_call` events,
- * flushed as the calls complete, still carry every call's tokens and cost.
+ * The attempt's Claude usage reaches the record with each heartbeat (the calls since the last one)
+ * and with the write that ends the attempt, whether it succeeded or failed. A worker that vanishes
+ * (killed, OOM, lost host) leaves at most the calls of its last heartbeat interval off the record;
+ * its `model_call` events, flushed as the calls complete, still carry every call's tokens and cost.
  */
 export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: number): Promise<WorkerOutcome> {
   const { backend, clock, config } = deps;
@@ -97,45 +97,62 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   };
   if (deps.stopSignal?.aborted) onStop();
   else deps.stopSignal?.addEventListener('abort', onStop, { once: true });
+  // Each heartbeat also adds the calls made since the last one to the record.
+  let beating: Promise<void> | null = null;
   const beat = setInterval(() => {
-    applyTransition(backend.jobs, jobId, (j) => heartbeat(j, attempt, now()), now)
+    if (beating) return;
+    const pending = usage.pending();
+    beating = applyTransition(backend.jobs, jobId, (j) => heartbeat(j, attempt, now(), pending.spend), now)
       .then(({ applied, job: seen }) => {
+        if (applied) usage.markRecorded(pending.upTo);
         // The job moved on without us (cancelled, or the reaper gave it to another attempt).
-        if (!applied) abortWith(seen.status === 'CANCELLED' ? 'cancelled' : 'superseded');
+        else abortWith(seen.status === 'CANCELLED' ? 'cancelled' : 'superseded');
       })
-      .catch((error: unknown) => log.warn({ err: error }, 'heartbeat failed'));
+      .catch((error: unknown) => log.warn({ err: error }, 'heartbeat failed'))
+      .finally(() => {
+        beating = null;
+      });
   }, config.dispatch.heartbeatSeconds * 1000);
+  /** Before the attempt's last write: a heartbeat still adding spend then would count it twice. */
+  const unrecordedSpend = async (): Promise<PendingSpend> => {
+    clearInterval(beat);
+    await beating;
+    return usage.pending();
+  };
 
   try {
     const result = await runHandler(deps, job, abort.signal, log, (event) => recorder.emit(event), usage);
     const stored = await storeResult(backend.blobs, jobId, result, config.inlineLimitBytes);
     recorder.emit({ type: 'attempt_succeeded', data: { attempt } });
     await recorder.close();
-    const spent = usage.spent();
+    const { spend: spent, upTo } = await unrecordedSpend();
     const done = await applyTransition(backend.jobs, jobId, (j) => succeedAttempt(j, attempt, stored, now(), spent), now);
     if (!done.applied) {
       log.warn({ status: done.job.status }, 'finished, but the job was no longer ours; result discarded');
       await recordSpendOnly(deps, jobId, spent, log);
       return 'abandoned';
     }
+    // Should anything below throw, the failure path must not add this spend a second time.
+    usage.markRecorded(upTo);
     await backend.leases.release(jobId);
     log.info('attempt succeeded');
     return 'succeeded';
   } catch (error) {
     const cause: AbortCause | null = abortCause;
+    const { spend: spent } = await unrecordedSpend();
     if (cause === 'stopped') {
       // Not a verdict on the job: the reaper sees the worker gone and retries or times it out, by
       // the same rules as any lost worker. Only what it cost is written here.
       log.warn('attempt stopped by a signal before it finished');
       recorder.emit({ type: 'attempt_stopped', data: { attempt } });
       await recorder.close();
-      await recordSpendOnly(deps, jobId, usage.spent(), log);
+      await recordSpendOnly(deps, jobId, spent, log);
       return 'stopped';
     }
     if (cause === 'cancelled' || cause === 'superseded') {
       log.info({ cause }, 'attempt aborted');
       // The job was ended (cancelled) or taken over by someone else's write; the money was still spent.
-      await recordSpendOnly(deps, jobId, usage.spent(), log);
+      await recordSpendOnly(deps, jobId, spent, log);
       // A cancelled job's slots are free; a superseded attempt's belong to the attempt that took over.
       if (cause === 'cancelled') await backend.leases.release(jobId);
       return 'abandoned';
@@ -145,7 +162,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     recorder.emit({ type: 'attempt_failed', data: { attempt, kind: failure.kind, message: failure.message } });
     // Events go out before the outcome is written, so a reader that sees a terminal job has them all.
     await recorder.close();
-    return await recordFailure(deps, jobId, attempt, failure, usage.spent(), log);
+    return await recordFailure(deps, jobId, attempt, failure, spent, log);
   } finally {
     clearTimeout(deadline);
     clearInterval(beat);

@@ -85,11 +85,16 @@ export function startAttempt(job: Job, attempt: number, now: Date): Transition |
   return { ...t, expect: { ...t.expect, attempt } };
 }
 
-export function heartbeat(job: Job, attempt: number, now: Date): Transition | null {
+/**
+ * The worker is alive. `spent`: what the attempt spent since its last write, added in the same
+ * write, so the record keeps up with a long attempt's calls even if its worker later vanishes.
+ */
+export function heartbeat(job: Job, attempt: number, now: Date, spent?: AttemptSpend): Transition | null {
   if (job.status !== 'RUNNING' || job.attempt !== attempt) return null;
+  const spends = spent !== undefined && (spent.usage !== null || spent.rateLimits !== null);
   return {
     expect: { status: ['RUNNING'], version: job.version, attempt },
-    changes: { heartbeatAt: now.toISOString() },
+    changes: { heartbeatAt: now.toISOString(), ...(spends ? withSpend(job, spent) : {}) },
   };
 }
 

@@ -18,6 +18,7 @@ import { submitJob } from '@agent-runner/shared/jobs/submit-job.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
 import { runJobAttempt, type WorkerOutcome } from '@agent-runner/worker/run-job-attempt.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../../support/backends.ts';
+import { waitFor } from '../../support/wait-for.ts';
 import { reply, startFakeAnthropic, type FakeAnthropic, type FakeUsage } from '../../support/fake-anthropic.ts';
 
 const MODEL = 'claude-sonnet-5-5';
@@ -49,7 +50,7 @@ for (const target of backendsUnderTest()) {
     before(async () => {
       const secretName = `agent-runner/test/${randomUUID()}`;
       const key = target.name === 'aws' ? { AGENT_RUNNER_ANTHROPIC_SECRET_NAME: secretName } : { ANTHROPIC_API_KEY: 'sk-usage' };
-      opened = await openBackend(target, { ANTHROPIC_BASE_URL: fake.url, AGENT_RUNNER_ANTHROPIC_MAX_RETRIES: '0', AGENT_RUNNER_MODEL_PRICES: PRICES, ...key });
+      opened = await openBackend(target, { AGENT_RUNNER_HEARTBEAT_SECONDS: '1', ANTHROPIC_BASE_URL: fake.url, AGENT_RUNNER_ANTHROPIC_MAX_RETRIES: '0', AGENT_RUNNER_MODEL_PRICES: PRICES, ...key });
       // On AWS the worker reads the key from Secrets Manager, as a deployed task does.
       if (opened.config.aws) {
         const clients = createAwsClients(opened.config.aws.region, opened.config.aws.endpoint);
@@ -151,6 +152,44 @@ for (const target of backendsUnderTest()) {
       assert.equal(failed?.usage?.calls, 1);
       assert.equal(failed?.usage?.cost_usd, costOf(usage(700, 70, 0, 0)));
       assert.notEqual(failed?.rateLimits, null);
+    });
+
+    test('a long attempt\'s calls reach the record with its heartbeats, each counted once when it ends', async () => {
+      fake.reset();
+      const plan = usage(1_100, 150, 0, 5_000);
+      const answer = usage(400, 800, 0, 0);
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      // The plan comes back at once; every later call waits until the test lets it go.
+      fake.enqueue(reply.text(PLAN, { usage: plan }));
+      fake.respondWith(async () => {
+        await held;
+        return reply.text('An answer.', { usage: answer });
+      });
+      const job = await submitResearch(1);
+      const outcome = runAttempt(job.jobId);
+      try {
+        // The worker is still waiting on its second call: only a heartbeat can have written this.
+        const midway = await waitFor(
+          'the plan call on the record while the attempt runs',
+          async () => {
+            const seen = await opened.backend.jobs.get(job.jobId);
+            return seen?.usage?.calls === 1 ? seen : undefined;
+          },
+          { timeoutMs: 10_000, intervalMs: 100 },
+        );
+        assert.equal(midway.status, 'RUNNING');
+        assert.equal(midway.usage?.cost_usd, costOf(plan));
+        assert.notEqual(midway.rateLimits, null);
+      } finally {
+        release();
+      }
+      assert.equal(await outcome, 'succeeded');
+      const done = await opened.backend.jobs.get(job.jobId);
+      // Plan, three answers, synthesis: each once, though the plan was written by a heartbeat.
+      assert.equal(done?.usage?.calls, 5);
+      assert.equal(done?.usage?.cost_usd, roundUsd(costOf(plan) + 4 * costOf(answer)));
+      assert.equal(done?.usage?.input_tokens, plan.input_tokens + 4 * answer.input_tokens);
     });
 
     test('a job whose attempt made no model call keeps usage null', async () => {
