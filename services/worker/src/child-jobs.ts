@@ -2,6 +2,7 @@ import type { Config } from '@agent-runner/shared/config/config.ts';
 import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import type { Job, NewJob } from '@agent-runner/shared/domain/job.ts';
 import { isTerminal } from '@agent-runner/shared/domain/job-status.ts';
+import { roundUsd } from '@agent-runner/shared/domain/job-usage.ts';
 import { cancelJob } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import { loadResult } from '@agent-runner/shared/jobs/load-result.ts';
@@ -29,7 +30,9 @@ export interface ChildJobDeps {
  */
 export function createChildJobRunner(deps: ChildJobDeps): ChildJobRunner {
   const pollMs = deps.pollMs ?? 1000;
+  let spentUsd = 0;
   return {
+    spentUsd: () => spentUsd,
     async runChildJob(request: ChildJobRequest, signal: AbortSignal): Promise<ChildJobOutcome> {
       const child = await submitJob(deps.submit, validatedChild(request, deps));
       for (;;) {
@@ -40,11 +43,14 @@ export function createChildJobRunner(deps: ChildJobDeps): ChildJobRunner {
         }
         const job = await deps.submit.jobs.get(child.jobId);
         if (job && isTerminal(job.status)) {
+          const costUsd = job.usage?.cost_usd ?? 0;
+          spentUsd = roundUsd(spentUsd + costUsd);
           return {
             jobId: job.jobId,
             status: job.status,
             result: job.status === 'SUCCEEDED' ? await loadResult(deps.submit.blobs, job) : null,
             error: job.error,
+            costUsd,
           };
         }
         try {

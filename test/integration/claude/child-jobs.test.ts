@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import { systemClock, ulid } from '@agent-runner/shared/domain/ids.ts';
 import type { JsonObject } from '@agent-runner/shared/domain/job.ts';
-import { claimForLaunch } from '@agent-runner/shared/domain/transitions.ts';
+import { addAttemptSpend, claimForLaunch } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
 import { createChildJobRunner } from '@agent-runner/worker/child-jobs.ts';
@@ -70,6 +70,28 @@ test('a child that fails is reported with its error, not thrown', async () => {
   assert.equal(outcome.result, null);
   assert.equal(outcome.error?.kind, 'fatal');
   assert.match(outcome.error?.message ?? '', /echo was asked to fail/);
+});
+
+test('each child reports what its record says it spent, and the runner sums the children that ended', async () => {
+  const { backend, config } = opened;
+  const own = createChildJobRunner({
+    submit: { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock: systemClock, newId: ulid, inlineLimitBytes: config.inlineLimitBytes },
+    config,
+    parent,
+    pollMs: 20,
+  });
+  assert.equal(own.spentUsd(), 0);
+  const costs = [0.125, 0.25];
+  for (const cost of costs) {
+    const waiting = own.runChildJob({ jobType: 'echo', payload: { message: `costs ${cost}` } }, new AbortController().signal);
+    // What a worker's heartbeat or last write puts on the child's record: its model calls' spend.
+    const queued = await waitFor('the child queued', async () => (await backend.jobs.listByStatus('QUEUED', 50)).find((j) => j.jobType === 'echo'));
+    const totals = { calls: 1, input_tokens: 10, output_tokens: 10, cache_write_tokens: 0, cache_read_tokens: 0, cost_usd: cost };
+    await applyTransition(backend.jobs, queued.jobId, (j) => addAttemptSpend(j, { usage: { ...totals, by_model: { m: totals } }, rateLimits: null }), () => new Date());
+    await runNextQueued('echo');
+    assert.equal((await waiting).costUsd, cost);
+  }
+  assert.equal(own.spentUsd(), 0.375);
 });
 
 test('an unknown type or a bad payload is refused as a ValidationError and nothing is recorded', async () => {

@@ -162,8 +162,9 @@ test('submit_job starts a child job through the context’s runner and returns i
   const childJobs: ChildJobRunner = {
     async runChildJob(request) {
       started.push(request);
-      return { jobId: 'child-1', status: 'SUCCEEDED', result: { echoed_message: 'hi' } as JsonValue, error: null };
+      return { jobId: 'child-1', status: 'SUCCEEDED', result: { echoed_message: 'hi' } as JsonValue, error: null, costUsd: 0 };
     },
+    spentUsd: () => 0,
   };
   fake.enqueue(
     reply.toolUse([
@@ -176,9 +177,39 @@ test('submit_job starts a child job through the context’s runner and returns i
   const result = (await toolAgentHandler.run(parse({ prompt: 'Echo hi.', tools: ['submit_job'] }), t.ctx)) as JsonObject;
   assert.deepEqual(started, [{ jobType: 'echo', payload: { message: 'hi' } }]);
   const [echo, recursive] = result.tool_calls as JsonObject[];
-  assert.deepEqual(echo!.output, { job_id: 'child-1', status: 'SUCCEEDED', result: { echoed_message: 'hi' }, error: null });
+  assert.deepEqual(echo!.output, { job_id: 'child-1', status: 'SUCCEEDED', result: { echoed_message: 'hi' }, error: null, cost_usd: 0 });
   assert.equal(recursive!.is_error, true);
   assert.match(String(recursive!.output), /cannot start a tool_agent job/);
+});
+
+test('max_cost_usd counts what the jobs the agent started spent, not only its own calls', async () => {
+  // $1 per million tokens: the agent's first call costs 0.11; the child it starts spends 0.25.
+  const priced = env({ AGENT_RUNNER_MODEL_PRICES: 'claude-sonnet-5-5=1/1/1/1' });
+  let childSpent = 0;
+  // The runner is the worker's boundary to the job system (tested against the real stores in
+  // child-jobs.test.ts); here it reports a child that spent 0.25.
+  const childJobs: ChildJobRunner = {
+    async runChildJob() {
+      childSpent = 0.25;
+      return { jobId: 'child-1', status: 'SUCCEEDED', result: { summary: 'done' } as JsonValue, error: null, costUsd: 0.25 };
+    },
+    spentUsd: () => childSpent,
+  };
+  fake.enqueue(
+    reply.toolUse([{ name: 'submit_job', input: { job_type: 'research', payload: { topic: 'tides' } } }], { usage: { input_tokens: 100_000, output_tokens: 10_000 } }),
+    reply.text('never requested'),
+  );
+  const t = handlerContext(priced, { extra: { childJobs } });
+  // Alone, 0.11 + at least 0.10 for the next call fits in 0.40; with the child's 0.25 it does not.
+  const result = (await toolAgentHandler.run(parse({ prompt: 'Research tides.', tools: ['submit_job'], max_cost_usd: 0.4 }), t.ctx)) as JsonObject;
+  assert.equal(result.outcome, 'budget_exceeded');
+  assert.equal(fake.requests.length, 1);
+  assert.equal(result.cost_usd, 0.11, 'the agent’s own calls');
+  assert.equal(result.child_jobs_cost_usd, 0.25);
+  const [call] = result.tool_calls as JsonObject[];
+  assert.equal((call!.output as JsonObject).cost_usd, 0.25, 'the model is told what the child cost');
+  const [stop] = t.eventsOf('budget_exceeded');
+  assert.equal(stop?.spent_usd, 0.36);
 });
 
 test('aborting the job (its deadline) stops the loop mid-call with the signal’s reason', async () => {

@@ -49,6 +49,8 @@ export interface ChildJobOutcome {
   status: JobStatus;
   result: JsonValue | null;
   error: JobError | null;
+  /** What the child spent on model calls (its record's `usage.cost_usd`; 0 when none). */
+  costUsd: number;
 }
 
 export interface ChildJobRunner {
@@ -57,6 +59,8 @@ export interface ChildJobRunner {
    * type or a bad payload, and with `signal.reason` when `signal` aborts first.
    */
   runChildJob(request: ChildJobRequest, signal: AbortSignal): Promise<ChildJobOutcome>;
+  /** What the children that ended so far spent, together: a parent's `max_cost_usd` counts it. */
+  spentUsd(): number;
 }
 
 /** A payload problem found by a handler's configuration-dependent check; `path` is within the payload. */

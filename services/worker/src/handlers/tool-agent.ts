@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Message, MessageParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import type { Config } from '@agent-runner/shared/config/config.ts';
 import type { JsonObject, JsonValue } from '@agent-runner/shared/domain/job.ts';
+import { roundUsd } from '@agent-runner/shared/domain/job-usage.ts';
 import { openClaudeSession } from '../anthropic/open-claude-session.ts';
 import { textOf } from '../anthropic/message-text.ts';
 import { modelProblems } from '../anthropic/model-choice.ts';
@@ -56,7 +57,8 @@ const SYSTEM = 'You are a capable assistant that uses the tools provided wheneve
 /**
  * Claude with tools, in a loop: call the model, run the tools it asks for, send the results
  * back, until it ends its turn — or `max_turns` calls were made, or the next call would certainly
- * overrun `max_cost_usd` (checked before each call), or the job's deadline aborts it (the signal
+ * overrun `max_cost_usd` (checked before each call, counting what the jobs it started through
+ * submit_job spent as well as its own calls), or the job's deadline aborts it (the signal
  * goes to every SDK call and tool). Every tool call and result is emitted and kept in the result,
  * as is what the model produced so far when the loop stops early.
  */
@@ -89,7 +91,8 @@ export const toolAgentHandler = defineHandler({
         break;
       }
       if (payload.max_cost_usd !== undefined) {
-        const spent = claude.ledger.totalCostUsd();
+        // The agent's own calls and what the jobs it started spent: the limit is on both.
+        const spent = roundUsd(claude.ledger.totalCostUsd() + (ctx.childJobs?.spentUsd() ?? 0));
         const nextMinimum = minimumCallCostUsd(claude.price, promptTokens);
         if (wouldExceedBudget(spent, nextMinimum, payload.max_cost_usd)) {
           ctx.emit({ type: 'budget_exceeded', data: { spent_usd: spent, next_call_minimum_usd: nextMinimum, max_cost_usd: payload.max_cost_usd } });
@@ -147,6 +150,7 @@ export const toolAgentHandler = defineHandler({
       max_cost_usd: payload.max_cost_usd ?? null,
       usage,
       cost_usd: usage.cost_usd,
+      child_jobs_cost_usd: ctx.childJobs?.spentUsd() ?? 0,
       rate_limits: claude.lastRateLimits,
     };
   },

@@ -37,6 +37,7 @@ export const submitJobTool = defineTool({
         status: outcome.status,
         result: outcome.result,
         error: outcome.error ? { kind: outcome.error.kind, message: outcome.error.message } : null,
+        cost_usd: outcome.costUsd,
       };
     } catch (error) {
       if (error instanceof ValidationError) throw new ToolError(error.message, { cause: error });
