@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ulid } from '@agent-runner/shared/domain/ids.ts';
-import { createJobRecord, type Job } from '@agent-runner/shared/domain/job.ts';
 import type { JobStatus } from '@agent-runner/shared/domain/job-status.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
 import { listActiveJobs } from '@agent-runner/dispatcher/list-active-jobs.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
+import { jobRecordAt } from '../support/job-records.ts';
 
 let clockMs = Date.parse('2026-03-01T00:00:00.000Z');
-
-function jobIn(status: JobStatus): Job {
-  const now = new Date((clockMs += 1000));
-  const job = createJobRecord(
-    ulid(now),
-    { jobType: 'echo', payload: {}, priority: 'normal', tenant: 'acme', orderingKey: null, maxAttempts: 3, timeoutSeconds: 60 },
-    now,
-    { payload: {}, payloadRef: null },
-  );
-  return { ...job, status };
-}
+const jobIn = (status: JobStatus) => jobRecordAt(status, new Date((clockMs += 1000)));
 
 for (const target of backendsUnderTest()) {
   describe(`the reaper's listing of active jobs (${target.name})`, () => {

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
-import { createJobRecord, type Job } from '@agent-runner/shared/domain/job.ts';
-import type { JobStatus } from '@agent-runner/shared/domain/job-status.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
 import type { DispatcherDeps } from '@agent-runner/dispatcher/dispatcher-deps.ts';
 import { releaseOrphanedLeases } from '@agent-runner/dispatcher/release-orphaned-leases.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
+import { jobRecordAt } from '../support/job-records.ts';
 
 const NOW = new Date('2026-06-01T12:00:00.000Z');
 const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000);
-
-function jobIn(status: JobStatus, updatedAt: Date): Job {
-  const job = createJobRecord(
-    ulid(updatedAt),
-    { jobType: 'echo', payload: {}, priority: 'normal', tenant: 'acme', orderingKey: null, maxAttempts: 3, timeoutSeconds: 60 },
-    updatedAt,
-    { payload: {}, payloadRef: null },
-  );
-  return { ...job, status };
-}
 
 for (const target of backendsUnderTest()) {
   describe(`the orphaned-slot sweep (${target.name})`, () => {
@@ -32,14 +21,14 @@ for (const target of backendsUnderTest()) {
     test('frees the slots of jobs that stopped running a while ago, and only those', async () => {
       const { jobs, leases } = opened.backend;
       const holders = {
-        finishedLongAgo: jobIn('SUCCEEDED', ago(120)),
-        failedLongAgo: jobIn('FAILED', ago(90)),
-        running: jobIn('RUNNING', ago(120)),
-        dispatched: jobIn('DISPATCHED', ago(120)),
+        finishedLongAgo: jobRecordAt('SUCCEEDED', ago(120)),
+        failedLongAgo: jobRecordAt('FAILED', ago(90)),
+        running: jobRecordAt('RUNNING', ago(120)),
+        dispatched: jobRecordAt('DISPATCHED', ago(120)),
         // Its worker recorded the end a moment ago and is releasing the slots itself.
-        justFinished: jobIn('SUCCEEDED', ago(2)),
+        justFinished: jobRecordAt('SUCCEEDED', ago(2)),
         // Slots taken a moment ago: its launch may be under way, the claim not yet written.
-        launching: jobIn('QUEUED', ago(120)),
+        launching: jobRecordAt('QUEUED', ago(120)),
       };
       for (const job of Object.values(holders)) await jobs.create(job);
       const scope = [{ key: 'global', limit: 100 }];

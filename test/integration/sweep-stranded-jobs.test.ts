@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ulid } from '@agent-runner/shared/domain/ids.ts';
-import { createJobRecord, type Job, type JobMessage } from '@agent-runner/shared/domain/job.ts';
-import type { JobStatus } from '@agent-runner/shared/domain/job-status.ts';
+import type { JobMessage } from '@agent-runner/shared/domain/job.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
 import type { EnqueueOptions, JobQueue } from '@agent-runner/shared/ports/job-queue.ts';
 import type { DispatcherDeps } from '@agent-runner/dispatcher/dispatcher-deps.ts';
 import { sweepStrandedJobs } from '@agent-runner/dispatcher/sweep-stranded-jobs.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
+import { jobRecordAt } from '../support/job-records.ts';
 
 let now = new Date('2026-07-01T12:00:00.000Z');
 const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
-
-function jobIn(status: JobStatus, updatedAt: Date): Job {
-  const job = createJobRecord(
-    ulid(updatedAt),
-    { jobType: 'echo', payload: {}, priority: 'normal', tenant: 'acme', orderingKey: null, maxAttempts: 3, timeoutSeconds: 60 },
-    updatedAt,
-    { payload: {}, payloadRef: null },
-  );
-  return { ...job, status };
-}
 
 for (const target of backendsUnderTest()) {
   describe(`the stranded-job sweep (${target.name})`, () => {
@@ -32,9 +21,9 @@ for (const target of backendsUnderTest()) {
 
     test('re-enqueues a QUEUED job older than the limit once per limit, not once per sweep', async () => {
       const { jobs, queue } = opened.backend;
-      const stranded = jobIn('QUEUED', ago(600));
-      const recent = jobIn('QUEUED', ago(60));
-      const running = jobIn('RUNNING', ago(600));
+      const stranded = jobRecordAt('QUEUED', ago(600));
+      const recent = jobRecordAt('QUEUED', ago(60));
+      const running = jobRecordAt('RUNNING', ago(600));
       for (const job of [stranded, recent, running]) await jobs.create(job);
 
       // The real queue, with what is sent through it noted: the sweep's only visible effect.
