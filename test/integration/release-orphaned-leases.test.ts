@@ -56,6 +56,13 @@ for (const target of backendsUnderTest()) {
       );
       assert.ok(!stillHeld.has(vanished));
       assert.equal(await releaseOrphanedLeases(deps), 0, 'a second sweep finds nothing more');
+
+      // A launch this dispatcher is still making keeps its slots past the claim timeout.
+      const slowLaunch = jobRecordAt('QUEUED', ago(120));
+      await jobs.create(slowLaunch);
+      await leases.acquire(slowLaunch.jobId, scope, ago(100));
+      assert.equal(await releaseOrphanedLeases(deps, new Set([slowLaunch.jobId])), 0);
+      assert.equal(await releaseOrphanedLeases(deps), 1, 'once it is not launching here, it is an orphan');
     });
   });
 }

@@ -39,6 +39,8 @@ export class LaunchScheduler {
   private readonly bucket: TokenBucket;
   private readonly waiting = new Map<string, Waiter>();
   private readonly launching = new Set<Promise<void>>();
+  /** Jobs whose slots are taken and whose launch is under way here. */
+  private readonly launchingJobs = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private ticking = false;
@@ -64,6 +66,11 @@ export class LaunchScheduler {
       this.waiting.set(jobId, { delivery, job: job!, enteredAt: this.deps.clock.now().getTime(), settle, fail });
       this.schedule(SETTLE_MS);
     });
+  }
+
+  /** Jobs this dispatcher holds slots for and is launching now: not orphans, however long it takes. */
+  launchingJobIds(): ReadonlySet<string> {
+    return this.launchingJobs;
   }
 
   stats(): SchedulerStats {
@@ -201,8 +208,10 @@ export class LaunchScheduler {
       }
     })();
     this.launching.add(run);
+    this.launchingJobs.add(jobId);
     void run.finally(() => {
       this.launching.delete(run);
+      this.launchingJobs.delete(jobId);
       // A slot or token may have freed up for someone else.
       if (this.waiting.size > 0) this.schedule(0);
     });

@@ -72,7 +72,7 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
       const reaped = await reapLostWorkers(deps);
       await outcomes.observe(reaped.active);
       await stopper.stopCancelledWorkers(reaped.active);
-      await releaseOrphanedLeases(deps);
+      await releaseOrphanedLeases(deps, scheduler.launchingJobIds());
     },
     (error) => log.error({ err: error }, 'reaper failed'),
   );

@@ -4,13 +4,14 @@ import type { DispatcherDeps } from './dispatcher-deps.ts';
  * Releases concurrency slots whose job is not running: its worker released nothing because it
  * crashed, or a dispatcher died between taking slots and launching. A slot younger than the claim
  * timeout is left alone — it may belong to a launch under way whose claim is not written yet — and
- * so is one whose job changed within it.
+ * so is one whose job changed within it, or whose launch this dispatcher is still making
+ * (`launchingHere`: a launch slowed past the claim timeout keeps its slots).
  */
-export async function releaseOrphanedLeases(deps: DispatcherDeps): Promise<number> {
+export async function releaseOrphanedLeases(deps: DispatcherDeps, launchingHere: ReadonlySet<string> = new Set()): Promise<number> {
   const cutoff = deps.clock.now().getTime() - deps.config.dispatch.claimTimeoutSeconds * 1000;
   const holders = new Set<string>();
   for (const lease of await deps.leases.list()) {
-    if (Date.parse(lease.acquiredAt) < cutoff) holders.add(lease.holder);
+    if (Date.parse(lease.acquiredAt) < cutoff && !launchingHere.has(lease.holder)) holders.add(lease.holder);
   }
   const released: { job_id: string; status: string }[] = [];
   for (const holder of holders) {
