@@ -1,5 +1,5 @@
 import { FatalError, RetryableError, describeError } from '@agent-runner/shared/domain/errors.ts';
-import type { Job, JobError } from '@agent-runner/shared/domain/job.ts';
+import { currentAttempt, type Job, type JobError } from '@agent-runner/shared/domain/job.ts';
 import { claimForLaunch, failAttempt, recordLaunch } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import type { DeliveryOutcome } from '@agent-runner/shared/ports/job-queue.ts';
@@ -16,7 +16,7 @@ export const ACK: DeliveryOutcome = { kind: 'ack' };
 export function triageDelivery(job: Job | null, deps: DispatcherDeps): 'launch' | DeliveryOutcome {
   if (!job) return ACK; // withdrawn by the API after a failed enqueue: nothing to run
   if (claimForLaunch(job, deps.clock.now(), deps.config.dispatch.claimTimeoutSeconds)) return 'launch';
-  const current = job.attempts.find((a) => a.number === job.attempt);
+  const current = currentAttempt(job);
   if (job.status === 'DISPATCHED' && current?.workerRef === null) {
     // Another dispatcher holds a fresh claim and is launching. Look again once that claim could
     // have gone stale, in case it died mid-launch.

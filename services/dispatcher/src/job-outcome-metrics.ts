@@ -1,4 +1,4 @@
-import type { Attempt, Job } from '@agent-runner/shared/domain/job.ts';
+import { currentAttempt, type Attempt, type Job } from '@agent-runner/shared/domain/job.ts';
 import { isTerminal } from '@agent-runner/shared/domain/job-status.ts';
 import type { JobOutcome } from '@agent-runner/shared/observability/metrics.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
@@ -83,10 +83,6 @@ export class JobOutcomeMetrics {
     const ranSeconds = attempt?.startedAt && job.finishedAt ? (Date.parse(job.finishedAt) - Date.parse(attempt.startedAt)) / 1000 : null;
     this.deps.metrics.jobFinished({ jobType: job.jobType, priority: job.priority, outcome: job.status as JobOutcome, ranSeconds });
   }
-}
-
-function currentAttempt(job: Job): Attempt | undefined {
-  return job.attempts.find((a) => a.number === job.attempt);
 }
 
 /** When the attempt's wait began: the job's creation, or the end of the attempt before it. */

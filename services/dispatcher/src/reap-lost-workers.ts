@@ -1,4 +1,4 @@
-import type { Job, JobError } from '@agent-runner/shared/domain/job.ts';
+import { currentAttempt, type Job, type JobError } from '@agent-runner/shared/domain/job.ts';
 import { failAttempt } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
@@ -28,7 +28,7 @@ export async function reapLostWorkers(deps: DispatcherDeps): Promise<ReapReport>
   const report: ReapReport = { lost: 0, timedOut: 0, active: [] };
   report.active.push(...(await listActiveJobs(deps.jobs, deps.log)));
   // Every worker in one ask (ECS: one DescribeTasks per 100), not one call per job.
-  const refs = report.active.map(currentWorkerRef).filter((ref): ref is string => ref !== null);
+  const refs = report.active.map((job) => currentAttempt(job)?.workerRef).filter((ref): ref is string => typeof ref === 'string');
   const states = refs.length > 0 ? await deps.launcher.inspectAll(refs) : new Map<string, WorkerState>();
   for (const job of report.active) {
     const verdict = await judgeWorker(deps, job, states);
@@ -39,16 +39,12 @@ export async function reapLostWorkers(deps: DispatcherDeps): Promise<ReapReport>
   return report;
 }
 
-function currentWorkerRef(job: Job): string | null {
-  return job.attempts.find((a) => a.number === job.attempt)?.workerRef ?? null;
-}
-
 /**
  * A worker's state was read at the start of the round; a verdict on it is written only if the job
  * is still where it was seen (failAndMaybeRequeue), so a worker that finished meanwhile wins.
  */
 async function judgeWorker(deps: DispatcherDeps, job: Job, states: ReadonlyMap<string, WorkerState>): Promise<JobError | null> {
-  const attempt = job.attempts.find((a) => a.number === job.attempt);
+  const attempt = currentAttempt(job);
   if (!attempt?.workerRef) return null; // not launched yet: its message is still in flight
   const now = deps.clock.now().getTime();
   const { heartbeatSeconds } = deps.config.dispatch;

@@ -1,4 +1,4 @@
-import type { Job } from '@agent-runner/shared/domain/job.ts';
+import { currentAttempt, type Job } from '@agent-runner/shared/domain/job.ts';
 import type { WorkerState } from '@agent-runner/shared/ports/worker-launcher.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
 
@@ -20,7 +20,7 @@ export class CancelledWorkerStopper {
   async stopCancelledWorkers(listed: readonly Job[]): Promise<number> {
     const active = new Map<string, string>();
     for (const job of listed) {
-      const ref = job.attempts.find((a) => a.number === job.attempt)?.workerRef;
+      const ref = currentAttempt(job)?.workerRef;
       if (ref) active.set(job.jobId, ref);
     }
     const cancelled = new Map<string, string>();

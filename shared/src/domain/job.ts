@@ -113,6 +113,11 @@ export function createJobRecord(
   };
 }
 
+/** The attempt the job is on now (none before its first launch). */
+export function currentAttempt(job: Pick<Job, 'attempt' | 'attempts'>): Attempt | undefined {
+  return job.attempts.find((a) => a.number === job.attempt);
+}
+
 /** What travels on the queue: only the id and routing fields, never the payload. */
 export interface JobMessage {
   jobId: string;

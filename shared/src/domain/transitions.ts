@@ -1,4 +1,4 @@
-import type { Attempt, Job, JobError, JsonValue } from './job.ts';
+import { currentAttempt, type Attempt, type Job, type JobError, type JsonValue } from './job.ts';
 import type { JobStatus } from './job-status.ts';
 import { canTransition, isTerminal } from './job-status.ts';
 import type { JobChanges, JobExpectation } from '../ports/job-store.ts';
@@ -24,10 +24,6 @@ function guarded(job: Job, to: JobStatus, changes: JobChanges): Transition {
 
 function withCurrentAttempt(job: Job, patch: Partial<Attempt>): Attempt[] {
   return job.attempts.map((a) => (a.number === job.attempt ? { ...a, ...patch } : a));
-}
-
-function currentAttempt(job: Job): Attempt | undefined {
-  return job.attempts.find((a) => a.number === job.attempt);
 }
 
 /**
