@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+
+/**
+ * A worker is one process per job, so what it loads before running its handler is paid on every
+ * job. The Anthropic SDK (about 300 modules) is for the Claude handlers alone: it is imported when
+ * a job opens a Claude session, not when the worker (or the API, which imports every handler's
+ * schema) starts.
+ */
+test('importing the worker or the API loads no Anthropic SDK module; opening a Claude session does', () => {
+  const probe = `
+    import { registerHooks } from 'node:module';
+    const loaded = [];
+    registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+    const sdk = () => loaded.filter((url) => url.includes('/node_modules/@anthropic-ai/sdk/')).length;
+    await import('./services/worker/src/main.ts');
+    await import('./services/api/src/main.ts');
+    const atStart = sdk();
+    await import('./services/worker/src/anthropic/claude-session.ts');
+    console.log(JSON.stringify({ atStart, withSession: sdk() }));
+  `;
+  const run = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', probe], {
+    cwd: new URL('../..', import.meta.url),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const { atStart, withSession } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { atStart: number; withSession: number };
+  assert.equal(atStart, 0, 'SDK modules loaded by importing the worker and the API');
+  assert.ok(withSession > 100, `the session loads the SDK (${withSession} modules), so the probe can see it`);
+});
