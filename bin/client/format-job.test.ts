@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import type { JobView } from './api-client.ts';
 import { costUsdOf, formatDuration, formatJobDetail, formatJobTable } from './format-job.ts';
 

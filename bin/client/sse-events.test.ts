@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { readServerSentEvents, type ServerSentEvent, type StreamHints } from './sse-events.ts';
 
 function streamOf(chunks: string[]): ReadableStream<Uint8Array> {

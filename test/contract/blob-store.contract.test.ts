@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { getJson, type BlobStore } from '@agent-runner/shared/ports/job-store.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
 
@@ -13,11 +13,11 @@ for (const target of backendsUnderTest()) {
   describe(`BlobStore contract (${target.name})`, () => {
     let opened: OpenedBackend;
     let blobs: BlobStore;
-    before(async () => {
+    beforeAll(async () => {
       opened = await openBackend(target);
       blobs = opened.backend.blobs;
     });
-    after(() => opened?.close());
+    afterAll(() => opened?.close());
 
     test('a string reads back as its UTF-8 bytes', async () => {
       const k = key('result.json');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import type { ConcurrencyLeases, LeaseScope } from '@agent-runner/shared/ports/concurrency-leases.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
 
@@ -10,11 +10,11 @@ for (const target of backendsUnderTest()) {
   describe(`ConcurrencyLeases contract (${target.name})`, () => {
     let opened: OpenedBackend;
     let leases: ConcurrencyLeases;
-    before(async () => {
+    beforeAll(async () => {
       opened = await openBackend(target);
       leases = opened.backend.leases;
     });
-    after(() => opened?.close());
+    afterAll(() => opened?.close());
 
     const scope = (limit: number): LeaseScope => ({ key: `s-${randomUUID()}`, limit });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import type { JobEventLog, NewJobEvent } from '@agent-runner/shared/ports/job-events.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
 
@@ -10,11 +10,11 @@ for (const target of backendsUnderTest()) {
   describe(`JobEventLog contract (${target.name})`, () => {
     let opened: OpenedBackend;
     let log: JobEventLog;
-    before(async () => {
+    beforeAll(async () => {
       opened = await openBackend(target);
       log = opened.backend.events;
     });
-    after(() => opened?.close());
+    afterAll(() => opened?.close());
 
     test('events read back in order with their sequence numbers, from any point', async () => {
       const job = `job-${randomUUID()}`;

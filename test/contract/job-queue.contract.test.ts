@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import type { FeedOptions } from '@agent-runner/shared/compose/backend.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import type { JobMessage, Priority } from '@agent-runner/shared/domain/job.ts';
@@ -30,10 +30,10 @@ for (const target of backendsUnderTest()) {
   describe(`JobQueue and JobFeed contract (${target.name})`, () => {
     let opened: OpenedBackend;
     const feeds: JobFeed[] = [];
-    before(async () => {
+    beforeAll(async () => {
       opened = await openBackend(target);
     });
-    after(async () => {
+    afterAll(async () => {
       await Promise.all(feeds.map((f) => f.stop()));
       await opened?.close();
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import { createUlidSource, ulid } from '@agent-runner/shared/domain/ids.ts';
 import { createJobRecord, type Job } from '@agent-runner/shared/domain/job.ts';
@@ -56,11 +56,11 @@ for (const target of backendsUnderTest()) {
   describe(`JobStore contract (${target.name})`, () => {
     let opened: OpenedBackend;
     let store: JobStore;
-    before(async () => {
+    beforeAll(async () => {
       opened = await openBackend(target);
       store = opened.backend.jobs;
     });
-    after(() => opened?.close());
+    afterAll(() => opened?.close());
 
     test('a created job reads back exactly, nested attempts, nulls and all', async () => {
       const job = newJob(uniqueType('roundtrip'), {

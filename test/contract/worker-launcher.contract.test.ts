@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import type { LaunchRequest, WorkerLauncher, WorkerState } from '@agent-runner/shared/ports/worker-launcher.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
@@ -35,11 +35,11 @@ for (const target of backendsUnderTest()) {
     let opened: OpenedBackend;
     let launcher: WorkerLauncher;
     const launched: string[] = [];
-    before(async () => {
+    beforeAll(async () => {
       opened = await openBackend(target, { AGENT_RUNNER_WORKER_COMMAND: `${process.execPath},${STAND_IN}` });
       launcher = opened.backend.createLauncher();
     });
-    after(async () => {
+    afterAll(async () => {
       for (const ref of launched) await launcher.stop(ref, 'test over').catch(() => {});
       await opened?.close();
     });
@@ -92,7 +92,7 @@ for (const target of backendsUnderTest()) {
       assert.equal((await launcher.inspectAll([])).size, 0);
     });
 
-    test('a worker that exits by itself is stopped with its exit code', { skip: target.name === 'aws' && 'emulated tasks never run' }, async () => {
+    test('a worker that exits by itself is stopped with its exit code', { skip: Boolean(target.name === 'aws' && 'emulated tasks never run') }, async () => {
       const { workerRef } = await launcher.launch(request({ STAND_IN_SLEEP_MS: '0', STAND_IN_EXIT_CODE: '3' }));
       const stopped = await stateBecomes(launcher, workerRef, 'stopped');
       assert.deepEqual(stopped, { state: 'stopped', exitCode: 3, reason: 'exited with code 3' });

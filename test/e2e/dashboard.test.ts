@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { postJob, waitUntilTerminal } from '../support/api-client.ts';
 import { reply, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.ts';
@@ -20,7 +20,7 @@ const REPLY =
   'Queues decouple the API from the workers. A job waits in its priority queue until the dispatcher has capacity, ' +
   'then one worker runs it and exits. Nothing is lost when a worker dies: the reaper puts the job back.';
 
-describe('dashboard (headless Chromium, real API on the embedded backend)', { skip: existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)` }, () => {
+describe('dashboard (headless Chromium, real API on the embedded backend)', { skip: Boolean(existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`) }, () => {
   let fake: FakeAnthropic;
   let system: TestSystem;
   let context: BrowserContext;
@@ -28,7 +28,7 @@ describe('dashboard (headless Chromium, real API on the embedded backend)', { sk
   let profile: string;
   let url: string;
 
-  before(async () => {
+  beforeAll(async () => {
     fake = await startFakeAnthropic({ apiKey: 'sk-dashboard' });
     system = await startSystem('embedded', { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-dashboard' });
     system.startDispatcher();
@@ -54,7 +54,7 @@ describe('dashboard (headless Chromium, real API on the embedded backend)', { sk
     page = context.pages()[0] ?? (await context.newPage());
   });
 
-  after(async () => {
+  afterAll(async () => {
     await context?.close();
     await system?.stop();
     await fake?.close();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'vitest';
 import { messageFor } from '@agent-runner/shared/domain/job.ts';
 import { claimForLaunch } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { getJob, postJob, waitUntilTerminal } from '../support/api-client.ts';
 import { backendNames, startSystem, type TestSystem } from '../support/system.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -7,11 +7,11 @@ import { waitFor } from '../support/wait-for.ts';
 for (const name of backendNames()) {
   describe(`job lifecycle end to end (${name})`, () => {
     let system: TestSystem;
-    before(async () => {
+    beforeAll(async () => {
       system = await startSystem(name);
       system.startDispatcher();
     });
-    after(() => system.stop());
+    afterAll(() => system.stop());
 
     test('50 echo jobs submitted over HTTP all succeed with their own results, each launched exactly once', async () => {
       const submitted = await Promise.all(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { postJob, waitUntilTerminal } from '../support/api-client.ts';
 import { backendNames, startSystem, type TestSystem } from '../support/system.ts';
 import { waitForSlotsReleased } from '../support/wait-for.ts';
@@ -7,7 +7,7 @@ import { waitForSlotsReleased } from '../support/wait-for.ts';
 for (const name of backendNames()) {
   describe(`launch failures (${name})`, () => {
     let system: TestSystem;
-    before(async () => {
+    beforeAll(async () => {
       // A launch that cannot succeed: the worker program does not exist (spawn fails), or the task
       // definition does not (RunTask refuses). Everything else is the real system.
       system = await startSystem(
@@ -18,7 +18,7 @@ for (const name of backendNames()) {
       );
       system.startDispatcher();
     });
-    after(() => system.stop());
+    afterAll(() => system.stop());
 
     test('a failed launch leaves nothing half-launched: the job ends FAILED with a readable launch error, no slot held', async () => {
       const job = await postJob(system.url, { job_type: 'echo', payload: { message: 'x' }, max_attempts: 2 });
@@ -45,11 +45,11 @@ for (const name of backendNames()) {
 if (backendNames().includes('aws')) {
   describe('the RunTask request (aws)', () => {
     let system: TestSystem;
-    before(async () => {
+    beforeAll(async () => {
       system = await startSystem('aws');
       system.startDispatcher();
     });
-    after(() => system.stop());
+    afterAll(() => system.stop());
 
     test('one Fargate task per job: FARGATE, awsvpc with the configured subnets and groups, JOB_ID in the override, job tags', async () => {
       const { DescribeTasksCommand, ECSClient } = await import('@aws-sdk/client-ecs');

@@ -5,7 +5,7 @@
  * Last-Event-ID, and reassembles exactly the model's text: no gap, no duplicate.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { readServerSentEvents, type ServerSentEvent } from '../../bin/client/sse-events.ts';
 import { getJob, postJob } from '../support/api-client.ts';
 import { reply, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.ts';
@@ -66,7 +66,7 @@ for (const name of backendNames()) {
     let fake: FakeAnthropic;
     let system: TestSystem;
 
-    before(async () => {
+    beforeAll(async () => {
       fake = await startFakeAnthropic({ apiKey: API_KEY });
       fake.respondWith(() => reply.text(ANSWER, { eventDelayMs: 40 }));
       system =
@@ -76,7 +76,7 @@ for (const name of backendNames()) {
       system.startDispatcher();
     });
 
-    after(async () => {
+    afterAll(async () => {
       await system?.stop();
       await fake?.close();
     });

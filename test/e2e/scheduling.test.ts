@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { postJob, waitUntilTerminal, type JobView } from '../support/api-client.ts';
 import { backendNames, startSystem, type TestSystem } from '../support/system.ts';
 import { waitForSlotsReleased } from '../support/wait-for.ts';
@@ -16,10 +16,10 @@ const endedAt = (job: JobView): number => Date.parse((job.attempts.at(-1) as unk
 for (const name of backendNames()) {
   describe(`scheduling: priority (${name})`, () => {
     let system: TestSystem;
-    before(async () => {
+    beforeAll(async () => {
       system = await startSystem(name, { AGENT_RUNNER_MAX_RUNNING: '1' });
     });
-    after(() => system.stop());
+    afterAll(() => system.stop());
 
     test('with capacity 1, every high job starts before any low job queued after it, and every low job still finishes', async () => {
       const submit = (priority: string, i: number) =>
@@ -46,11 +46,11 @@ for (const name of backendNames()) {
 
   describe(`scheduling: long waits (${name})`, () => {
     let system: TestSystem;
-    before(async () => {
+    beforeAll(async () => {
       system = await startSystem(name, { AGENT_RUNNER_MAX_RUNNING: '1', AGENT_RUNNER_MAX_HOLD_SECONDS: '1' });
       system.startDispatcher();
     });
-    after(() => system.stop());
+    afterAll(() => system.stop());
 
     test('a job waiting for capacity through many hold periods is not mistaken for a poison message', async () => {
       // The slot is taken for 8 s; the second job is held and recycled about 8 times meanwhile,
@@ -66,11 +66,11 @@ for (const name of backendNames()) {
 
   describe(`scheduling: ordered groups (${name})`, () => {
     let system: TestSystem;
-    before(async () => {
+    beforeAll(async () => {
       system = await startSystem(name, { AGENT_RUNNER_MAX_RUNNING: '8' });
       system.startDispatcher();
     });
-    after(() => system.stop());
+    afterAll(() => system.stop());
 
     test('jobs of one ordering key start in submission order, one at a time; keys run in parallel', async () => {
       const keys = ['alpha', 'beta', 'gamma'];
@@ -103,10 +103,10 @@ for (const name of backendNames()) {
 
   describe(`scheduling: concurrency limits across dispatchers (${name})`, () => {
     let system: TestSystem;
-    before(async () => {
+    beforeAll(async () => {
       system = await startSystem(name, { AGENT_RUNNER_MAX_RUNNING: '4', AGENT_RUNNER_MAX_RUNNING_BY_TYPE: 'sleep=2' });
     });
-    after(() => system.stop());
+    afterAll(() => system.stop());
 
     test('two dispatchers never run more than 4 jobs, nor more than 2 of the limited type, and all 40 finish', async () => {
       const jobs: JobView[] = [];
@@ -151,11 +151,11 @@ for (const name of backendNames()) {
 
   describe(`scheduling: failures, timeouts and cancellation (${name})`, () => {
     let system: TestSystem;
-    before(async () => {
+    beforeAll(async () => {
       system = await startSystem(name);
       system.startDispatcher();
     });
-    after(() => system.stop());
+    afterAll(() => system.stop());
 
     test('a worker killed with SIGKILL mid-job is found lost, retried, and the job succeeds', async () => {
       const job = await postJob(system.url, { job_type: 'echo', payload: { message: 'survive', sleep_ms: 3000 } });

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { postJob, waitUntilTerminal, type JobView } from '../support/api-client.ts';
 import { reply, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.ts';
 import { freePort } from '../support/free-port.ts';
@@ -90,7 +90,7 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
   let claudeJob: JobView;
   let fake: FakeAnthropic;
 
-  before(async () => {
+  beforeAll(async () => {
     fake = await startFakeAnthropic({ apiKey: API_KEY });
     fake.respondWith(() => reply.text('Counted.', { usage: { input_tokens: 1200, output_tokens: 80, cache_read_input_tokens: 300 } }));
     dataDir = mkdtempSync(join(tmpdir(), 'agent-runner-start-'));
@@ -102,7 +102,7 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
     [claudeJob] = (await waitUntilTerminal(system.apiUrl, [...jobIds, claude.job_id], 60_000)).slice(-1) as [JobView];
   });
 
-  after(async () => {
+  afterAll(async () => {
     if (system && system.child.exitCode === null) system.child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
     await fake?.close();
@@ -155,7 +155,7 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
     assert.equal(sample(text, 'agent_runner_jobs_finished_total', { job_type: 'claude_chat', outcome: 'SUCCEEDED' }), 1);
   });
 
-  test('a real Prometheus scrapes both services and its queries return the test’s numbers', { skip: existsSync(PROMETHEUS) ? false : `Prometheus not found at ${PROMETHEUS} (apt-get install prometheus; .ci/run installs it)` }, async () => {
+  test('a real Prometheus scrapes both services and its queries return the test’s numbers', { skip: Boolean(existsSync(PROMETHEUS) ? false : `Prometheus not found at ${PROMETHEUS} (apt-get install prometheus; .ci/run installs it)`) }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-runner-prometheus-'));
     const port = await freePort();
     const target = (url: string) => new URL(url).host;

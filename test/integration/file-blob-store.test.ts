@@ -2,18 +2,18 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { FileBlobStore } from '@agent-runner/shared/adapters/embedded/file-blob-store.ts';
 import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 
 describe('file blob store (embedded only)', () => {
   let dir: string;
   let blobs: FileBlobStore;
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'agent-runner-blobs-'));
     blobs = new FileBlobStore(join(dir, 'blobs'));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const key of ['../outside.txt', 'a/../../outside.txt', '/etc/passwd', '', '.', 'a/\0b']) {
     test(`refuses the key ${JSON.stringify(key)}, which is not a file under its directory`, async () => {

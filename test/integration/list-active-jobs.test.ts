@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import type { JobStatus } from '@agent-runner/shared/domain/job-status.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
 import { listActiveJobs } from '@agent-runner/dispatcher/list-active-jobs.ts';
@@ -12,10 +12,10 @@ const jobIn = (status: JobStatus) => jobRecordAt(status, new Date((clockMs += 10
 for (const target of backendsUnderTest()) {
   describe(`the reaper's listing of active jobs (${target.name})`, () => {
     let opened: OpenedBackend;
-    before(async () => {
+    beforeAll(async () => {
       opened = await openBackend(target);
     });
-    after(() => opened?.close());
+    afterAll(() => opened?.close());
 
     test('lists every RUNNING and DISPATCHED job, past the first page, and nothing else', async () => {
       const made = [

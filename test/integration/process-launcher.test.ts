@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { createProcessLauncher } from '@agent-runner/shared/adapters/process/process-launcher.ts';
 import { loadConfig, type Config } from '@agent-runner/shared/config/config.ts';
 import { RetryableError } from '@agent-runner/shared/domain/errors.ts';
@@ -41,11 +41,11 @@ describe('process launcher (embedded only)', () => {
   let dir: string;
   let config: Config;
   const started: number[] = [];
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'agent-runner-launcher-'));
     config = loadConfig({ AGENT_RUNNER_DATA_DIR: dir, AGENT_RUNNER_HEARTBEAT_SECONDS: '7' });
   });
-  after(() => {
+  afterAll(() => {
     for (const pid of started) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });

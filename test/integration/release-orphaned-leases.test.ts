@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
 import type { DispatcherDeps } from '@agent-runner/dispatcher/dispatcher-deps.ts';
@@ -13,10 +13,10 @@ const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000);
 for (const target of backendsUnderTest()) {
   describe(`the orphaned-slot sweep (${target.name})`, () => {
     let opened: OpenedBackend;
-    before(async () => {
+    beforeAll(async () => {
       opened = await openBackend(target, { AGENT_RUNNER_CLAIM_TIMEOUT_SECONDS: '30' });
     });
-    after(() => opened?.close());
+    afterAll(() => opened?.close());
 
     test('frees the slots of jobs that stopped running a while ago, and only those', async () => {
       const { jobs, leases } = opened.backend;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'vitest';
 import type { DatabaseSync } from 'node:sqlite';
 import { openSqliteDatabase } from '@agent-runner/shared/adapters/embedded/sqlite-database.ts';
 import { SqliteJobFeed } from '@agent-runner/shared/adapters/embedded/sqlite-job-feed.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { CURRENT_SCHEMA_VERSION, openSqliteDatabase, schemaVersion } from '@agent-runner/shared/adapters/embedded/sqlite-database.ts';
 import { SqliteJobStore } from '@agent-runner/shared/adapters/embedded/sqlite-job-store.ts';
 import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
@@ -19,10 +19,10 @@ const actor = async (...args: string[]) =>
 
 describe('SQLite job store (embedded only)', () => {
   let dir: string;
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'agent-runner-store-'));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('processes opening a new data dir at once all find the schema at its current version', async () => {
     const fresh = join(dir, 'fresh');

@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { CURRENT_SCHEMA_VERSION, openSqliteDatabase, schemaVersion } from '@agent-runner/shared/adapters/embedded/sqlite-database.ts';
 import { SqliteJobStore } from '@agent-runner/shared/adapters/embedded/sqlite-job-store.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { createJobRecord } from '@agent-runner/shared/domain/job.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agent-runner-migration-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('records written before usage existed read back with usage and rateLimits null, and take them after', async () => {
   const now = new Date();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import type { JobMessage } from '@agent-runner/shared/domain/job.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
 import type { EnqueueOptions, JobQueue } from '@agent-runner/shared/ports/job-queue.ts';
@@ -14,10 +14,10 @@ const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
 for (const target of backendsUnderTest()) {
   describe(`the stranded-job sweep (${target.name})`, () => {
     let opened: OpenedBackend;
-    before(async () => {
+    beforeAll(async () => {
       opened = await openBackend(target, { AGENT_RUNNER_REQUEUE_AFTER_SECONDS: '300' });
     });
-    after(() => opened?.close());
+    afterAll(() => opened?.close());
 
     test('re-enqueues a QUEUED job older than the limit once per limit, not once per sweep', async () => {
       const { jobs, queue } = opened.backend;

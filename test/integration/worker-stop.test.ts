@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { createProcessLauncher } from '@agent-runner/shared/adapters/process/process-launcher.ts';
 import type { Backend } from '@agent-runner/shared/compose/backend.ts';
 import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
@@ -26,14 +26,14 @@ describe('a worker told to stop (embedded only)', () => {
   let launcher: WorkerLauncher;
   const now = () => new Date();
 
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'agent-runner-worker-stop-'));
     config = loadConfig({ AGENT_RUNNER_DATA_DIR: dir, AGENT_RUNNER_LOG_LEVEL: 'warn', AGENT_RUNNER_HEARTBEAT_SECONDS: '1' });
     backend = await createBackend(config);
     // A 10 s grace: a worker that ignored SIGTERM would be SIGKILLed only after the test's patience.
     launcher = createProcessLauncher(config, { stopGraceMs: 10_000 });
   });
-  after(async () => {
+  afterAll(async () => {
     await backend.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -16,7 +16,7 @@ let started: { url: string; child: ChildProcess } | null = null;
 
 /**
  * The emulator's endpoint: AGENT_RUNNER_TEST_AWS_ENDPOINT when the test runner already started one
- * (test/run.ts does, once per run), else a moto server started here for this process.
+ * (test/support/global-setup.ts does, once per run), else a moto server started here for this process.
  */
 export async function motoEndpoint(): Promise<string> {
   const given = process.env.AGENT_RUNNER_TEST_AWS_ENDPOINT;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { TokenBucket } from './token-bucket.ts';
 
 function manualClock(start = 0) {

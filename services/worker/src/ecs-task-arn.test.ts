@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { ecsTaskArn } from './ecs-task-arn.ts';
 
 const ARN = 'arn:aws:ecs:us-east-1:123456789012:task/agent-runner/0123456789abcdef';
 let server: Server;
 let base: string;
 
-before(async () => {
+beforeAll(async () => {
   // Stands in for the ECS task metadata endpoint (v4): GET ${ECS_CONTAINER_METADATA_URI_V4}/task.
   server = createServer((req, res) => {
     if (req.url === '/v4/ok/task') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Cluster: 'agent-runner', TaskARN: ARN }));
@@ -18,7 +18,7 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v4`;
 });
-after(() => {
+afterAll(() => {
   server.closeAllConnections();
   server.close();
 });

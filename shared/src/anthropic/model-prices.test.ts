@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { costAtPrice, costUsd, DEFAULT_MODEL, DEFAULT_MODEL_PRICES, parseModelPrices, priceOf } from './model-prices.ts';
 
 const usage = (inputTokens: number, outputTokens: number, cacheWriteTokens = 0, cacheReadTokens = 0) => ({

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { UsageLedger } from './usage-ledger.ts';
 
 test('the ledger adds up tokens and cost per model and in total', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { DEFAULT_MODEL } from '../anthropic/model-prices.ts';
 import { ConfigError, loadConfig } from './config.ts';
 

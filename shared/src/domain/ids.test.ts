@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { createUlidSource, ulidRangeOf } from './ids.ts';
 
 test('ULIDs are 26 Crockford characters and sort by time', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { JOB_STATUSES, TERMINAL_STATUSES, canTransition, isTerminal, legalSourcesOf } from './job-status.ts';
 
 test('terminal states have no way out', () => {

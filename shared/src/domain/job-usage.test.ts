@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { createJobRecord, type Job } from './job.ts';
 import { addUsage, withSpend, type JobUsage, type UsageTotals } from './job-usage.ts';
 import { addAttemptSpend, failAttempt, startAttempt, succeedAttempt, claimForLaunch } from './transitions.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { compareWaiting, effectiveRank } from './priority-order.ts';
 
 test('higher classes go first; within a class the oldest', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import type { JobError } from './job.ts';
 import { backoffSeconds, shouldRetry, DEFAULT_BACKOFF } from './retry-policy.ts';
 

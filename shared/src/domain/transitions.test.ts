@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { createJobRecord, type Job } from './job.ts';
 import { cancelJob, claimForLaunch, failAttempt, recordLaunch, startAttempt, succeedAttempt } from './transitions.ts';
 

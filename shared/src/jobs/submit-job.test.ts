@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { ConflictError, NotFoundError, UnavailableError } from '../domain/errors.ts';
 import type { Job, JobMessage, NewJob } from '../domain/job.ts';
 import type { JobQueue, QueueDepth } from '../ports/job-queue.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { Router } from '@koa/router';
 import Koa from 'koa';
 import { metricsHandler } from './metrics-handler.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { register as globalRegistry } from 'prom-client';
 import { FatalError, RetryableError } from '../domain/errors.ts';
 import type { QueueDepth } from '../ports/job-queue.ts';

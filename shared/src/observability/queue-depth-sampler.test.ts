@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import type { QueueDepth } from '../ports/job-queue.ts';
 import { createMetrics } from './metrics.ts';
 import { startQueueDepthSampler } from './queue-depth-sampler.ts';

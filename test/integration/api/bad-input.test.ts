@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { ProblemSchema } from '@agent-runner/api/schemas/problem.ts';
 import { PROBLEM_JSON, startApiUnderTest, type ApiUnderTest } from './api-fixture.ts';
 
@@ -83,13 +83,13 @@ const CASES: BadInput[] = [
 
 describe('bad input to POST /jobs is refused with a problem and changes nothing', () => {
   let api: ApiUnderTest;
-  before(async () => {
+  beforeAll(async () => {
     api = await startApiUnderTest({ AGENT_RUNNER_MAX_PAYLOAD_BYTES: String(LIMIT) });
     // One job already there, so "unchanged" is checked against a non-empty store and queue.
     const res = await fetch(`${api.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(echo({ message: 'x' })) });
     assert.equal(res.status, 202);
   });
-  after(() => api.stop());
+  afterAll(() => api.stop());
 
   for (const c of CASES) {
     test(`${c.name}: ${c.status} ${c.problem}`, async () => {

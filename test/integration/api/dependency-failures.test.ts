@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import type { Backend } from '@agent-runner/shared/compose/backend.ts';
 import { UnavailableError } from '@agent-runner/shared/domain/errors.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
@@ -25,10 +25,10 @@ function replacing(backend: Backend, parts: { queue?: JobQueue; jobs?: JobStore 
 
 describe('when a dependency fails', () => {
   let api: ApiUnderTest;
-  before(async () => {
+  beforeAll(async () => {
     api = await startApiUnderTest({ AGENT_RUNNER_INLINE_LIMIT_BYTES: '100' });
   });
-  after(() => api.stop());
+  afterAll(() => api.stop());
 
   test('a queue that cannot take the message: 503 problem, and the recorded job and its payload blob are undone', async () => {
     // The embedded queue is a table in the same SQLite file as the jobs: nothing outside the process

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { claimForLaunch, startAttempt, succeedAttempt } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import { JobListSchema, JobViewSchema } from '@agent-runner/api/schemas/job-view.ts';
@@ -15,11 +15,11 @@ interface JobView {
 
 describe('jobs API on the embedded backend', () => {
   let api: ApiUnderTest;
-  before(async () => {
+  beforeAll(async () => {
     // A small inline limit so a modest payload / result takes the blob-store path.
     api = await startApiUnderTest({ AGENT_RUNNER_INLINE_LIMIT_BYTES: '200' });
   });
-  after(() => api.stop());
+  afterAll(() => api.stop());
 
   async function submit(body: Record<string, unknown>): Promise<JobView> {
     const res = await postJson(`${api.url}/jobs`, body);
@@ -190,7 +190,7 @@ describe('listing jobs', () => {
   let api: ApiUnderTest;
   const echoIds: string[] = [];
   const sleepIds: string[] = [];
-  before(async () => {
+  beforeAll(async () => {
     api = await startApiUnderTest();
     // Interleaved, so both filters and paging have to skip over the other kind.
     for (let i = 0; i < 5; i++) {
@@ -203,7 +203,7 @@ describe('listing jobs', () => {
       }
     }
   });
-  after(() => api.stop());
+  afterAll(() => api.stop());
 
   async function list(query: string): Promise<{ jobs: JobView[]; next_cursor: string | null }> {
     const res = await fetch(`${api.url}/jobs${query}`);
@@ -270,10 +270,10 @@ describe('listing jobs', () => {
 
 describe('cancelling jobs', () => {
   let api: ApiUnderTest;
-  before(async () => {
+  beforeAll(async () => {
     api = await startApiUnderTest();
   });
-  after(() => api.stop());
+  afterAll(() => api.stop());
 
   test('a queued job is CANCELLED at once (202 with the view) and its record says so', async () => {
     const job = (await (await postJson(`${api.url}/jobs`, { job_type: 'echo', payload: { message: 'stop' } })).json()) as JobView;

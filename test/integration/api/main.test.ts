@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { test } from 'node:test';
+import { test } from 'vitest';
 
 const MAIN = join(import.meta.dirname, '../../../services/api/src/main.ts');
 

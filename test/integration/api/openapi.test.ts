@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -51,7 +51,7 @@ describe('GET /openapi.json', () => {
   let api: ApiUnderTest;
   let doc: OpenApiDocument;
   let ajv: Ajv2020;
-  before(async () => {
+  beforeAll(async () => {
     api = await startApiUnderTest();
     const res = await fetch(`${api.url}/openapi.json`);
     assert.equal(res.status, 200);
@@ -63,7 +63,7 @@ describe('GET /openapi.json', () => {
     for (const keyword of ['openapi', 'info', 'tags', 'paths', 'components']) ajv.addKeyword(keyword);
     ajv.addSchema(doc, DOC_ID);
   });
-  after(() => api.stop());
+  afterAll(() => api.stop());
 
   /** The component `name`, as the document defines it. */
   function component(name: string): ValidateFunction {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { startApi } from '@agent-runner/api/main.ts';
 import type { Backend } from '@agent-runner/shared/compose/backend.ts';
 import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
@@ -16,12 +16,12 @@ describe('closing the API', () => {
   let dataDir: string;
   let config: Config;
   let backend: Backend;
-  before(async () => {
+  beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'agent-runner-api-close-'));
     config = loadConfig({ AGENT_RUNNER_DATA_DIR: dataDir, AGENT_RUNNER_PORT: '0' });
     backend = await createBackend(config);
   });
-  after(async () => {
+  afterAll(async () => {
     await backend.close();
     rmSync(dataDir, { recursive: true, force: true });
   });

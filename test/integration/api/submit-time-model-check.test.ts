@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { startApiUnderTest, type ApiUnderTest } from './api-fixture.ts';
 
 let api: ApiUnderTest;
-before(async () => {
+beforeAll(async () => {
   api = await startApiUnderTest();
 });
-after(() => api.stop());
+afterAll(() => api.stop());
 
 test('a claude job naming a model the deployment does not allow is refused at submit time, naming the field, and nothing is stored', async () => {
   const res = await fetch(`${api.url}/jobs`, {

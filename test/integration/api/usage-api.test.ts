@@ -3,7 +3,7 @@
  * store, then the report is read grouped by tenant, job type and model; bad queries are 400s.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { startApi, type RunningApi } from '@agent-runner/api/main.ts';
 import { UsageReportSchema } from '@agent-runner/api/schemas/usage.ts';
 import { createUlidSource } from '@agent-runner/shared/domain/ids.ts';
@@ -55,7 +55,7 @@ for (const target of backendsUnderTest()) {
       return { ...job, status: 'SUCCEEDED', usage, rateLimits };
     }
 
-    before(async () => {
+    beforeAll(async () => {
       opened = await openBackend(target, { AGENT_RUNNER_PORT: '0' });
       api = await startApi(opened.config, opened.backend, createLogger('usage-test', 'warn'), { clock: { now: () => to } });
       const at = (hoursBeforeTo: number) => new Date(to.getTime() - hoursBeforeTo * HOUR);
@@ -73,7 +73,7 @@ for (const target of backendsUnderTest()) {
       );
       for (const job of jobs) await opened.backend.jobs.create(job);
     });
-    after(async () => {
+    afterAll(async () => {
       await api?.close();
       await opened?.close();
     });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { createAwsClients, type AwsClients } from '@agent-runner/shared/adapters/aws/aws-clients.ts';
 import { DynamoDbJobStore } from '@agent-runner/shared/adapters/aws/dynamodb-job-store.ts';
@@ -29,16 +29,16 @@ function newJob(jobType: string, payload: JsonValue = { n: 1 }): Job {
   );
 }
 
-describe('DynamoDbJobStore on moto', { skip: skipUnlessAws() }, () => {
+describe('DynamoDbJobStore on moto', { skip: Boolean(skipUnlessAws()) }, () => {
   let clients: AwsClients;
   let store: DynamoDbJobStore;
 
-  before(async () => {
+  beforeAll(async () => {
     const aws = loadConfig(await provisionTestAws({ prefix: 'ddb' })).aws!;
     clients = createAwsClients(aws.region, aws.endpoint);
     store = new DynamoDbJobStore(clients.doc, aws.table);
   });
-  after(() => clients?.destroy());
+  afterAll(() => clients?.destroy());
 
   test('payloads and results DynamoDB cannot hold as attributes round-trip exactly', async () => {
     // DynamoDB nests documents at most 32 levels and numbers only within ±9.99E+125, 38 digits.

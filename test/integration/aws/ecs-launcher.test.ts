@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { createAwsClients, type AwsClients } from '@agent-runner/shared/adapters/aws/aws-clients.ts';
 import { clientTokenFor, EcsLauncher } from '@agent-runner/shared/adapters/aws/ecs-launcher.ts';
@@ -12,18 +12,18 @@ import { provisionTestAws, skipUnlessAws } from '../../support/aws-test-env.ts';
 
 type EcsSettings = NonNullable<AwsConfig['ecs']>;
 
-describe('EcsLauncher on moto', { skip: skipUnlessAws() }, () => {
+describe('EcsLauncher on moto', { skip: Boolean(skipUnlessAws()) }, () => {
   let clients: AwsClients;
   let settings: EcsSettings;
   let launcher: EcsLauncher;
 
-  before(async () => {
+  beforeAll(async () => {
     const config = loadConfig(await provisionTestAws({ prefix: 'ecs' }));
     clients = createAwsClients(config.aws!.region, config.aws!.endpoint);
     settings = config.aws!.ecs!;
     launcher = new EcsLauncher(clients.ecs, settings);
   });
-  after(() => clients?.destroy());
+  afterAll(() => clients?.destroy());
 
   const describeTask = async (taskArn: string) =>
     (await clients.ecs.send(new DescribeTasksCommand({ cluster: settings.cluster, tasks: [taskArn], include: ['TAGS'] }))).tasks?.[0];
@@ -120,7 +120,7 @@ describe('EcsLauncher against a scripted ECS endpoint', () => {
     assignPublicIp: true,
   };
 
-  before(async () => {
+  beforeAll(async () => {
     server = createServer((req, res) => {
       let raw = '';
       req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
@@ -142,7 +142,7 @@ describe('EcsLauncher against a scripted ECS endpoint', () => {
       maxAttempts: 1,
     });
   });
-  after(async () => {
+  afterAll(async () => {
     ecs?.destroy();
     await new Promise((resolve) => server?.close(resolve));
   });

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ListTasksCommand } from '@aws-sdk/client-ecs';
@@ -19,19 +19,19 @@ import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { provisionTestAws, skipUnlessAws } from '../../support/aws-test-env.ts';
 import { motoEndpoint } from '../../support/moto.ts';
 
-describe('the AWS emulator (moto, as started by the tests)', { skip: skipUnlessAws() }, () => {
+describe('the AWS emulator (moto, as started by the tests)', { skip: Boolean(skipUnlessAws()) }, () => {
   let client: DynamoDBClient;
   let doc: DynamoDBDocumentClient;
   const table = `atomicity-${randomUUID().slice(0, 8)}`;
 
-  before(async () => {
+  beforeAll(async () => {
     client = new DynamoDBClient({ region: 'us-east-1', endpoint: await motoEndpoint(), credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     doc = DynamoDBDocumentClient.from(client);
     await client.send(
       new CreateTableCommand({ TableName: table, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }),
     );
   });
-  after(() => client?.destroy());
+  afterAll(() => client?.destroy());
 
   test('racing conditional UpdateItems on one version: exactly one wins, every round', async () => {
     let doubleWins = 0;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeClustersCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
@@ -19,14 +19,14 @@ import { motoEndpoint } from '../../support/moto.ts';
 const REGION = 'us-east-1';
 const uniquePrefix = (what: string) => `${what}-${randomBytes(4).toString('hex')}`;
 
-describe('provisionAws (moto)', { skip: skipUnlessAws() }, () => {
+describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
   let endpoint: string;
   let clients: AwsClients;
   let prefix: string;
   let first: Provisioned;
   let second: Provisioned;
 
-  before(async () => {
+  beforeAll(async () => {
     endpoint = await motoEndpoint();
     process.env.AWS_ACCESS_KEY_ID = 'test';
     process.env.AWS_SECRET_ACCESS_KEY = 'test';
@@ -35,7 +35,7 @@ describe('provisionAws (moto)', { skip: skipUnlessAws() }, () => {
     first = await provisionAws({ region: REGION, endpoint, prefix });
     second = await provisionAws({ region: REGION, endpoint, prefix });
   });
-  after(() => clients?.destroy());
+  afterAll(() => clients?.destroy());
 
   async function queueAttributes(url: string): Promise<Record<string, string>> {
     const out = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
@@ -149,12 +149,12 @@ describe('provisionAws (moto)', { skip: skipUnlessAws() }, () => {
   });
 });
 
-describe('agent-runner provision (runProvisionCommand)', { skip: skipUnlessAws() }, () => {
+describe('agent-runner provision (runProvisionCommand)', { skip: Boolean(skipUnlessAws()) }, () => {
   let dir: string;
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'agent-runner-provision-'));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('--write-env gets dotenv lines that loadConfig accepts', async () => {
     const endpoint = await motoEndpoint();

@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createAwsClients, type AwsClients } from '@agent-runner/shared/adapters/aws/aws-clients.ts';
 import { SecretsManagerSource } from '@agent-runner/shared/adapters/aws/secrets-manager-source.ts';
 import { loadConfig } from '@agent-runner/shared/config/config.ts';
 import { provisionTestAws, skipUnlessAws } from '../../support/aws-test-env.ts';
 
-describe('SecretsManagerSource on moto', { skip: skipUnlessAws() }, () => {
+describe('SecretsManagerSource on moto', { skip: Boolean(skipUnlessAws()) }, () => {
   let clients: AwsClients;
 
-  before(async () => {
+  beforeAll(async () => {
     const aws = loadConfig(await provisionTestAws({ prefix: 'secrets' })).aws!;
     clients = createAwsClients(aws.region, aws.endpoint);
   });
-  after(() => clients?.destroy());
+  afterAll(() => clients?.destroy());
 
   test('a secret reads as its string value, once per process', async () => {
     const name = `agent-runner/test/${randomUUID()}`;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createAwsClients, type AwsClients } from '@agent-runner/shared/adapters/aws/aws-clients.ts';
 import type { Backend, FeedOptions } from '@agent-runner/shared/compose/backend.ts';
@@ -16,19 +16,19 @@ const FAST: FeedOptions = { visibilityTimeoutSeconds: 1, batchSize: 10, maxInFli
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const message = (priority: Priority = 'normal', orderingKey: string | null = null): JobMessage => ({ jobId: ulid(new Date()), priority, orderingKey });
 
-describe('SqsJobFeed on moto', { skip: skipUnlessAws() }, () => {
+describe('SqsJobFeed on moto', { skip: Boolean(skipUnlessAws()) }, () => {
   let backend: Backend;
   let aws: AwsConfig;
   let clients: AwsClients;
   const feeds: JobFeed[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     const config = loadConfig(await provisionTestAws({ prefix: 'feed' }));
     aws = config.aws!;
     backend = await createBackend(config);
     clients = createAwsClients(aws.region, aws.endpoint);
   });
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(feeds.map((feed) => feed.stop()));
     await backend?.close();
     clients?.destroy();

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClients, type AwsClients } from '@agent-runner/shared/adapters/aws/aws-clients.ts';
 import { SqsJobQueue } from '@agent-runner/shared/adapters/aws/sqs-job-queue.ts';
@@ -14,17 +14,17 @@ import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { PRIORITIES, type JobMessage } from '@agent-runner/shared/domain/job.ts';
 import { provisionTestAws, skipUnlessAws } from '../../support/aws-test-env.ts';
 
-describe('SqsJobQueue on moto', { skip: skipUnlessAws() }, () => {
+describe('SqsJobQueue on moto', { skip: Boolean(skipUnlessAws()) }, () => {
   let aws: AwsConfig;
   let clients: AwsClients;
   let queue: SqsJobQueue;
 
-  before(async () => {
+  beforeAll(async () => {
     aws = loadConfig(await provisionTestAws({ prefix: 'queue' })).aws!;
     clients = createAwsClients(aws.region, aws.endpoint);
     queue = new SqsJobQueue(clients.sqs, { byPriority: aws.queueUrls, fifo: aws.fifoQueueUrl });
   });
-  after(() => clients?.destroy());
+  afterAll(() => clients?.destroy());
 
   async function drain(url: string): Promise<{ body: JobMessage; groupId: string | undefined; dedupId: string | undefined }[]> {
     const out = await clients.sqs.send(

@@ -3,7 +3,7 @@
  * like a POST /jobs, and the real worker code (runJobAttempt) runs it after a dispatcher-style claim.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import { systemClock, ulid } from '@agent-runner/shared/domain/ids.ts';
 import type { JsonObject } from '@agent-runner/shared/domain/job.ts';
@@ -20,7 +20,7 @@ let opened: OpenedBackend;
 let runner: ChildJobRunner;
 const parent = { jobId: 'parent-job', tenant: 'team-a', priority: 'high' as const };
 
-before(async () => {
+beforeAll(async () => {
   const embedded = backendsUnderTest().find((b) => b.name === 'embedded') ?? { name: 'embedded' as const, makeEnv: async () => ({}) };
   opened = await openBackend(embedded);
   const { backend, config } = opened;
@@ -31,7 +31,7 @@ before(async () => {
     pollMs: 20,
   });
 });
-after(() => opened.close());
+afterAll(() => opened.close());
 
 /** Plays dispatcher and worker for the next QUEUED job of `jobType`: claim it, run the attempt. */
 async function runNextQueued(jobType: string): Promise<string> {

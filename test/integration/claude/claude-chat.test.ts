@@ -1,6 +1,6 @@
 /** claude_chat's `run` against the fake Messages API through the real SDK. */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { FatalError } from '@agent-runner/shared/domain/errors.ts';
 import type { JsonObject } from '@agent-runner/shared/domain/job.ts';
 import { claudeChatHandler } from '@agent-runner/worker/handlers/claude-chat.ts';
@@ -8,10 +8,10 @@ import { reply, startFakeAnthropic, type FakeAnthropic } from '../../support/fak
 import { handlerContext } from '../../support/handler-context.ts';
 
 let fake: FakeAnthropic;
-before(async () => {
+beforeAll(async () => {
   fake = await startFakeAnthropic({ apiKey: 'sk-chat' });
 });
-after(() => fake.close());
+afterAll(() => fake.close());
 
 const env = () => ({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-chat' });
 

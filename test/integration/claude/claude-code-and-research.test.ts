@@ -1,6 +1,6 @@
 /** claude_code and research `run` against the fake Messages API through the real SDK. */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { afterAll, beforeAll, beforeEach, test } from 'vitest';
 import { RetryableError } from '@agent-runner/shared/domain/errors.ts';
 import type { JsonObject } from '@agent-runner/shared/domain/job.ts';
 import { claudeCodeHandler } from '@agent-runner/worker/handlers/claude-code.ts';
@@ -9,10 +9,10 @@ import { reply, startFakeAnthropic, type FakeAnthropic, type RecordedRequest } f
 import { handlerContext } from '../../support/handler-context.ts';
 
 let fake: FakeAnthropic;
-before(async () => {
+beforeAll(async () => {
   fake = await startFakeAnthropic();
 });
-after(() => fake.close());
+afterAll(() => fake.close());
 beforeEach(() => {
   fake.reset();
 });

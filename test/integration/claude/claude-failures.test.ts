@@ -3,7 +3,7 @@
  * becomes RetryableError or FatalError for the worker, a missing key, and an abort.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { afterAll, beforeAll, beforeEach, test } from 'vitest';
 import { OverloadedError } from '@anthropic-ai/sdk';
 import { StaticSecretSource } from '@agent-runner/shared/adapters/embedded/static-secret-source.ts';
 import { FatalError, RetryableError } from '@agent-runner/shared/domain/errors.ts';
@@ -13,10 +13,10 @@ import { reply, startFakeAnthropic, type FakeAnthropic } from '../../support/fak
 import { handlerContext } from '../../support/handler-context.ts';
 
 let fake: FakeAnthropic;
-before(async () => {
+beforeAll(async () => {
   fake = await startFakeAnthropic({ apiKey: 'sk-fail' });
 });
-after(() => fake.close());
+afterAll(() => fake.close());
 beforeEach(() => {
   fake.reset();
 });

@@ -1,17 +1,17 @@
 /** The fake speaks the Messages API as the real SDK parses it: JSON, SSE, tool use, errors. */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import Anthropic, { AuthenticationError, BadRequestError } from '@anthropic-ai/sdk';
 import { reply, startFakeAnthropic, type FakeAnthropic } from '../../support/fake-anthropic.ts';
 
 let fake: FakeAnthropic;
 let client: Anthropic;
 
-before(async () => {
+beforeAll(async () => {
   fake = await startFakeAnthropic({ apiKey: 'sk-test' });
   client = new Anthropic({ apiKey: 'sk-test', baseURL: fake.url, maxRetries: 0, logLevel: 'off' });
 });
-after(() => fake.close());
+afterAll(() => fake.close());
 
 const base = { model: 'claude-sonnet-5-5', max_tokens: 100, messages: [{ role: 'user' as const, content: 'hi' }] };
 

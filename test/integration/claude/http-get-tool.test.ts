@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import type { JsonObject } from '@agent-runner/shared/domain/job.ts';
 import { ToolError } from '@agent-runner/worker/handlers/tools/agent-tool.ts';
 import { createHttpGetTool, isAllowedHost } from '@agent-runner/worker/handlers/tools/http-get.ts';
@@ -12,7 +12,7 @@ let server: Server;
 let base: string;
 let slowRequests = 0;
 
-before(async () => {
+beforeAll(async () => {
   server = createServer((req, res) => {
     switch (req.url) {
       case '/text':
@@ -47,7 +47,7 @@ before(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-after(
+afterAll(
   () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { createAwsClients } from '@agent-runner/shared/adapters/aws/aws-clients.ts';
 import { roundUsd } from '@agent-runner/shared/domain/job-usage.ts';
@@ -38,16 +38,16 @@ const costOf = (u: FakeUsage) =>
 const PLAN = JSON.stringify({ questions: ['Why do tides rise?', 'What is a spring tide?', 'How do tides vary by coast?'] });
 
 let fake: FakeAnthropic;
-before(async () => {
+beforeAll(async () => {
   fake = await startFakeAnthropic();
 });
-after(() => fake.close());
+afterAll(() => fake.close());
 
 for (const target of backendsUnderTest()) {
   describe(`a job's Claude usage across attempts (${target.name})`, () => {
     let opened: OpenedBackend;
 
-    before(async () => {
+    beforeAll(async () => {
       const secretName = `agent-runner/test/${randomUUID()}`;
       const key = target.name === 'aws' ? { AGENT_RUNNER_ANTHROPIC_SECRET_NAME: secretName } : { ANTHROPIC_API_KEY: 'sk-usage' };
       opened = await openBackend(target, { AGENT_RUNNER_HEARTBEAT_SECONDS: '1', ANTHROPIC_BASE_URL: fake.url, AGENT_RUNNER_ANTHROPIC_MAX_RETRIES: '0', AGENT_RUNNER_MODEL_PRICES: PRICES, ...key });
@@ -58,7 +58,7 @@ for (const target of backendsUnderTest()) {
         clients.destroy();
       }
     });
-    after(() => opened?.close());
+    afterAll(() => opened?.close());
 
     async function submitResearch(maxAttempts: number): Promise<Job> {
       const { backend, config } = opened;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, beforeEach, test } from 'node:test';
+import { afterAll, beforeAll, beforeEach, test } from 'vitest';
 import type { JsonObject, JsonValue } from '@agent-runner/shared/domain/job.ts';
 import type { ChildJobRequest, ChildJobRunner } from '@agent-runner/worker/handlers/job-handler.ts';
 import { toolAgentHandler } from '@agent-runner/worker/handlers/tool-agent.ts';
@@ -12,7 +12,7 @@ import { handlerContext } from '../../support/handler-context.ts';
 let fake: FakeAnthropic;
 let site: Server;
 let siteUrl: string;
-before(async () => {
+beforeAll(async () => {
   fake = await startFakeAnthropic();
   site = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
@@ -21,7 +21,7 @@ before(async () => {
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
 });
-after(async () => {
+afterAll(async () => {
   await fake.close();
   await new Promise<void>((resolve) => site.close(() => resolve()));
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { postJob, waitUntilTerminal } from '../../support/api-client.ts';
 import { runCli } from '../../support/cli.ts';
 import { startSystem, type TestSystem } from '../../support/system.ts';
@@ -7,11 +7,11 @@ import { startSystem, type TestSystem } from '../../support/system.ts';
 describe('agent-runner get, list and cancel against the real API (embedded backend)', () => {
   let system: TestSystem;
   let env: Record<string, string>;
-  before(async () => {
+  beforeAll(async () => {
     system = await startSystem('embedded');
     env = { AGENT_RUNNER_API_URL: system.url };
   });
-  after(() => system.stop());
+  afterAll(() => system.stop());
 
   test('get shows a succeeded job with its attempt and result; --json is the API view', async () => {
     system.startDispatcher();

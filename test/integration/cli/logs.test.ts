@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { postJob, waitUntilTerminal } from '../../support/api-client.ts';
 import { runCli } from '../../support/cli.ts';
 import { startSystem, type TestSystem } from '../../support/system.ts';
@@ -9,12 +9,12 @@ import { startSystem, type TestSystem } from '../../support/system.ts';
 describe('agent-runner logs against the real API, dispatcher and workers (embedded backend)', () => {
   let system: TestSystem;
   let env: Record<string, string>;
-  before(async () => {
+  beforeAll(async () => {
     system = await startSystem('embedded');
     system.startDispatcher();
     env = { AGENT_RUNNER_API_URL: system.url };
   });
-  after(() => system.stop());
+  afterAll(() => system.stop());
 
   test("a finished job's events, one per line, then its outcome; --json gives JSON lines ending with the outcome", async () => {
     const job = await postJob(system.url, { job_type: 'echo', payload: { message: 'logged' } });
@@ -84,7 +84,7 @@ describe('agent-runner logs --follow across a dropped connection (stand-in event
   const frame = (seq: number) =>
     `id: ${seq}\nevent: text_delta\ndata: ${JSON.stringify({ seq, at: '2026-01-01T00:00:00.000Z', attempt: 1, type: 'text_delta', data: { text: deltas[seq - 1] } })}\n\n`;
 
-  before(async () => {
+  beforeAll(async () => {
     server = createServer((req: IncomingMessage, res) => {
       if (req.url === `/jobs/${JOB_ID}`) {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ job_id: JOB_ID, status: 'RUNNING' }));
@@ -111,7 +111,7 @@ describe('agent-runner logs --follow across a dropped connection (stand-in event
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   test('reconnects with Last-Event-ID: every text delta printed once, in order; exit 1 for a FAILED job', async () => {
     const res = await runCli(['logs', JOB_ID, '--follow', '--api', url], {});

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { getJob } from '../../support/api-client.ts';
 import { runCli } from '../../support/cli.ts';
 import { startSystem, type TestSystem } from '../../support/system.ts';
@@ -20,12 +20,12 @@ async function closedPort(): Promise<number> {
 describe('agent-runner submit against the real API, dispatcher and workers (embedded backend)', () => {
   let system: TestSystem;
   let env: Record<string, string>;
-  before(async () => {
+  beforeAll(async () => {
     system = await startSystem('embedded');
     system.startDispatcher();
     env = { AGENT_RUNNER_API_URL: system.url };
   });
-  after(() => system.stop());
+  afterAll(() => system.stop());
 
   test('--wait shows progress on stderr, prints the result and exits 0 when the job succeeds', async () => {
     const progress: string[] = [];

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { parse } from 'yaml';
 import { ENV_SCHEMA, loadConfig } from '@agent-runner/shared/config/config.ts';
 import { skipUnlessAws } from '../../support/aws-test-env.ts';
@@ -116,7 +116,7 @@ test('the LocalStack provisioning script is executable and runs `agent-runner pr
   for (const option of ['--write-env', '--no-ecs']) assert.match(help.stdout, new RegExp(option));
 });
 
-test('the LocalStack provisioning script, run against the emulator, writes a configuration the compose services start with', { skip: skipUnlessAws() }, async () => {
+test('the LocalStack provisioning script, run against the emulator, writes a configuration the compose services start with', { skip: Boolean(skipUnlessAws()) }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'agent-runner-localstack-init-'));
   try {
     const out = join(dir, 'agent-runner.env');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { ENV_SCHEMA } from '@agent-runner/shared/config/config.ts';
 
 const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import Koa from 'koa';
 import { createDashboardRouter } from './dashboard-router.ts';
 import { createStatsRouter } from './stats-router.ts';
@@ -11,14 +11,14 @@ let server: Server;
 let url: string;
 let sample: QueueDepthSample | null = null;
 
-before(async () => {
+beforeAll(async () => {
   const app = new Koa();
   for (const router of [createDashboardRouter(), createStatsRouter(() => sample)]) app.use(router.routes());
   server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 test('GET / serves the page as HTML, revalidated on every load, with a policy allowing only its own files', async () => {
   const res = await fetch(`${url}/`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { rateLimitsOf } from './rate-limit-headers.ts';
 
 test('the anthropic-ratelimit-* headers and retry-after are picked out, others ignored', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { minimumCallCostUsd, minimumTokensOf, wouldExceedBudget } from './agent-budget.ts';
 
 const price = { input: 2, output: 10, cacheWrite: 2.5, cacheRead: 0.1 };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { stripCodeFences } from './code-fences.ts';
 
 const TABLE: [name: string, reply: string, code: string][] = [

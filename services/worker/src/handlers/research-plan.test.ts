@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { parseResearchQuestions } from './research-plan.ts';
 
 const Q = ['What is X?', 'Why does X matter?', 'How is X measured?'];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { ArithmeticError, evaluateArithmetic } from './evaluate-arithmetic.ts';
 
 const VALUES: [expression: string, value: number][] = [
