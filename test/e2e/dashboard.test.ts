@@ -4,7 +4,7 @@
  * Leaves a screenshot at test-artifacts/dashboard.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { postJob, waitUntilTerminal } from '../support/api-client.ts';
 import { reply, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.ts';
+import { skipWithout } from '../support/required-tool.ts';
 import { startSystem, type TestSystem } from '../support/system.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -20,7 +21,7 @@ const REPLY =
   'Queues decouple the API from the workers. A job waits in its priority queue until the dispatcher has capacity, ' +
   'then one worker runs it and exits. Nothing is lost when a worker dies: the reaper puts the job back.';
 
-describe('dashboard (headless Chromium, real API on the embedded backend)', { skip: Boolean(existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`) }, () => {
+describe('dashboard (headless Chromium, real API on the embedded backend)', { skip: skipWithout(CHROMIUM, 'apt-get install chromium; .ci/run installs it') }, () => {
   let fake: FakeAnthropic;
   let system: TestSystem;
   let context: BrowserContext;

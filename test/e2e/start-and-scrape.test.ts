@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import { postJob, waitUntilTerminal, type JobView } from '../support/api-client.ts';
 import { reply, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.ts';
 import { freePort } from '../support/free-port.ts';
+import { skipWithout } from '../support/required-tool.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -155,7 +156,7 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
     assert.equal(sample(text, 'agent_runner_jobs_finished_total', { job_type: 'claude_chat', outcome: 'SUCCEEDED' }), 1);
   });
 
-  test('a real Prometheus scrapes both services and its queries return the test’s numbers', { skip: Boolean(existsSync(PROMETHEUS) ? false : `Prometheus not found at ${PROMETHEUS} (apt-get install prometheus; .ci/run installs it)`) }, async () => {
+  test('a real Prometheus scrapes both services and its queries return the test’s numbers', { skip: skipWithout(PROMETHEUS, 'apt-get install prometheus; .ci/run installs it') }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-runner-prometheus-'));
     const port = await freePort();
     const target = (url: string) => new URL(url).host;
