@@ -15,6 +15,7 @@ Started by test/support/moto.ts.
 
 import functools
 import logging
+import os
 import sys
 import threading
 import time
@@ -118,5 +119,14 @@ def _retained(self, queue_name, message):
 
 SQSBackend.is_message_valid_based_on_retention_period = _retained
 
+
+# A test run killed without its teardown (Ctrl-C twice, SIGKILL) would leave this server behind.
+def _exit_with_parent(parent):
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
 if __name__ == "__main__":
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     main(sys.argv[1:])
