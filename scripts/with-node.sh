@@ -22,8 +22,9 @@ if ! command -v node >/dev/null 2>&1 || ! node_ok node; then
   export PATH
 fi
 
-# Install dependencies when node_modules is missing or older than the lock file.
-if ! [ -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# Install dependencies when node_modules is missing or older than the lock file (not with
+# AGENT_RUNNER_SKIP_NPM_CI=1: .ci/run runs a node-only script while `npm ci` runs beside it).
+if [ "${AGENT_RUNNER_SKIP_NPM_CI:-}" != 1 ] && { ! [ -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   echo "agent-runner: installing dependencies (npm ci) ..." >&2
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >&2; else npm install --no-audit --no-fund >&2; fi
 fi
