@@ -23,6 +23,8 @@ export default defineConfig({
       include: ['shared/src/**/*.ts', 'services/*/src/**/*.ts', 'bin/**/*.ts'],
       exclude: ['**/*.test.ts'],
       reporter: ['text-summary', 'text'],
+      // The figure is worth seeing when a flaky e2e test failed too.
+      reportOnFailure: true,
     },
     projects: [
       {
