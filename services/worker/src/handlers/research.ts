@@ -1,4 +1,5 @@
 import { RetryableError } from '@agent-runner/shared/domain/errors.ts';
+import type { JobEventData } from '@agent-runner/shared/job-events/catalogue.ts';
 import type { ModelCall } from '../anthropic/claude-session.ts';
 import { openClaudeSession } from '../anthropic/open-claude-session.ts';
 import { textOf } from '../anthropic/message-text.ts';
@@ -34,7 +35,7 @@ export const researchHandler = defineHandler({
   jobType: 'research',
   async run(payload, ctx) {
     const claude = await openClaudeSession(ctx, payload.model);
-    const step = (data: Record<string, string | number | string[]>) => ctx.emit({ type: 'research_step', data });
+    const step = (data: JobEventData['research_step']) => ctx.emit({ type: 'research_step', data });
     const budget = new CostBudget(payload.max_cost_usd, () => claude.ledger.totalCostUsd(), claude.price);
     /** One model call under the budget: refused (BudgetStop) when it would certainly overrun. */
     const call = async (request: ModelCall): Promise<string> => {
