@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import type { Config } from '@agent-runner/shared/config/config.ts';
-import { JOB_TYPES, type JobTypeName, type PayloadOf } from '@agent-runner/shared/job-types/catalogue.ts';
 import type { JobError, JsonValue } from '@agent-runner/shared/domain/job.ts';
-import type { JobEventOf } from '@agent-runner/shared/job-events/catalogue.ts';
 import type { JobStatus } from '@agent-runner/shared/domain/job-status.ts';
+import type { JobEventOf } from '@agent-runner/shared/job-events/catalogue.ts';
+import { JOB_TYPES, type JobTypeName, type PayloadOf } from '@agent-runner/shared/job-types/catalogue.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import type { SecretSource } from '@agent-runner/shared/ports/secrets.ts';
 import type { AttemptUsage } from '../anthropic/attempt-usage.ts';
