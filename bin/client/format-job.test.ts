@@ -23,6 +23,7 @@ function job(overrides: Partial<JobView> = {}): JobView {
     attempts: [],
     error: null,
     usage: null,
+    cost_usd: null,
     rate_limits: null,
     links: { self: '/jobs/x', cancel: '/jobs/x/cancel', events: '/jobs/x/events' },
     ...overrides,

@@ -19,8 +19,9 @@ export function runTimeMs(job: JobView, now: Date): number | null {
   return end - Date.parse(job.started_at);
 }
 
-/** The job's cost when the view carries one (`usage.cost_usd`, or a Claude handler's `result.cost_usd`). */
+/** The job's cost: the view's `cost_usd` (list entries have it too), else `usage.cost_usd` or a Claude handler's `result.cost_usd`. */
 export function costUsdOf(job: JobView): number | null {
+  if (typeof job.cost_usd === 'number') return job.cost_usd;
   const fromUsage = (job as { usage?: { cost_usd?: unknown } }).usage?.cost_usd;
   if (typeof fromUsage === 'number') return fromUsage;
   const result = job.result;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import type { ConcurrencyLeases, LeaseScope } from '@agent-runner/shared/ports/concurrency-leases.ts';
+import type { LeaseScope } from '@agent-runner/shared/domain/concurrency-scopes.ts';
+import type { ConcurrencyLeases } from '@agent-runner/shared/ports/concurrency-leases.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
 
 const now = new Date('2026-01-01T00:00:00.000Z');

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ulid } from '@agent-runner/shared/domain/ids.ts';
+import { createJobRecord } from '@agent-runner/shared/domain/job.ts';
 import { postJob, waitUntilTerminal } from '../support/api-client.ts';
 import { reply, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.ts';
 import { skipWithout } from '../support/required-tool.ts';
@@ -54,6 +56,9 @@ describe('dashboard (headless Chromium, real API on the embedded backend)', { sk
     });
     page = context.pages()[0] ?? (await context.newPage());
   });
+
+  /** The cost cell of a job's row in the jobs table. */
+  const costCell = (jobId: string) => page.locator(`#jobs-table tr[data-job-id="${jobId}"] td`).nth(7);
 
   afterAll(async () => {
     await context?.close();
@@ -109,6 +114,8 @@ describe('dashboard (headless Chromium, real API on the embedded backend)', { sk
     assert.equal(await page.locator('#detail-cancel').isHidden(), true, 'no cancel button on a finished job');
     // The list caught up with the job's end on its own (auto-refresh).
     await page.locator(`#jobs-table tr[data-job-id="${chat.job_id}"] .badge`, { hasText: 'SUCCEEDED' }).waitFor({ timeout: 10_000 });
+    // The table's cost column says what the detail says.
+    assert.equal(await costCell(chat.job_id).textContent(), await page.locator('#detail-fields dd[data-field="cost"]').textContent());
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
@@ -136,5 +143,40 @@ describe('dashboard (headless Chromium, real API on the embedded backend)', { sk
     await page.locator('#detail-cancel').click();
     await page.locator('#detail-status[data-status="CANCELLED"]').waitFor();
     assert.equal(await page.locator('#detail-cancel').isHidden(), true);
+  });
+
+  test('a Claude job recorded before usage was: its cost (only in its result) is in the table as in its detail', async () => {
+    const now = new Date();
+    const record = createJobRecord(
+      ulid(now),
+      { jobType: 'claude_chat', payload: { prompt: 'hi' }, priority: 'normal', tenant: 'default', orderingKey: null, maxAttempts: 3, timeoutSeconds: 60 },
+      now,
+      { payload: { prompt: 'hi' }, payloadRef: null },
+    );
+    await system.backend.jobs.create({ ...record, status: 'SUCCEEDED', startedAt: now.toISOString(), finishedAt: now.toISOString(), usage: null, result: { response: 'hello', cost_usd: 0.0024 } });
+
+    await page.goto(url);
+    await costCell(record.jobId).waitFor({ timeout: 15_000 });
+    assert.equal(await costCell(record.jobId).textContent(), '$0.0024');
+    await page.locator(`#jobs-table tr[data-job-id="${record.jobId}"]`).click();
+    await page.locator('#detail-status[data-status="SUCCEEDED"]').waitFor();
+    assert.equal(await page.locator('#detail-fields dd[data-field="cost"]').textContent(), '$0.0024');
+  });
+
+  test('a worker told to stop mid-attempt: its attempt_stopped event is shown', async () => {
+    system.startDispatcher(); // the test before stopped them
+    const job = await postJob(system.url, { job_type: 'sleep', payload: { ms: 60_000 } });
+    // From another page: a change of the #job= fragment alone would not load the page again.
+    await page.goto('about:blank');
+    await page.goto(`${url}/#job=${job.job_id}`);
+    await page.locator('#detail-events li[data-type="attempt_started"]').waitFor({ state: 'attached', timeout: 20_000 });
+    const running = (await (await fetch(`${system.url}/jobs/${job.job_id}`)).json()) as { attempts: { worker_ref: string | null }[] };
+    const pid = Number(/^pid:(\d+)/.exec(running.attempts[0]?.worker_ref ?? '')?.[1]);
+    assert.ok(pid > 0, `a process worker (${running.attempts[0]?.worker_ref})`);
+    // What ECS StopTask and the process launcher's stop send first.
+    process.kill(pid, 'SIGTERM');
+    await page.locator('#detail-events li[data-type="attempt_stopped"]').waitFor({ state: 'attached', timeout: 20_000 });
+    assert.match((await page.locator('#detail-events li[data-type="attempt_stopped"]').textContent()) ?? '', /#1 attempt_stopped \{"attempt":1\}/);
+    await fetch(`${system.url}/jobs/${job.job_id}/cancel`, { method: 'POST' });
   });
 });

@@ -5,8 +5,7 @@ import { test } from 'vitest';
 /**
  * A worker is one process per job, so what it loads before running its handler is paid on every
  * job. The Anthropic SDK (about 300 modules) is for the Claude handlers alone: it is imported when
- * a job opens a Claude session, not when the worker (or the API, which imports every handler's
- * schema) starts.
+ * a job opens a Claude session, not when the worker (or the API) starts.
  */
 test('importing the worker or the API loads no Anthropic SDK module; opening a Claude session does', () => {
   const probe = `
@@ -29,4 +28,24 @@ test('importing the worker or the API loads no Anthropic SDK module; opening a C
   const { atStart, withSession } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { atStart: number; withSession: number };
   assert.equal(atStart, 0, 'SDK modules loaded by importing the worker and the API');
   assert.ok(withSession > 100, `the session loads the SDK (${withSession} modules), so the probe can see it`);
+});
+
+/** The API learns job types and payload schemas from shared/src/job-types: it loads no worker module at all. */
+test('importing the API loads no module of the worker', () => {
+  const probe = `
+    import { registerHooks } from 'node:module';
+    const loaded = [];
+    registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+    await import('./services/api/src/main.ts');
+    console.log(JSON.stringify({ worker: loaded.filter((url) => url.includes('/services/worker/')), shared: loaded.filter((url) => url.includes('/shared/src/job-types/')).length }));
+  `;
+  const run = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', probe], {
+    cwd: new URL('../..', import.meta.url),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const { worker, shared } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { worker: string[]; shared: number };
+  assert.deepEqual(worker, []);
+  assert.ok(shared > 0, 'the API loads the job-type catalogue, so the probe sees what it loads');
 });

@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import { createMetrics } from '@agent-runner/shared/observability/metrics.ts';
 import { httpRequestMetrics } from '@agent-runner/shared/observability/http-request-metrics.ts';
-import { jobTypes } from '@agent-runner/worker/handlers/registry.ts';
+import { JOB_TYPE_NAMES } from '@agent-runner/shared/job-types/catalogue.ts';
 import type { ApiDeps } from './api-deps.ts';
 import { createDashboardRouter } from './dashboard/dashboard-router.ts';
 import { createStatsRouter } from './dashboard/stats-router.ts';
@@ -21,7 +21,7 @@ export type { ApiDeps };
  */
 export function createApp(deps: ApiDeps): Koa {
   const metrics =
-    deps.metrics ?? createMetrics({ service: 'api', jobTypes: jobTypes(), models: deps.config.anthropic.allowedModels, defaultMetrics: false });
+    deps.metrics ?? createMetrics({ service: 'api', jobTypes: JOB_TYPE_NAMES, models: deps.config.anthropic.allowedModels, defaultMetrics: false });
   const routed = { ...deps, metrics };
   const app = new Koa();
   app.use(httpRequestMetrics(metrics));

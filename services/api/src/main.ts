@@ -5,7 +5,7 @@ import { systemClock, ulid, type Clock, type IdSource } from '@agent-runner/shar
 import { createLogger, type Logger } from '@agent-runner/shared/observability/logger.ts';
 import { createMetrics } from '@agent-runner/shared/observability/metrics.ts';
 import { startQueueDepthSampler } from '@agent-runner/shared/observability/queue-depth-sampler.ts';
-import { jobTypes } from '@agent-runner/worker/handlers/registry.ts';
+import { JOB_TYPE_NAMES } from '@agent-runner/shared/job-types/catalogue.ts';
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
 import { loadConfigOrReport, untilStopSignal } from '@agent-runner/shared/runtime/service-process.ts';
 import { createApp } from './app.ts';
@@ -28,7 +28,7 @@ export interface RunningApi {
 
 /** Serves the API on config.host:config.apiPort (0: any free port) until closed. */
 export async function startApi(config: Config, backend: Backend, log: Logger, options: ApiOptions = {}): Promise<RunningApi> {
-  const metrics = createMetrics({ service: 'api', jobTypes: jobTypes(), models: config.anthropic.allowedModels });
+  const metrics = createMetrics({ service: 'api', jobTypes: JOB_TYPE_NAMES, models: config.anthropic.allowedModels });
   const sampler = startQueueDepthSampler(metrics, () => backend.queue.depth(), {
     intervalMs: config.queueDepthIntervalSeconds * 1000,
     onError: (error) => log.warn({ err: error }, 'queue depth could not be sampled'),

@@ -1,7 +1,15 @@
 import { currentAttempt, type Attempt, type Job } from '@agent-runner/shared/domain/job.ts';
 import { isTerminal } from '@agent-runner/shared/domain/job-status.ts';
-import type { JobOutcome } from '@agent-runner/shared/observability/metrics.ts';
-import type { DispatcherDeps } from './dispatcher-deps.ts';
+import type { Logger } from '@agent-runner/shared/observability/logger.ts';
+import type { AgentRunnerMetrics, JobOutcome } from '@agent-runner/shared/observability/metrics.ts';
+import type { JobStore } from '@agent-runner/shared/ports/job-store.ts';
+
+/** What it reads and writes: the dispatcher's own (a subset of DispatcherDeps). */
+export interface JobOutcomeMetricsDeps {
+  jobs: JobStore;
+  metrics: AgentRunnerMetrics;
+  log: Logger;
+}
 
 interface Followed {
   attempt: number;
@@ -18,9 +26,9 @@ interface Followed {
  */
 export class JobOutcomeMetrics {
   private readonly followed = new Map<string, Followed>();
-  private readonly deps: Pick<DispatcherDeps, 'jobs' | 'metrics' | 'log'>;
+  private readonly deps: JobOutcomeMetricsDeps;
 
-  constructor(deps: Pick<DispatcherDeps, 'jobs' | 'metrics' | 'log'>) {
+  constructor(deps: JobOutcomeMetricsDeps) {
     this.deps = deps;
   }
 

@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '@agent-runner/shared/observability/lo
 import { createMetrics, type AgentRunnerMetrics } from '@agent-runner/shared/observability/metrics.ts';
 import { startMetricsServer } from '@agent-runner/shared/observability/metrics-server.ts';
 import type { WorkerLauncher } from '@agent-runner/shared/ports/worker-launcher.ts';
-import { jobTypes } from '@agent-runner/worker/handlers/registry.ts';
+import { JOB_TYPE_NAMES } from '@agent-runner/shared/job-types/catalogue.ts';
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
 import { loadConfigOrReport, untilStopSignal } from '@agent-runner/shared/runtime/service-process.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
@@ -39,7 +39,7 @@ export type { LaunchScheduler };
 
 /** Consumes the job feed, launches workers, and runs the sweeper and reaper until stopped. */
 export function startDispatcher(config: Config, backend: Backend, log: Logger, options: DispatcherOptions = {}): RunningDispatcher {
-  const metrics = options.metrics ?? createMetrics({ service: 'dispatcher', jobTypes: jobTypes(), models: config.anthropic.allowedModels });
+  const metrics = options.metrics ?? createMetrics({ service: 'dispatcher', jobTypes: JOB_TYPE_NAMES, models: config.anthropic.allowedModels });
   const outcomes = new JobOutcomeMetrics({ jobs: backend.jobs, metrics, log });
   const deps: DispatcherDeps = {
     config,

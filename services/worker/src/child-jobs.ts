@@ -1,5 +1,4 @@
 import type { Config } from '@agent-runner/shared/config/config.ts';
-import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import type { Job, NewJob } from '@agent-runner/shared/domain/job.ts';
 import { isTerminal } from '@agent-runner/shared/domain/job-status.ts';
 import { roundUsd } from '@agent-runner/shared/domain/job-usage.ts';
@@ -7,14 +6,14 @@ import { cancelJob } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import { loadResult } from '@agent-runner/shared/jobs/load-result.ts';
 import { submitJob, type SubmitJobDeps } from '@agent-runner/shared/jobs/submit-job.ts';
+import { validateJobPayload } from '@agent-runner/shared/job-types/validate-job-payload.ts';
 import type { ChildJobOutcome, ChildJobRequest, ChildJobRunner } from './handlers/job-handler.ts';
-import { findHandler, jobTypes } from './handlers/registry.ts';
 import { sleep } from './handlers/sleep-for.ts';
 
 export interface ChildJobDeps {
   /** What submitJob needs: the backend's job store, queue and blobs, a clock, an id source. */
   submit: SubmitJobDeps;
-  /** For the defaults and the handlers' submit-time checks. */
+  /** For the defaults and the job types' submit-time checks. */
   config: Config;
   /** The running job: its children inherit its tenant and priority. */
   parent: Pick<Job, 'jobId' | 'tenant' | 'priority'>;
@@ -73,21 +72,10 @@ async function cancelChild(deps: ChildJobDeps, jobId: string): Promise<void> {
   }
 }
 
-/** The child as a NewJob, refused like a bad submission would be (ValidationError). */
+/** The child as a NewJob, refused like a bad submission would be (ValidationError, from the same check). */
 function validatedChild(request: ChildJobRequest, deps: ChildJobDeps): NewJob {
-  const handler = findHandler(request.jobType);
-  if (!handler) throw new ValidationError(`unknown job type "${request.jobType}"; known job types: ${jobTypes().join(', ')}`);
-  const parsed = handler.payloadSchema.safeParse(request.payload);
-  if (!parsed.success) {
-    const errors = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-    throw new ValidationError(`the payload is not valid for job type "${request.jobType}": ${describe(errors)}`, { errors });
-  }
-  const problems = handler.validateSubmission?.(request.payload, deps.config) ?? [];
-  if (problems.length > 0) {
-    throw new ValidationError(`the payload is not valid for job type "${request.jobType}": ${describe(problems)}`, { errors: problems });
-  }
   return {
-    jobType: request.jobType,
+    jobType: validateJobPayload(request.jobType, request.payload, deps.config),
     payload: request.payload,
     priority: deps.parent.priority,
     tenant: deps.parent.tenant,
@@ -95,8 +83,4 @@ function validatedChild(request: ChildJobRequest, deps: ChildJobDeps): NewJob {
     maxAttempts: deps.config.defaults.maxAttempts,
     timeoutSeconds: request.timeoutSeconds ?? deps.config.defaults.timeoutSeconds,
   };
-}
-
-function describe(errors: readonly { path: string; message: string }[]): string {
-  return errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
 }

@@ -1,5 +1,13 @@
 import type { Job } from './job.ts';
-import type { LeaseScope } from '../ports/concurrency-leases.ts';
+
+/**
+ * A bounded resource: at most `limit` holders at once. Keys name what is limited: `global`,
+ * `type:<job_type>`, `tenant:<tenant>`, `order:<ordering_key>` (limit 1: one job of a group at a time).
+ */
+export interface LeaseScope {
+  key: string;
+  limit: number;
+}
 
 export interface ConcurrencyLimits {
   maxRunning: number;

@@ -1,4 +1,4 @@
-import type { Job, JsonObject } from './job.ts';
+import type { JsonObject } from './json.ts';
 
 /**
  * What a job spent on model calls. snake_case because the same shape is a handler's `usage`
@@ -70,7 +70,13 @@ export interface AttemptSpend {
   rateLimits: JsonObject | null;
 }
 
+/** A job record's spend fields (`Job['usage']`, `Job['rateLimits']`). */
+export interface SpendFields {
+  usage: JobUsage | null;
+  rateLimits: JsonObject | null;
+}
+
 /** The record's fields once `spent` is added to what `job` already holds from earlier attempts. */
-export function withSpend(job: Pick<Job, 'usage' | 'rateLimits'>, spent: AttemptSpend): Pick<Job, 'usage' | 'rateLimits'> {
+export function withSpend(job: SpendFields, spent: AttemptSpend): SpendFields {
   return { usage: addUsage(job.usage, spent.usage), rateLimits: spent.rateLimits ?? job.rateLimits };
 }

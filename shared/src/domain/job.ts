@@ -1,11 +1,11 @@
 import type { JobStatus } from './job-status.ts';
+import type { JsonObject, JsonValue } from './json.ts';
 import type { JobUsage } from './job-usage.ts';
 
 export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
+export type { JsonObject, JsonValue } from './json.ts';
 
 /** Why an attempt or a job failed. `handler` names the job type's handler when it threw. */
 export interface JobError {
@@ -128,3 +128,16 @@ export interface JobMessage {
 export function messageFor(job: Job): JobMessage {
   return { jobId: job.jobId, priority: job.priority, orderingKey: job.orderingKey };
 }
+
+/** What a conditional write expects to find. Every field given must match or the write is refused. */
+export interface JobExpectation {
+  /** The job's status must be one of these. */
+  status: readonly JobStatus[];
+  /** The job's version must equal this (optimistic concurrency). */
+  version?: number;
+  /** The job's current attempt number must equal this. */
+  attempt?: number;
+}
+
+/** Fields a write may change. `jobId`, `version`, `createdAt` and `updatedAt` are the store's. */
+export type JobChanges = Partial<Omit<Job, 'jobId' | 'version' | 'createdAt' | 'updatedAt'>>;

@@ -1,7 +1,6 @@
-import { currentAttempt, type Attempt, type Job, type JobError, type JsonValue } from './job.ts';
+import { currentAttempt, type Attempt, type Job, type JobChanges, type JobError, type JobExpectation, type JsonValue } from './job.ts';
 import type { JobStatus } from './job-status.ts';
 import { canTransition, isTerminal } from './job-status.ts';
-import type { JobChanges, JobExpectation } from '../ports/job-store.ts';
 import { shouldRetry } from './retry-policy.ts';
 import { withSpend, type AttemptSpend } from './job-usage.ts';
 

@@ -3,7 +3,8 @@ import { test } from 'vitest';
 import { ConflictError, NotFoundError, UnavailableError } from '../domain/errors.ts';
 import type { Job, JobMessage, NewJob } from '../domain/job.ts';
 import type { JobQueue, QueueDepth } from '../ports/job-queue.ts';
-import type { BlobStore, JobExpectation, JobStore } from '../ports/job-store.ts';
+import type { JobExpectation } from '../domain/job.ts';
+import type { BlobStore, JobStore } from '../ports/job-store.ts';
 import { loadPayload } from './load-payload.ts';
 import { submitJob, type SubmitJobDeps } from './submit-job.ts';
 

@@ -1,11 +1,4 @@
-/**
- * A bounded resource: at most `limit` holders at once. Keys name what is limited: `global`,
- * `type:<job_type>`, `tenant:<tenant>`, `order:<ordering_key>` (limit 1: one job of a group at a time).
- */
-export interface LeaseScope {
-  key: string;
-  limit: number;
-}
+import type { LeaseScope } from '../domain/concurrency-scopes.ts';
 
 export type AcquireResult = { acquired: true } | { acquired: false; fullScopes: string[] };
 

@@ -1,18 +1,5 @@
-import type { Job, JsonValue } from '../domain/job.ts';
+import type { Job, JobChanges, JobExpectation, JsonValue } from '../domain/job.ts';
 import type { JobStatus } from '../domain/job-status.ts';
-
-/** What a conditional write expects to find. Every field given must match or the write is refused. */
-export interface JobExpectation {
-  /** The job's status must be one of these. */
-  status: readonly JobStatus[];
-  /** The job's version must equal this (optimistic concurrency). */
-  version?: number;
-  /** The job's current attempt number must equal this. */
-  attempt?: number;
-}
-
-/** Fields a write may change. `jobId`, `version`, `createdAt` and `updatedAt` are the store's. */
-export type JobChanges = Partial<Omit<Job, 'jobId' | 'version' | 'createdAt' | 'updatedAt'>>;
 
 export interface JobListQuery {
   status?: JobStatus;

@@ -44,7 +44,7 @@ describe('jobs API on the embedded backend', () => {
     assert.match(view.job_id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
     assert.equal(res.headers.get('location'), `/jobs/${view.job_id}`);
     assert.deepEqual(Object.keys(view).sort(), [
-      'attempt', 'attempts', 'created_at', 'error', 'finished_at', 'job_id', 'job_type', 'links', 'max_attempts',
+      'attempt', 'attempts', 'cost_usd', 'created_at', 'error', 'finished_at', 'job_id', 'job_type', 'links', 'max_attempts',
       'ordering_key', 'priority', 'rate_limits', 'started_at', 'status', 'tenant', 'timeout_seconds', 'updated_at', 'usage',
     ]);
     assert.deepEqual(
@@ -66,6 +66,7 @@ describe('jobs API on the embedded backend', () => {
         attempts: [],
         error: null,
         usage: null,
+        cost_usd: null,
         rate_limits: null,
         links: { self: `/jobs/${view.job_id}`, cancel: `/jobs/${view.job_id}/cancel`, events: `/jobs/${view.job_id}/events` },
       },

@@ -6,6 +6,7 @@ import type { JsonObject } from '@agent-runner/shared/domain/job.ts';
 import { claudeChatHandler } from '@agent-runner/worker/handlers/claude-chat.ts';
 import { reply, startFakeAnthropic, type FakeAnthropic } from '../../support/fake-anthropic.ts';
 import { handlerContext } from '../../support/handler-context.ts';
+import { claudeChatJobType } from '@agent-runner/shared/job-types/claude-chat.ts';
 
 let fake: FakeAnthropic;
 beforeAll(async () => {
@@ -68,7 +69,7 @@ test('a conversation with a system prompt, model and temperature is sent as give
     { role: 'user' as const, content: 'Words.' },
   ];
 
-  const payload = claudeChatHandler.payloadSchema.parse({ messages, system: 'Be terse.', model: 'claude-haiku-4-5', temperature: 0.2, max_tokens: 50 });
+  const payload = claudeChatJobType.payloadSchema.parse({ messages, system: 'Be terse.', model: 'claude-haiku-4-5', temperature: 0.2, max_tokens: 50 });
   const result = (await claudeChatHandler.run(payload, t.ctx)) as JsonObject;
 
   assert.deepEqual(fake.requests.at(-1)!.body, {
@@ -85,7 +86,7 @@ test('a conversation with a system prompt, model and temperature is sent as give
 });
 
 test('payloads: prompt xor messages, a conversation starts with the user, max_tokens defaults to 1024', () => {
-  const schema = claudeChatHandler.payloadSchema;
+  const schema = claudeChatJobType.payloadSchema;
   assert.equal((schema.parse({ prompt: 'hi' }) as { max_tokens: number }).max_tokens, 1024);
   assert.equal(schema.safeParse({}).success, false);
   assert.equal(schema.safeParse({ prompt: 'hi', messages: [{ role: 'user', content: 'hi' }] }).success, false);
@@ -96,8 +97,8 @@ test('payloads: prompt xor messages, a conversation starts with the user, max_to
 
 test('a model outside the allowed list is refused at submit time and at run time, before any request', async () => {
   const t = handlerContext({ ...env(), AGENT_RUNNER_ALLOWED_MODELS: 'claude-sonnet-5-5,claude-haiku-4-5' });
-  assert.deepEqual(claudeChatHandler.validateSubmission?.({ prompt: 'hi', model: 'claude-haiku-4-5' }, t.config), []);
-  const problems = claudeChatHandler.validateSubmission?.({ prompt: 'hi', model: 'claude-opus-4-8' }, t.config) ?? [];
+  assert.deepEqual(claudeChatJobType.checkPayload?.(claudeChatJobType.payloadSchema.parse({ prompt: 'hi', model: 'claude-haiku-4-5' }), t.config), []);
+  const problems = claudeChatJobType.checkPayload?.(claudeChatJobType.payloadSchema.parse({ prompt: 'hi', model: 'claude-opus-4-8' }), t.config) ?? [];
   assert.equal(problems.length, 1);
   assert.equal(problems[0]?.path, 'model');
   assert.match(problems[0]!.message, /model "claude-opus-4-8" is not allowed; allowed: claude-sonnet-5-5, claude-haiku-4-5/);

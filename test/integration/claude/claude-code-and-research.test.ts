@@ -7,6 +7,8 @@ import { claudeCodeHandler } from '@agent-runner/worker/handlers/claude-code.ts'
 import { researchHandler } from '@agent-runner/worker/handlers/research.ts';
 import { reply, startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '../../support/fake-anthropic.ts';
 import { handlerContext } from '../../support/handler-context.ts';
+import { claudeCodeJobType } from '@agent-runner/shared/job-types/claude-code.ts';
+import { researchJobType } from '@agent-runner/shared/job-types/research.ts';
 
 let fake: FakeAnthropic;
 beforeAll(async () => {
@@ -25,7 +27,7 @@ test('claude_code asks an expert in the language for code only, and strips the f
   fake.enqueue(reply.text(`Here is the function:\n\n\`\`\`typescript\n${code}\n\`\`\`\n`, { usage: { input_tokens: 300, output_tokens: 60 } }));
   const t = handlerContext(env());
 
-  const payload = claudeCodeHandler.payloadSchema.parse({ specification: 'A slugify(s) function.', language: 'TS' });
+  const payload = claudeCodeJobType.payloadSchema.parse({ specification: 'A slugify(s) function.', language: 'TS' });
   const result = (await claudeCodeHandler.run(payload, t.ctx)) as JsonObject;
 
   assert.equal(result.code, code);
@@ -43,7 +45,7 @@ test('claude_code asks an expert in the language for code only, and strips the f
 test('claude_code marks code cut off at max_tokens as truncated', async () => {
   fake.enqueue(reply.text('```python\ndef f(:\n', { stopReason: 'max_tokens' }));
   const t = handlerContext(env());
-  const result = (await claudeCodeHandler.run(claudeCodeHandler.payloadSchema.parse({ specification: 'f', language: 'python' }), t.ctx)) as JsonObject;
+  const result = (await claudeCodeHandler.run(claudeCodeJobType.payloadSchema.parse({ specification: 'f', language: 'python' }), t.ctx)) as JsonObject;
   assert.equal(result.truncated, true);
   assert.equal(result.code, 'def f(:\n');
 });
@@ -66,7 +68,7 @@ test('research plans 3–5 questions, answers them in parallel within the bound,
   fake.respondWith(researchResponder);
   const t = handlerContext(env());
 
-  const payload = researchHandler.payloadSchema.parse({ topic: 'ocean tides', max_parallel: 2 });
+  const payload = researchJobType.payloadSchema.parse({ topic: 'ocean tides', max_parallel: 2 });
   const result = (await researchHandler.run(payload, t.ctx)) as JsonObject;
 
   const plan = result.plan as string[];
@@ -100,7 +102,7 @@ test('research plans 3–5 questions, answers them in parallel within the bound,
 test('research fails retryably when the plan has fewer than three questions', async () => {
   fake.respondWith(() => reply.text('{"questions": ["Only one?"]}'));
   const t = handlerContext(env());
-  await assert.rejects(researchHandler.run(researchHandler.payloadSchema.parse({ topic: 'x' }), t.ctx), (error: unknown) => {
+  await assert.rejects(researchHandler.run(researchJobType.payloadSchema.parse({ topic: 'x' }), t.ctx), (error: unknown) => {
     assert.ok(error instanceof RetryableError);
     assert.match(error.message, /1 usable questions; at least 3/);
     return true;
@@ -113,7 +115,7 @@ test('research with max_cost_usd stops before a call that would certainly overru
   // One cent a token: every call the fake answers (25 in, 10 out) costs $0.35; any answer's prompt
   // alone is worth more than $0.30, so after the plan and one answer no second answer fits in $1.
   const t = handlerContext({ ...env(), AGENT_RUNNER_MODEL_PRICES: 'claude-sonnet-5-5=10000/10000/10000/10000' });
-  const payload = researchHandler.payloadSchema.parse({ topic: 'ocean tides', max_parallel: 5, max_cost_usd: 1 });
+  const payload = researchJobType.payloadSchema.parse({ topic: 'ocean tides', max_parallel: 5, max_cost_usd: 1 });
   const result = (await researchHandler.run(payload, t.ctx)) as JsonObject;
 
   assert.equal(result.outcome, 'budget_exceeded');
@@ -131,7 +133,7 @@ test('research with max_cost_usd stops before a call that would certainly overru
 test('research within its max_cost_usd completes as usual', async () => {
   fake.respondWith(researchResponder);
   const t = handlerContext(env());
-  const result = (await researchHandler.run(researchHandler.payloadSchema.parse({ topic: 'ocean tides', max_cost_usd: 5 }), t.ctx)) as JsonObject;
+  const result = (await researchHandler.run(researchJobType.payloadSchema.parse({ topic: 'ocean tides', max_cost_usd: 5 }), t.ctx)) as JsonObject;
   assert.equal(result.outcome, 'completed');
   assert.equal(result.synthesis, 'Tides are the ocean answering the moon.');
   assert.equal(result.max_cost_usd, 5);

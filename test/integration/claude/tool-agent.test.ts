@@ -8,6 +8,7 @@ import type { ChildJobRequest, ChildJobRunner } from '@agent-runner/worker/handl
 import { toolAgentHandler } from '@agent-runner/worker/handlers/tool-agent.ts';
 import { reply, startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '../../support/fake-anthropic.ts';
 import { handlerContext } from '../../support/handler-context.ts';
+import { toolAgentJobType } from '@agent-runner/shared/job-types/tool-agent.ts';
 
 let fake: FakeAnthropic;
 let site: Server;
@@ -31,7 +32,7 @@ beforeEach(() => {
 });
 
 const env = (extra: Record<string, string> = {}) => ({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-test', ...extra });
-const parse = (payload: JsonObject) => toolAgentHandler.payloadSchema.parse(payload);
+const parse = (payload: JsonObject) => toolAgentJobType.payloadSchema.parse(payload);
 const messagesOf = (request: RecordedRequest) => request.body.messages as JsonObject[];
 
 test('the agent runs the calculator over several turns until the model ends its turn', async () => {
@@ -230,15 +231,15 @@ test('aborting the job (its deadline) stops the loop mid-call with the signal’
 });
 
 test('payloads: unknown tool names are refused by the schema; http_get without an allow-list at submit', () => {
-  const bad = toolAgentHandler.payloadSchema.safeParse({ prompt: 'x', tools: ['calculator', 'shell'] });
+  const bad = toolAgentJobType.payloadSchema.safeParse({ prompt: 'x', tools: ['calculator', 'shell'] });
   assert.equal(bad.success, false);
   assert.match(JSON.stringify(bad.error?.issues), /calculator.*http_get.*submit_job/);
-  assert.equal(toolAgentHandler.payloadSchema.safeParse({ prompt: 'x', tools: [] }).success, false);
-  assert.equal(toolAgentHandler.payloadSchema.safeParse({ prompt: 'x', tools: ['calculator', 'calculator'] }).success, false);
+  assert.equal(toolAgentJobType.payloadSchema.safeParse({ prompt: 'x', tools: [] }).success, false);
+  assert.equal(toolAgentJobType.payloadSchema.safeParse({ prompt: 'x', tools: ['calculator', 'calculator'] }).success, false);
 
   const t = handlerContext(env());
-  assert.deepEqual(toolAgentHandler.validateSubmission?.({ prompt: 'x', tools: ['calculator'] }, t.config), []);
-  const problems = toolAgentHandler.validateSubmission?.({ prompt: 'x', tools: ['http_get'], model: 'gpt-9' }, t.config) ?? [];
+  assert.deepEqual(toolAgentJobType.checkPayload?.(toolAgentJobType.payloadSchema.parse({ prompt: 'x', tools: ['calculator'] }), t.config), []);
+  const problems = toolAgentJobType.checkPayload?.(toolAgentJobType.payloadSchema.parse({ prompt: 'x', tools: ['http_get'], model: 'gpt-9' }), t.config) ?? [];
   assert.deepEqual(
     problems.map((p) => p.path),
     ['model', 'tools'],

@@ -1,55 +1,83 @@
+// @ts-check
 // agent-runner dashboard: plain JavaScript, no build step, no framework. It reads the API's own
 // endpoints (GET /jobs, GET /jobs/{id}, GET /jobs/{id}/events, POST /jobs/{id}/cancel, GET /stats,
 // GET /healthz) from the origin that served it. Every value from the API reaches the page through
-// textContent, never as HTML.
+// textContent, never as HTML. Type-checked (`npm run typecheck`, tsconfig.dashboard.json) against
+// the API's own view types through the JSDoc below.
+
+/** @typedef {import('../schemas/job-view.ts').JobView} JobView */
+/** @typedef {import('../schemas/job-view.ts').JobList} JobList */
+/** @typedef {import('zod').output<typeof import('../schemas/stats.ts').StatsSchema>} Stats */
+/** @typedef {import('../../../../shared/src/job-events/catalogue.ts').JobEventType} JobEventType */
+/** @typedef {{ seq?: number, at?: string, attempt?: number, type: string, data?: unknown }} StreamedEvent */
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
-const PRIORITIES = ['critical', 'high', 'normal', 'low'];
+const PRIORITIES = /** @type {const} */ (['critical', 'high', 'normal', 'low']);
 /** Page size of the jobs table; the API allows up to 100. */
 const PAGE = 50;
-/** EventSource delivers a named event only to a listener for that name: the types handlers emit. */
-const EVENT_TYPES = [
-  'text_delta',
-  'attempt_started',
-  'attempt_succeeded',
-  'attempt_failed',
-  'model_call',
-  'model_call_failed',
-  'tool_call',
-  'tool_result',
-  'research_step',
-  'budget_exceeded',
-  'agent_stopped',
-  'message',
-];
+/**
+ * EventSource delivers a named event only to a listener for that name, so the page listens for
+ * every type in the event catalogue (shared/src/job-events/catalogue.ts), which the API writes
+ * into the page (dashboard-router.ts), and for unnamed ones (`message`).
+ */
+const EVENT_TYPES = /** @type {JobEventType[]} */ ((document.querySelector('meta[name="job-event-types"]')?.getAttribute('content') ?? '').split(' ').filter(Boolean));
 
-const $ = (id) => document.getElementById(id);
+/**
+ * The element with this id, checked to be of `type`.
+ * @template {HTMLElement} E
+ * @param {string} id
+ * @param {{ new (): E }} [type]
+ * @returns {E}
+ */
+function $(id, type) {
+  const node = document.getElementById(id);
+  if (!(node instanceof (type ?? HTMLElement))) throw new Error(`#${id} is missing or not a ${(type ?? HTMLElement).name}`);
+  return /** @type {E} */ (node);
+}
 
 const state = {
+  /** @type {string} */
   status: '',
+  /** @type {string} */
   type: '',
+  /** @type {JobView[]} */
   jobs: [],
+  /** @type {string | null} */
   nextCursor: null,
+  /** @type {string | null} */
   selectedId: null,
+  /** @type {JobView | null} */
   selectedJob: null,
+  /** @type {EventSource | null} */
   stream: null,
-  /** The job whose stream reached its end: reopening its detail does not replay it again. */
+  /** The job whose stream reached its end: reopening its detail does not replay it again. @type {string | null} */
   streamEndedFor: null,
   statsAvailable: true,
+  /** @type {Set<string>} */
   knownTypes: new Set(),
-  timer: null,
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  timer: undefined,
 };
 
 // ---------------------------------------------------------------------------------------------
 // API
 
 class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} message
+   */
   constructor(status, message) {
     super(message);
     this.status = status;
   }
 }
 
+/**
+ * @param {string} path
+ * @param {RequestInit} [init]
+ * @returns {Promise<any>} the JSON body (typed by the caller: it knows the route)
+ */
 async function api(path, init = {}) {
   const res = await fetch(path, { ...init, headers: { accept: 'application/json', ...(init.headers || {}) } });
   const isJson = (res.headers.get('content-type') || '').includes('json');
@@ -58,6 +86,7 @@ async function api(path, init = {}) {
   return body;
 }
 
+/** @param {Record<string, string | number | null | undefined>} extra */
 function jobsQuery(extra) {
   const q = new URLSearchParams();
   if (state.status) q.set('status', state.status);
@@ -69,39 +98,41 @@ function jobsQuery(extra) {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
+/** @param {number} ms */
 function formatDuration(ms) {
   if (!(ms >= 0)) ms = 0;
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(1)}s`;
-  const two = (n) => String(Math.floor(n)).padStart(2, '0');
+  const two = (/** @type {number} */ n) => String(Math.floor(n)).padStart(2, '0');
   if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
   if (s < 86400) return `${Math.floor(s / 3600)}h${two((s % 3600) / 60)}m`;
   return `${Math.floor(s / 86400)}d${two((s % 86400) / 3600)}h`;
 }
 
+/** @param {JobView} job */
 function runTimeMs(job) {
   if (!job.started_at) return null;
   const end = job.finished_at ? Date.parse(job.finished_at) : Date.now();
   return end - Date.parse(job.started_at);
 }
 
-/** `usage.cost_usd` when the view carries it; a Claude job's result has `cost_usd` too. */
-function costOf(job) {
-  if (job.usage && typeof job.usage.cost_usd === 'number') return job.usage.cost_usd;
-  if (job.result && typeof job.result === 'object' && typeof job.result.cost_usd === 'number') return job.result.cost_usd;
-  return null;
-}
-
+/** @param {number} usd */
 function formatUsd(usd) {
   return usd >= 1 ? `$${usd.toFixed(2)}` : `$${usd.toFixed(4)}`;
 }
 
+/** @param {string | null | undefined} iso */
 function clock(iso) {
   return iso ? new Date(iso).toLocaleTimeString([], { hour12: false }) : '';
 }
 
-/** Builds an element; children are nodes or strings (strings become text, never HTML). */
+/**
+ * Builds an element; children are nodes or strings (strings become text, never HTML).
+ * @param {string} tag
+ * @param {Record<string, any>} [props]
+ * @param {...(Node | string | null | undefined)} children
+ */
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
@@ -115,6 +146,7 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+/** @param {string} status */
 function badge(status) {
   return el('span', { class: 'badge', dataset: { status } }, status);
 }
@@ -125,7 +157,7 @@ function badge(status) {
 async function loadJobs() {
   const limit = Math.min(100, Math.max(PAGE, state.jobs.length));
   try {
-    const page = await api(jobsQuery({ limit }));
+    const page = /** @type {JobList} */ (await api(jobsQuery({ limit })));
     state.jobs = page.jobs;
     state.nextCursor = page.next_cursor;
     $('jobs-error').hidden = true;
@@ -138,7 +170,7 @@ async function loadJobs() {
 async function loadMoreJobs() {
   if (!state.nextCursor) return;
   try {
-    const page = await api(jobsQuery({ limit: PAGE, cursor: state.nextCursor }));
+    const page = /** @type {JobList} */ (await api(jobsQuery({ limit: PAGE, cursor: state.nextCursor })));
     state.jobs = state.jobs.concat(page.jobs);
     state.nextCursor = page.next_cursor;
   } catch (error) {
@@ -147,8 +179,9 @@ async function loadMoreJobs() {
   renderJobs();
 }
 
+/** @param {unknown} error */
 function showJobsError(error) {
-  $('jobs-error').textContent = `Could not load jobs: ${error.message}`;
+  $('jobs-error').textContent = `Could not load jobs: ${error instanceof Error ? error.message : String(error)}`;
   $('jobs-error').hidden = false;
 }
 
@@ -156,7 +189,7 @@ function renderJobs() {
   const rows = state.jobs.map((job) => {
     state.knownTypes.add(job.job_type);
     const ran = runTimeMs(job);
-    const cost = costOf(job);
+    const cost = job.cost_usd;
     return el(
       'tr',
       {
@@ -174,7 +207,7 @@ function renderJobs() {
       el('td', { class: 'num' }, cost === null ? '—' : formatUsd(cost)),
     );
   });
-  $('jobs-table').tBodies[0].replaceChildren(...rows);
+  tableBody('jobs-table').replaceChildren(...rows);
   $('jobs-empty').hidden = state.jobs.length > 0;
   $('load-more').hidden = !state.nextCursor;
   $('known-types').replaceChildren(...[...state.knownTypes].sort().map((t) => el('option', { value: t })));
@@ -187,9 +220,9 @@ function renderJobs() {
 async function loadGlance() {
   if (state.statsAvailable) {
     try {
-      renderDepth(await api('/stats'));
+      renderDepth(/** @type {Stats} */ (await api('/stats')));
     } catch (error) {
-      if (error.status === 404) {
+      if (error instanceof ApiError && error.status === 404) {
         state.statsAvailable = false;
         $('depth').hidden = true;
         $('depth-unavailable').hidden = false;
@@ -197,10 +230,11 @@ async function loadGlance() {
     }
   }
   try {
-    const [running, dispatched] = await Promise.all([
+    const [running, dispatched] = /** @type {[JobList, JobList]} */ (await Promise.all([
       api('/jobs?status=RUNNING&limit=100'),
       api('/jobs?status=DISPATCHED&limit=100'),
-    ]);
+    ]));
+    /** @type {Record<string, number>} */
     const byType = {};
     for (const job of running.jobs.concat(dispatched.jobs)) byType[job.job_type] = (byType[job.job_type] || 0) + 1;
     const total = running.jobs.length + dispatched.jobs.length;
@@ -215,15 +249,16 @@ async function loadGlance() {
   }
 }
 
+/** @param {Stats} stats */
 function renderDepth(stats) {
   const depth = stats.queue_depth;
   $('depth-sampled').textContent = stats.sampled_at ? `at ${clock(stats.sampled_at)}` : 'not sampled yet';
   const rows = PRIORITIES.map((p) => {
     const d = depth ? depth[p] : null;
-    const cell = (n) => el('td', { class: n ? 'nonzero' : '' }, d ? String(n) : '—');
+    const cell = (/** @type {number | null | undefined} */ n) => el('td', { class: n ? 'nonzero' : '' }, d ? String(n) : '—');
     return el('tr', { dataset: { priority: p } }, el('td', {}, p), cell(d && d.waiting), cell(d && d.in_flight));
   });
-  $('depth').tBodies[0].replaceChildren(...rows);
+  tableBody('depth').replaceChildren(...rows);
 }
 
 async function checkHealth() {
@@ -240,6 +275,7 @@ async function checkHealth() {
 // ---------------------------------------------------------------------------------------------
 // Job detail and its live event stream
 
+/** @param {string} jobId */
 async function openJob(jobId) {
   if (state.selectedId !== jobId) {
     closeStream();
@@ -252,7 +288,7 @@ async function openJob(jobId) {
     history.replaceState(null, '', `${location.pathname}${location.search}#job=${encodeURIComponent(jobId)}`);
   }
   $('detail').hidden = false;
-  for (const row of $('jobs-table').tBodies[0].rows) row.classList.toggle('selected', row.dataset.jobId === jobId);
+  for (const row of tableBody('jobs-table').rows) row.classList.toggle('selected', row.dataset.jobId === jobId);
   await refreshDetail();
   if (!state.stream && state.selectedJob && state.streamEndedFor !== jobId) openStream(state.selectedJob);
 }
@@ -263,24 +299,26 @@ function closeJob() {
   state.selectedJob = null;
   $('detail').hidden = true;
   history.replaceState(null, '', `${location.pathname}${location.search}`);
-  for (const row of $('jobs-table').tBodies[0].rows) row.classList.remove('selected');
+  for (const row of tableBody('jobs-table').rows) row.classList.remove('selected');
 }
 
 async function refreshDetail() {
   const jobId = state.selectedId;
   if (!jobId) return;
   try {
-    const job = await api(`/jobs/${encodeURIComponent(jobId)}`);
+    const job = /** @type {JobView} */ (await api(`/jobs/${encodeURIComponent(jobId)}`));
     if (state.selectedId !== jobId) return;
     state.selectedJob = job;
     $('detail-error-banner').hidden = true;
     renderDetail(job);
   } catch (error) {
-    $('detail-error-banner').textContent = error.status === 404 ? `Job ${jobId} not found.` : `Could not load the job: ${error.message}`;
+    $('detail-error-banner').textContent =
+      error instanceof ApiError && error.status === 404 ? `Job ${jobId} not found.` : `Could not load the job: ${error instanceof Error ? error.message : String(error)}`;
     $('detail-error-banner').hidden = false;
   }
 }
 
+/** @param {JobView} job */
 function renderDetail(job) {
   $('detail-title').textContent = job.job_id;
   const status = $('detail-status');
@@ -289,7 +327,8 @@ function renderDetail(job) {
   $('detail-cancel').hidden = TERMINAL.has(job.status);
 
   const ran = runTimeMs(job);
-  const cost = costOf(job);
+  const cost = job.cost_usd;
+  /** @type {[string, string | null | undefined][]} */
   const fields = [
     ['type', job.job_type],
     ['priority', job.priority],
@@ -301,8 +340,10 @@ function renderDetail(job) {
     ['duration', ran === null ? '—' : formatDuration(ran)],
     ['attempt', `${job.attempt} of ${job.max_attempts}, ${job.timeout_seconds}s each`],
     ['cost', cost === null ? null : formatUsd(cost)],
-  ].filter(([, v]) => v !== null && v !== undefined && v !== '');
-  $('detail-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { dataset: { field: k } }, v)]));
+  ];
+  $('detail-fields').replaceChildren(
+    ...fields.flatMap(([k, v]) => (v === null || v === undefined || v === '' ? [] : [el('dt', {}, k), el('dd', { dataset: { field: k } }, v)])),
+  );
 
   const attempts = job.attempts.map((a) =>
     el(
@@ -315,15 +356,29 @@ function renderDetail(job) {
       el('td', {}, a.error ? `${a.error.kind}: ${a.error.message}` : ''),
     ),
   );
-  $('detail-attempts').tBodies[0].replaceChildren(...attempts);
+  tableBody('detail-attempts').replaceChildren(...attempts);
 
   $('detail-error').hidden = !job.error;
   if (job.error) {
-    $('detail-error').querySelector('pre').textContent =
+    preIn('detail-error').textContent =
       `${job.error.kind}${job.error.handler ? ` in ${job.error.handler}` : ''}: ${job.error.message}`;
   }
   $('detail-result').hidden = job.result === undefined;
-  if (job.result !== undefined) $('detail-result').querySelector('pre').textContent = JSON.stringify(job.result, null, 2);
+  if (job.result !== undefined) preIn('detail-result').textContent = JSON.stringify(job.result, null, 2);
+}
+
+/** @param {string} id a table's id */
+function tableBody(id) {
+  const body = $(id, HTMLTableElement).tBodies[0];
+  if (!body) throw new Error(`#${id} has no tbody`);
+  return body;
+}
+
+/** @param {string} id the id of an element holding a <pre> */
+function preIn(id) {
+  const pre = $(id).querySelector('pre');
+  if (!pre) throw new Error(`#${id} has no pre`);
+  return pre;
 }
 
 /**
@@ -331,6 +386,7 @@ function renderDetail(job) {
  * event id (Last-Event-ID), so the output continues without gaps or repeats; the `end` event says
  * the job is terminal and every event was sent.
  */
+/** @param {JobView} job */
 function openStream(job) {
   const source = new EventSource(job.links.events);
   state.stream = source;
@@ -339,8 +395,10 @@ function openStream(job) {
   let count = 0;
   $('stream-state').textContent = 'connecting…';
 
+  /** @param {MessageEvent<string>} message */
   const onEvent = (message) => {
     if (state.stream !== source) return;
+    /** @type {StreamedEvent} */
     let event;
     try {
       event = JSON.parse(message.data);
@@ -348,9 +406,10 @@ function openStream(job) {
       event = { type: message.type, data: message.data };
     }
     $('stream-state').textContent = 'live';
-    if (event.type === 'text_delta' && event.data && typeof event.data.text === 'string') {
+    const text = textOf(event);
+    if (text !== null) {
       const atBottom = output.scrollTop + output.clientHeight >= output.scrollHeight - 4;
-      output.append(event.data.text);
+      output.append(text);
       if (atBottom) output.scrollTop = output.scrollHeight;
       return;
     }
@@ -361,12 +420,12 @@ function openStream(job) {
     // A new attempt, an end of one: the record changed.
     if (event.type.startsWith('attempt_')) void refreshDetail();
   };
-  for (const type of EVENT_TYPES) source.addEventListener(type, onEvent);
+  for (const type of [...EVENT_TYPES, 'message']) source.addEventListener(type, onEvent);
 
   source.addEventListener('open', () => {
     if (state.stream === source) $('stream-state').textContent = 'live';
   });
-  source.addEventListener('end', (message) => {
+  source.addEventListener('end', (/** @type {MessageEvent<string>} */ message) => {
     if (state.stream !== source) return;
     source.close();
     state.stream = null;
@@ -389,6 +448,16 @@ function openStream(job) {
   });
 }
 
+/**
+ * A text_delta's text, else null.
+ * @param {StreamedEvent} event
+ * @returns {string | null}
+ */
+function textOf(event) {
+  if (event.type !== 'text_delta' || typeof event.data !== 'object' || event.data === null || !('text' in event.data)) return null;
+  return typeof event.data.text === 'string' ? event.data.text : null;
+}
+
 function closeStream() {
   if (state.stream) state.stream.close();
   state.stream = null;
@@ -398,14 +467,14 @@ function closeStream() {
 async function cancelSelected() {
   const jobId = state.selectedId;
   if (!jobId) return;
-  $('detail-cancel').disabled = true;
+  $('detail-cancel', HTMLButtonElement).disabled = true;
   try {
     await api(`/jobs/${encodeURIComponent(jobId)}/cancel`, { method: 'POST' });
   } catch (error) {
-    $('detail-error-banner').textContent = `Could not cancel: ${error.message}`;
+    $('detail-error-banner').textContent = `Could not cancel: ${error instanceof Error ? error.message : String(error)}`;
     $('detail-error-banner').hidden = false;
   } finally {
-    $('detail-cancel').disabled = false;
+    $('detail-cancel', HTMLButtonElement).disabled = false;
   }
   await Promise.all([refreshDetail(), loadJobs()]);
 }
@@ -422,17 +491,18 @@ async function refreshAll() {
 
 function scheduleRefresh() {
   clearTimeout(state.timer);
-  if (!$('auto-refresh').checked) return;
+  if (!$('auto-refresh', HTMLInputElement).checked) return;
   state.timer = setTimeout(async () => {
     if (!document.hidden) await refreshAll();
     scheduleRefresh();
-  }, Number($('refresh-every').value));
+  }, Number($('refresh-every', HTMLSelectElement).value));
 }
 
+/** @param {Event} [event] */
 function applyFilters(event) {
   if (event) event.preventDefault();
-  state.status = $('filter-status').value;
-  state.type = $('filter-type').value.trim();
+  state.status = $('filter-status', HTMLSelectElement).value;
+  state.type = $('filter-type', HTMLInputElement).value.trim();
   state.jobs = [];
   const q = new URLSearchParams();
   if (state.status) q.set('status', state.status);
@@ -445,8 +515,8 @@ function start() {
   const params = new URLSearchParams(location.search);
   state.status = params.get('status') || '';
   state.type = params.get('type') || '';
-  $('filter-status').value = state.status;
-  $('filter-type').value = state.type;
+  $('filter-status', HTMLSelectElement).value = state.status;
+  $('filter-type', HTMLInputElement).value = state.type;
 
   $('filters').addEventListener('submit', applyFilters);
   $('filter-status').addEventListener('change', () => applyFilters());
@@ -461,7 +531,7 @@ function start() {
 
   const linked = /^#job=(.+)$/.exec(location.hash);
   void refreshAll().then(() => {
-    if (linked) void openJob(decodeURIComponent(linked[1]));
+    if (linked?.[1]) void openJob(decodeURIComponent(linked[1]));
   });
   scheduleRefresh();
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
+import { JOB_EVENT_TYPES } from '@agent-runner/shared/job-events/catalogue.ts';
 
 interface Asset {
   body: Buffer;
@@ -29,7 +30,9 @@ export function createDashboardRouter(): Router {
   const version = (asset: Asset) => asset.etag.slice(1, 9);
   const html = readFileSync(new URL('index.html', import.meta.url), 'utf8')
     .replace('/dashboard/app.js', `/dashboard/app.js?v=${version(script)}`)
-    .replace('/dashboard/style.css', `/dashboard/style.css?v=${version(style)}`);
+    .replace('/dashboard/style.css', `/dashboard/style.css?v=${version(style)}`)
+    // The event types the page listens for, from the one catalogue the worker emits by.
+    .replace('<meta name="job-event-types" content="">', `<meta name="job-event-types" content="${JOB_EVENT_TYPES.join(' ')}">`);
   const page: Asset = { body: Buffer.from(html), type: 'text/html; charset=utf-8', etag: `"${createHash('sha256').update(html).digest('base64url').slice(0, 22)}"` };
 
   const router = new Router();

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { findHandler, jobTypes } from '@agent-runner/worker/handlers/registry.ts';
+import { JOB_TYPE_NAMES, JOB_TYPES } from '@agent-runner/shared/job-types/catalogue.ts';
 import { SubmitJobRequestSchema } from '../schemas/submit-job-request.ts';
 import { API_ROUTES } from './api-routes.ts';
 import { buildOpenApiDocument, type JobPayloadDoc, type OpenApiDocument } from './build-openapi-document.ts';
@@ -18,10 +18,7 @@ export function apiOpenApiDocument(): OpenApiDocument {
 }
 
 function jobPayloads(): JobPayloadDoc[] {
-  return jobTypes().flatMap((jobType) => {
-    const handler = findHandler(jobType);
-    return handler ? [{ jobType, description: handler.description, schema: handler.payloadSchema }] : [];
-  });
+  return JOB_TYPE_NAMES.map((jobType) => ({ jobType, description: JOB_TYPES[jobType].description, schema: JOB_TYPES[jobType].payloadSchema }));
 }
 
 /** The root package.json's version: the one version the whole repository is released under. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JOB_EVENT_TYPES } from '@agent-runner/shared/job-events/catalogue.ts';
 import { HealthSchema } from '../schemas/health.ts';
 import { JobListSchema, JobViewSchema } from '../schemas/job-view.ts';
 import { ListJobsQuerySchema } from '../schemas/list-jobs-query.ts';
@@ -87,7 +88,8 @@ export const API_ROUTES: readonly RouteDoc[] = [
     summary: 'The job\'s live events as Server-Sent Events, until it ends.',
     description:
       'Each event has `id` (its sequence number), `event` (its type) and `data` (JSON: `seq`, `at`, `attempt`, `type`, ' +
-      '`data`). The stream ends with an `end` event whose data is `{"status": <terminal status>}`, sent after every event ' +
+      `\`data\`). Event types: ${JOB_EVENT_TYPES.map((t) => `\`${t}\``).join(', ')}. ` +
+      'The stream ends with an `end` event whose data is `{"status": <terminal status>}`, sent after every event ' +
       'the worker wrote; an `error` event means the stream was cut short: reconnect with Last-Event-ID.',
     tag: 'jobs',
     pathParams: jobId,

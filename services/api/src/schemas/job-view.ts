@@ -46,6 +46,12 @@ export const JobViewSchema = z
     attempts: z.array(AttemptViewSchema),
     error: JobErrorViewSchema.nullable(),
     usage: JobUsageSchema.nullable(),
+    cost_usd: z
+      .number()
+      .nullable()
+      .describe(
+        'What the job\'s model calls cost, USD: `usage.cost_usd`, or for a record written before usage was recorded, the `cost_usd` its result reports. null: none recorded.',
+      ),
     rate_limits: z
       .record(z.string(), z.string())
       .nullable()

@@ -1,7 +1,7 @@
 import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import type { JobListQuery } from '@agent-runner/shared/ports/job-store.ts';
 import { ListJobsQuerySchema } from '../schemas/list-jobs-query.ts';
-import { fieldErrors, REQUIRED_WHEN_MISSING, summarize } from './field-errors.ts';
+import { fieldErrors, REQUIRED_WHEN_MISSING, summarize } from '@agent-runner/shared/validation/field-errors.ts';
 
 /** GET /jobs query parameters as a store query, or ValidationError naming each bad parameter. */
 export function parseListQuery(query: Record<string, unknown>): JobListQuery {

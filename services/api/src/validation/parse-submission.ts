@@ -1,9 +1,9 @@
 import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import type { NewJob } from '@agent-runner/shared/domain/job.ts';
 import type { Config } from '@agent-runner/shared/config/config.ts';
-import { findHandler, jobTypes } from '@agent-runner/worker/handlers/registry.ts';
+import { validateJobPayload } from '@agent-runner/shared/job-types/validate-job-payload.ts';
+import { fieldErrors, REQUIRED_WHEN_MISSING, summarize } from '@agent-runner/shared/validation/field-errors.ts';
 import { SubmitJobRequestSchema } from '../schemas/submit-job-request.ts';
-import { fieldErrors, REQUIRED_WHEN_MISSING, summarize } from './field-errors.ts';
 
 /**
  * A POST /jobs body as a NewJob, or ValidationError: the body's shape first, then the job type,
@@ -21,33 +21,10 @@ export function parseSubmission(body: unknown, config: Config): NewJob {
     });
   }
   const request = parsed.data;
-  const handler = findHandler(request.job_type);
-  if (!handler) {
-    const known = jobTypes().join(', ');
-    throw new ValidationError(`unknown job_type "${request.job_type}"; known job types: ${known}`, {
-      problem: 'unknown-job-type',
-      errors: [{ path: 'job_type', message: `not one of: ${known}` }],
-    });
-  }
-  const payload = handler.payloadSchema.safeParse(request.payload, REQUIRED_WHEN_MISSING);
-  if (!payload.success) {
-    const errors = fieldErrors(payload.error.issues, 'payload');
-    throw new ValidationError(`the payload is not valid for job type "${request.job_type}": ${summarize(errors)}`, {
-      problem: 'invalid-payload',
-      errors,
-    });
-  }
-  // Checks that depend on the deployment's configuration (e.g. the allowed models).
-  const problems = handler.validateSubmission?.(request.payload, config) ?? [];
-  if (problems.length > 0) {
-    const errors = problems.map((p) => ({ path: p.path ? `payload.${p.path}` : 'payload', message: p.message }));
-    throw new ValidationError(`the payload is not valid for job type "${request.job_type}": ${summarize(errors)}`, {
-      problem: 'invalid-payload',
-      errors,
-    });
-  }
+  // The job type, then its payload: checked as every submission is, POST /jobs or a running job's.
+  const jobType = validateJobPayload(request.job_type, request.payload, config);
   return {
-    jobType: request.job_type,
+    jobType,
     // As submitted, not as parsed: the worker parses it again with the same schema.
     payload: request.payload,
     priority: request.priority ?? 'normal',

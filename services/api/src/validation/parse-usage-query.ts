@@ -2,7 +2,7 @@ import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import type { UsageReportQuery } from '@agent-runner/shared/jobs/report-usage.ts';
 import type { FieldError } from '../schemas/problem.ts';
 import { DEFAULT_USAGE_WINDOW_HOURS, MAX_USAGE_WINDOW_DAYS, UsageQuerySchema } from '../schemas/usage.ts';
-import { fieldErrors, summarize } from './field-errors.ts';
+import { fieldErrors, summarize } from '@agent-runner/shared/validation/field-errors.ts';
 
 const HOUR_MS = 3_600_000;
 

@@ -25,10 +25,23 @@ export function toJobView(job: Job, result?: JsonValue): JobView {
     attempts: job.attempts.map(toAttemptView),
     error: job.error && toErrorView(job.error),
     usage: job.usage,
+    cost_usd: costUsdOf(job),
     rate_limits: job.rateLimits && toRateLimitsView(job.rateLimits),
     ...(result !== undefined && { result }),
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
   };
+}
+
+/**
+ * The job's cost, on list entries too (which carry no result): the recorded usage, else — for a
+ * record from before usage was recorded — what its result says it cost, when the result is on the
+ * record (small results are). One number, so the dashboard's table and detail cannot disagree.
+ */
+function costUsdOf(job: Job): number | null {
+  if (job.usage) return job.usage.cost_usd;
+  const result = job.result;
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) return null;
+  return typeof result.cost_usd === 'number' ? result.cost_usd : null;
 }
 
 function toAttemptView(attempt: Attempt): JobView['attempts'][number] {

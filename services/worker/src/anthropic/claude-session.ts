@@ -3,6 +3,7 @@ import type { Message, MessageCreateParamsNonStreaming, MessageParam, Tool, Usag
 import { costAtPrice, priceOf, type ModelPrice, type TokenUsage } from '@agent-runner/shared/anthropic/model-prices.ts';
 import { UsageLedger, type UsageSummary } from '@agent-runner/shared/anthropic/usage-ledger.ts';
 import type { JsonObject } from '@agent-runner/shared/domain/job.ts';
+import type { CallTag } from '@agent-runner/shared/job-events/catalogue.ts';
 import type { HandlerContext } from '../handlers/job-handler.ts';
 import { toRunnerError } from './classify-anthropic-error.ts';
 import { createAnthropicClient } from './create-client.ts';
@@ -15,8 +16,8 @@ export interface ModelCall {
   maxTokens: number;
   temperature?: number;
   tools?: Tool[];
-  /** Added to this call's events (its text deltas too), e.g. `{ step: 'answer', question: 2 }`. */
-  tag?: JsonObject;
+  /** Added to this call's events (its text deltas too), e.g. `{ step: 'answer', question_index: 2 }`. */
+  tag?: CallTag;
 }
 
 /**

@@ -1,25 +1,12 @@
-import { z } from 'zod';
 import { openClaudeSession } from '../anthropic/open-claude-session.ts';
 import { textOf } from '../anthropic/message-text.ts';
-import { modelProblems } from '../anthropic/model-choice.ts';
-import { maxTokensField, modelField } from './claude-payload-fields.ts';
 import { stripCodeFences } from './code-fences.ts';
 import { canonicalLanguage, codeSystemPrompt } from './code-prompts.ts';
 import { defineHandler } from './job-handler.ts';
 
-const payloadSchema = z.strictObject({
-  specification: z.string().min(1).max(200_000),
-  language: z.string().regex(/^[A-Za-z][A-Za-z0-9+#.-]{0,39}$/, 'a language name such as typescript, python, go, c++'),
-  max_tokens: maxTokensField(4096),
-  model: modelField,
-});
-
 /** Code written to a specification by Claude prompted as an expert in the language. */
 export const claudeCodeHandler = defineHandler({
   jobType: 'claude_code',
-  description: 'Writes `language` code meeting `specification`; returns the code without Markdown fences.',
-  payloadSchema,
-  validateSubmission: (payload, config) => modelProblems(payload.model, config),
   async run(payload, ctx) {
     const claude = await openClaudeSession(ctx, payload.model);
     const language = canonicalLanguage(payload.language);

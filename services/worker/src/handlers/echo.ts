@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { FatalError, RetryableError } from '@agent-runner/shared/domain/errors.ts';
 import { defineHandler } from './job-handler.ts';
 import { sleep } from './sleep-for.ts';
@@ -6,12 +5,6 @@ import { sleep } from './sleep-for.ts';
 /** Echoes a message back. Its knobs exist to exercise the system: simulated work and failures. */
 export const echoHandler = defineHandler({
   jobType: 'echo',
-  description: 'Echoes `message`; `sleep_ms` simulates work, `fail` throws a retryable or fatal error.',
-  payloadSchema: z.strictObject({
-    message: z.string().max(100_000),
-    sleep_ms: z.number().int().min(0).max(3_600_000).optional(),
-    fail: z.enum(['retryable', 'fatal']).optional(),
-  }),
   async run(payload, ctx) {
     if (payload.sleep_ms) await sleep(payload.sleep_ms, ctx.signal);
     if (payload.fail === 'retryable') throw new RetryableError('echo was asked to fail (retryable)');

@@ -2,15 +2,14 @@ import type { z } from 'zod';
 import type { Config } from '@agent-runner/shared/config/config.ts';
 import type { JobError, JsonValue } from '@agent-runner/shared/domain/job.ts';
 import type { JobStatus } from '@agent-runner/shared/domain/job-status.ts';
+import type { JobEventOf } from '@agent-runner/shared/job-events/catalogue.ts';
+import { JOB_TYPES, type JobTypeName, type PayloadOf } from '@agent-runner/shared/job-types/catalogue.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import type { SecretSource } from '@agent-runner/shared/ports/secrets.ts';
 import type { AttemptUsage } from '../anthropic/attempt-usage.ts';
 
-/** A live event a handler reports while it runs (text deltas, tool calls, steps, progress). */
-export interface HandlerEvent {
-  type: string;
-  data: JsonValue;
-}
+/** A live event a handler reports while it runs (text deltas, tool calls, steps): one of the catalogue's. */
+export type HandlerEvent = JobEventOf;
 
 export interface HandlerContext {
   jobId: string;
@@ -63,48 +62,21 @@ export interface ChildJobRunner {
   spentUsd(): number;
 }
 
-/** A payload problem found by a handler's configuration-dependent check; `path` is within the payload. */
-export interface PayloadProblem {
-  path: string;
-  message: string;
-}
-
 /**
- * One job type: its payload schema (the API validates submissions with it, so an unknown type or a
- * bad payload is refused at submit time) and the code the worker runs. Throw RetryableError or
- * FatalError (shared/domain/errors) to say whether another attempt could help; any other error is
- * treated as a handler bug, i.e. fatal.
+ * The code that runs one job type: `run` gets the payload as the catalogue's schema parses it
+ * (shared/src/job-types/). Throw RetryableError or FatalError (shared/domain/errors) to say whether
+ * another attempt could help; any other error is treated as a handler bug, i.e. fatal.
  */
-export interface JobHandler<P> {
-  readonly jobType: string;
-  readonly description: string;
-  readonly payloadSchema: z.ZodType<P>;
-  /**
-   * Checks that need the deployment's configuration (the allowed models, the enabled tools), run
-   * at submit time after the schema accepts the payload: the API refuses a payload with problems.
-   * `run` must not rely on it having run (the worker's configuration may differ).
-   */
-  validateSubmission?(payload: P, config: Config): PayloadProblem[];
-  run(payload: P, ctx: HandlerContext): Promise<JsonValue>;
-}
-
-/** A handler with its payload type erased, as the registry holds it. */
-export interface RegisteredHandler {
-  readonly jobType: string;
-  readonly description: string;
-  readonly payloadSchema: z.ZodType<unknown>;
-  /** Parses `payload` with the schema (it throws if the schema refuses it), then checks it against `config`. */
-  validateSubmission?(payload: unknown, config: Config): PayloadProblem[];
+export interface JobHandler<T extends JobTypeName> {
+  readonly jobType: T;
+  /** Parses `payload` with the job type's schema (it throws if the schema refuses it), then runs the job. */
   run(payload: unknown, ctx: HandlerContext): Promise<JsonValue>;
 }
 
-export function defineHandler<P>(handler: JobHandler<P>): RegisteredHandler {
-  const validate = handler.validateSubmission?.bind(handler);
-  return {
-    jobType: handler.jobType,
-    description: handler.description,
-    payloadSchema: handler.payloadSchema,
-    ...(validate ? { validateSubmission: (payload: unknown, config: Config) => validate(handler.payloadSchema.parse(payload), config) } : {}),
-    run: (payload, ctx) => handler.run(handler.payloadSchema.parse(payload), ctx),
-  };
+export function defineHandler<T extends JobTypeName>(handler: {
+  readonly jobType: T;
+  run(payload: PayloadOf<T>, ctx: HandlerContext): Promise<JsonValue>;
+}): JobHandler<T> {
+  const schema = JOB_TYPES[handler.jobType].payloadSchema as z.ZodType<PayloadOf<T>>;
+  return { jobType: handler.jobType, run: (payload, ctx) => handler.run(schema.parse(payload), ctx) };
 }

@@ -1,5 +1,3 @@
-export const MIN_QUESTIONS = 3;
-export const MAX_QUESTIONS = 5;
 
 /**
  * The questions in a planner's reply. Asked for `{"questions": [...]}`, models also answer with a

@@ -1,23 +1,13 @@
-import { z } from 'zod';
 import { RetryableError } from '@agent-runner/shared/domain/errors.ts';
+import type { JobEventData } from '@agent-runner/shared/job-events/catalogue.ts';
 import type { ModelCall } from '../anthropic/claude-session.ts';
 import { openClaudeSession } from '../anthropic/open-claude-session.ts';
 import { textOf } from '../anthropic/message-text.ts';
 import { CostBudget } from './agent-budget.ts';
-import { modelProblems } from '../anthropic/model-choice.ts';
-import { modelField } from './claude-payload-fields.ts';
 import { defineHandler } from './job-handler.ts';
 import { mapConcurrently } from './map-concurrently.ts';
-import { MAX_QUESTIONS, MIN_QUESTIONS, parseResearchQuestions } from './research-plan.ts';
-
-const payloadSchema = z.strictObject({
-  topic: z.string().min(1).max(10_000),
-  model: modelField,
-  /** How many questions are answered at once (each is one model call). */
-  max_parallel: z.number().int().min(1).max(MAX_QUESTIONS).default(3),
-  /** Stop before a model call that would certainly take the job's spending past this. */
-  max_cost_usd: z.number().positive().max(10_000).optional(),
-});
+import { MAX_QUESTIONS, MIN_QUESTIONS } from '@agent-runner/shared/job-types/research.ts';
+import { parseResearchQuestions } from './research-plan.ts';
 
 /** Thrown inside the run when the budget refuses a call; turned into a `budget_exceeded` result. */
 class BudgetStop extends Error {}
@@ -43,12 +33,9 @@ const SYNTHESIZER =
  */
 export const researchHandler = defineHandler({
   jobType: 'research',
-  description: 'Plans 3–5 key questions on `topic`, answers each, and synthesizes a report.',
-  payloadSchema,
-  validateSubmission: (payload, config) => modelProblems(payload.model, config),
   async run(payload, ctx) {
     const claude = await openClaudeSession(ctx, payload.model);
-    const step = (data: Record<string, string | number | string[]>) => ctx.emit({ type: 'research_step', data });
+    const step = (data: JobEventData['research_step']) => ctx.emit({ type: 'research_step', data });
     const budget = new CostBudget(payload.max_cost_usd, () => claude.ledger.totalCostUsd(), claude.price);
     /** One model call under the budget: refused (BudgetStop) when it would certainly overrun. */
     const call = async (request: ModelCall): Promise<string> => {

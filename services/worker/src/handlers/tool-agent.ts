@@ -1,38 +1,15 @@
-import { z } from 'zod';
 import type { Message, MessageParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
-import type { Config } from '@agent-runner/shared/config/config.ts';
 import type { JsonObject, JsonValue } from '@agent-runner/shared/domain/job.ts';
 import { roundUsd } from '@agent-runner/shared/domain/job-usage.ts';
 import { openClaudeSession } from '../anthropic/open-claude-session.ts';
 import { textOf } from '../anthropic/message-text.ts';
-import { modelProblems } from '../anthropic/model-choice.ts';
 import { minimumCallCostUsd, minimumTokensOf, wouldExceedBudget } from './agent-budget.ts';
-import { maxTokensField, modelField } from './claude-payload-fields.ts';
-import { defineHandler, type HandlerContext, type PayloadProblem } from './job-handler.ts';
+import { defineHandler, type HandlerContext } from './job-handler.ts';
 import { ToolError } from './tools/agent-tool.ts';
-import { findTool, TOOL_NAMES } from './tools/tool-registry.ts';
+import { findTool } from './tools/tool-registry.ts';
 
 /** A tool result longer than this is cut: one result must not swamp the conversation. */
 const MAX_TOOL_RESULT_CHARS = 100_000;
-
-const payloadSchema = z.strictObject({
-  prompt: z.string().min(1).max(200_000),
-  /** Names from the tool registry; an unknown name is refused at submit time. */
-  tools: z
-    .array(z.enum(TOOL_NAMES))
-    .min(1)
-    .max(TOOL_NAMES.length)
-    .refine((names) => new Set(names).size === names.length, 'each tool may be named once'),
-  system: z.string().min(1).max(100_000).optional(),
-  /** Model calls at most (each call is one turn). */
-  max_turns: z.number().int().min(1).max(50).default(10),
-  /** Spending limit for the job's model calls, USD. */
-  max_cost_usd: z.number().positive().max(10_000).optional(),
-  max_tokens: maxTokensField(4096),
-  model: modelField,
-});
-
-type Payload = z.infer<typeof payloadSchema>;
 
 /** Why the loop stopped. */
 export type AgentOutcome =
@@ -64,9 +41,6 @@ const SYSTEM = 'You are a capable assistant that uses the tools provided wheneve
  */
 export const toolAgentHandler = defineHandler({
   jobType: 'tool_agent',
-  description: 'Runs Claude with the named `tools` (calculator, http_get, submit_job) until done, max_turns or max_cost_usd.',
-  payloadSchema,
-  validateSubmission: (payload, config) => [...modelProblems(payload.model, config), ...toolProblems(payload, config)],
   async run(payload, ctx) {
     const claude = await openClaudeSession(ctx, payload.model);
     const tools = payload.tools.map((name) => {
@@ -155,14 +129,6 @@ export const toolAgentHandler = defineHandler({
     };
   },
 });
-
-/** http_get needs an allow-list to be useful; asking for it without one is a mistake to report at submit. */
-function toolProblems(payload: Payload, config: Config): PayloadProblem[] {
-  if (payload.tools.includes('http_get') && config.tools.httpGetAllowedHosts.length === 0) {
-    return [{ path: 'tools', message: 'http_get is not enabled here: AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS is empty' }];
-  }
-  return [];
-}
 
 /** Runs each tool_use block in order and returns the tool_result blocks for the next user turn. */
 async function runToolCalls(message: Message, turn: number, ctx: HandlerContext, record: ToolCallRecord[]): Promise<ToolResultBlockParam[]> {

@@ -9,7 +9,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import type { AcquireResult, ConcurrencyLeases, HeldLease, LeaseScope } from '../../ports/concurrency-leases.ts';
+import type { LeaseScope } from '../../domain/concurrency-scopes.ts';
+import type { AcquireResult, ConcurrencyLeases, HeldLease } from '../../ports/concurrency-leases.ts';
 
 /** BatchGetItem reads at most 100 keys per call (DynamoDB API reference). */
 const BATCH_GET_MAX = 100;

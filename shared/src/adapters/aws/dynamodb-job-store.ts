@@ -9,10 +9,10 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../../domain/errors.ts';
-import type { Job, JsonValue } from '../../domain/job.ts';
+import type { Job, JobChanges, JobExpectation, JsonValue } from '../../domain/job.ts';
 import type { JobStatus } from '../../domain/job-status.ts';
 import { ulidRangeOf } from '../../domain/ids.ts';
-import type { CreatedBetweenQuery, JobChanges, JobExpectation, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
+import type { CreatedBetweenQuery, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 
 /** BatchGetItem reads at most 100 keys per call (DynamoDB API reference). */

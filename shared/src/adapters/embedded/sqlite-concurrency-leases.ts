@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { AcquireResult, ConcurrencyLeases, HeldLease, LeaseScope } from '../../ports/concurrency-leases.ts';
+import type { LeaseScope } from '../../domain/concurrency-scopes.ts';
+import type { AcquireResult, ConcurrencyLeases, HeldLease } from '../../ports/concurrency-leases.ts';
 
 /**
  * Concurrency leases in SQLite: one row per held slot. Acquiring counts each scope's rows and

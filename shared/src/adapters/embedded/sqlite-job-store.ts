@@ -1,9 +1,9 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.ts';
-import type { Job } from '../../domain/job.ts';
+import type { Job, JobChanges, JobExpectation } from '../../domain/job.ts';
 import type { JobStatus } from '../../domain/job-status.ts';
 import { ulidRangeOf } from '../../domain/ids.ts';
-import type { CreatedBetweenQuery, JobChanges, JobExpectation, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
+import type { CreatedBetweenQuery, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
 
 /** The fields a write may change: checked, because each becomes a JSON path in the statement. */
 const CHANGEABLE_FIELDS: ReadonlySet<string> = new Set<keyof JobChanges>([

@@ -1,5 +1,10 @@
 import type { z } from 'zod';
-import type { FieldError } from '../schemas/problem.ts';
+
+/** One invalid field: where in the request (`payload.message`, `limit`) and what is wrong. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
 
 /**
  * A parse-level error map: a missing field says "required" rather than "expected string, received
