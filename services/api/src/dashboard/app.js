@@ -54,7 +54,7 @@ async function api(path, init = {}) {
   const res = await fetch(path, { ...init, headers: { accept: 'application/json', ...(init.headers || {}) } });
   const isJson = (res.headers.get('content-type') || '').includes('json');
   const body = isJson ? await res.json().catch(() => null) : await res.text();
-  if (!res.ok) throw new ApiError(res.status, (body && body.detail) || `${res.status} ${res.statusText}`);
+  if (!res.ok) throw new ApiError(res.status, body?.detail || `${res.status} ${res.statusText}`);
   return body;
 }
 
@@ -221,7 +221,7 @@ function renderDepth(stats) {
   const rows = PRIORITIES.map((p) => {
     const d = depth ? depth[p] : null;
     const cell = (n) => el('td', { class: n ? 'nonzero' : '' }, d ? String(n) : '—');
-    return el('tr', { dataset: { priority: p } }, el('td', {}, p), cell(d && d.waiting), cell(d && d.in_flight));
+    return el('tr', { dataset: { priority: p } }, el('td', {}, p), cell(d?.waiting), cell(d?.in_flight));
   });
   $('depth').tBodies[0].replaceChildren(...rows);
 }
