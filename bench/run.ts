@@ -11,7 +11,6 @@
  * Two runs per backend: unpaced (token bucket wide open: the dispatcher's own ceiling) and paced
  * at the default AGENT_RUNNER_LAUNCH_RATE (what production launches at).
  */
-import { performance } from 'node:perf_hooks';
 import { postJob } from '../test/support/api-client.ts';
 import { startSystem, backendNames, type BackendName } from '../test/support/system.ts';
 

@@ -50,8 +50,7 @@ export async function* readServerSentEvents(body: ReadableStream<Uint8Array>, hi
     buffer += decoder.decode(chunk, { stream: true });
     if (skipLeadingLf && buffer.startsWith('\n')) buffer = buffer.slice(1);
     skipLeadingLf = false;
-    let end: number;
-    while ((end = buffer.search(/[\r\n]/)) !== -1) {
+    for (let end = buffer.search(/[\r\n]/); end !== -1; end = buffer.search(/[\r\n]/)) {
       const line = buffer.slice(0, end);
       let rest = buffer.slice(end + 1);
       if (buffer[end] === '\r') {

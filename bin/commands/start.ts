@@ -1,5 +1,5 @@
 import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
-import { createLogger } from '@agent-runner/shared/observability/logger.ts';
+import { createProcessLogger } from '@agent-runner/shared/observability/logger.ts';
 import { loadConfigOrReport, untilStopSignal } from '@agent-runner/shared/runtime/service-process.ts';
 import { startApi } from '@agent-runner/api/main.ts';
 import { startDispatcher } from '@agent-runner/dispatcher/main.ts';
@@ -16,7 +16,8 @@ comes from the environment (see the README's configuration table). Stop with Ctr
 export async function run(_argv: string[], env: Record<string, string | undefined>): Promise<number> {
   const config = loadConfigOrReport(env, 'agent-runner start');
   if (!config) return 2;
-  const log = createLogger('agent-runner', config.logLevel);
+  // One stream, one child per service: each line names exactly one service.
+  const log = createProcessLogger(config.logLevel);
   const backend = await createBackend(config);
   const api = await startApi(config, backend, log.child({ service: 'api' }));
   const dispatcher = startDispatcher(config, backend, log.child({ service: 'dispatcher' }));

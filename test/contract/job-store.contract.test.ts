@@ -9,7 +9,10 @@ import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/b
 
 /** Distinct creation times, one second apart, so ids (ULIDs) sort in creation order. */
 let clockMs = Date.parse('2026-01-01T00:00:00.000Z');
-const nextTime = () => new Date((clockMs += 1000));
+const nextTime = () => {
+  clockMs += 1000;
+  return new Date(clockMs);
+};
 
 function newJob(jobType: string, overrides: Partial<Job> = {}, at?: Date): Job {
   const now = at ?? nextTime();

@@ -18,7 +18,8 @@ for (const name of backendNames()) {
     test('the same message delivered twice, to two dispatchers consuming one queue, yields one launch', async () => {
       // The default claim timeout: a claim must not go stale (and be taken over) while a loaded
       // machine is still launching, or this would measure the takeover path, not the race.
-      const sys = (system = await startSystem(name));
+      const sys = await startSystem(name);
+      system = sys;
       // Jobs are submitted while no dispatcher runs, then every message is sent a second time (SQS
       // delivers at least once; a redrive or a sweeper can duplicate too).
       const jobs = await Promise.all(Array.from({ length: 10 }, (_, i) => postJob(sys.url, { job_type: 'echo', payload: { message: `dup ${i}` } })));
@@ -45,7 +46,8 @@ for (const name of backendNames()) {
 
     test('a dispatcher that dies between claim and launch leaves the job to be launched later, once', async () => {
       // A short claim timeout, so the abandoned claim goes stale within the test.
-      const sys = (system = await startSystem(name, { AGENT_RUNNER_CLAIM_TIMEOUT_SECONDS: '2' }));
+      const sys = await startSystem(name, { AGENT_RUNNER_CLAIM_TIMEOUT_SECONDS: '2' });
+      system = sys;
       const job = await postJob(sys.url, { job_type: 'echo', payload: { message: 'orphaned claim' } });
       // The doomed dispatcher: receives the message, claims the job exactly as the real one does,
       // and dies before launching (its handler never acks; the message stays in flight).

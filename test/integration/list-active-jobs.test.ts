@@ -7,7 +7,10 @@ import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/b
 import { jobRecordAt } from '../support/job-records.ts';
 
 let clockMs = Date.parse('2026-03-01T00:00:00.000Z');
-const jobIn = (status: JobStatus) => jobRecordAt(status, new Date((clockMs += 1000)));
+const jobIn = (status: JobStatus) => {
+  clockMs += 1000;
+  return jobRecordAt(status, new Date(clockMs));
+};
 
 for (const target of backendsUnderTest()) {
   describe(`the reaper's listing of active jobs (${target.name})`, () => {

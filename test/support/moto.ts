@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.ts';
 
-/** moto's version is pinned: its behaviour (and EMULATOR.md's list of traps) is version-specific. */
+/**
+ * moto's version is pinned: its behaviour, and the moto internals test/support/moto-server.py patches
+ * (guarded by test/integration/aws/emulator-fidelity.test.ts), are version-specific.
+ */
 export const MOTO_REQUIREMENT = 'moto[server]==5.2.5';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));

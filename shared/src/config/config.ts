@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PRIORITIES } from '../domain/job.ts';
+import type { PRIORITIES } from '../domain/job.ts';
 import { DEFAULT_MODEL, DEFAULT_MODEL_PRICES, parseModelPrices, priceOf, type ModelPrice } from '../anthropic/model-prices.ts';
 
 /**

@@ -52,10 +52,6 @@ export class FatalError extends AgentRunnerError {
   readonly kind = 'fatal';
 }
 
-export function isRetryable(error: unknown): boolean {
-  return error instanceof RetryableError || error instanceof UnavailableError;
-}
-
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);

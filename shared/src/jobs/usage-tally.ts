@@ -35,9 +35,11 @@ export class UsageTally {
     this.total = { ...addTotals(this.total, totalsOf(usage)), jobs: this.total.jobs + 1 };
     switch (this.groupBy) {
       case 'tenant':
-        return this.addToGroup(job.tenant, usage);
+        this.addToGroup(job.tenant, usage);
+        return;
       case 'job_type':
-        return this.addToGroup(job.jobType, usage);
+        this.addToGroup(job.jobType, usage);
+        return;
       case 'model':
         for (const [model, totals] of Object.entries(usage.by_model)) this.addToGroup(model, totals);
         return;

@@ -19,9 +19,20 @@ export interface LoggerOptions {
  * known. Payloads and secrets are never passed to a logger; `redact` is the backstop.
  */
 export function createLogger(service: string, level: string, options: LoggerOptions = {}): Logger {
+  return createProcessLogger(level, options).child({ service });
+}
+
+/**
+ * A logger that names no service, for a process that runs several (`agent-runner start`): each
+ * service gets `.child({ service })` of it, and all share one output stream. Never bind `service`
+ * under a logger that already has one: pino appends bindings, so the line would carry the key twice
+ * (`{"service":"agent-runner","service":"api"}`), which JSON tools read differently (first or last wins).
+ */
+export function createProcessLogger(level: string, options: LoggerOptions = {}): Logger {
   const settings = {
     level,
-    base: { service },
+    // null: no pid or hostname (pino's default base) on every line; the service is bound by the child.
+    base: null,
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
       paths: ['payload', '*.payload', 'apiKey', '*.apiKey', 'headers.authorization', 'headers["x-api-key"]'],

@@ -16,7 +16,10 @@ import { createJobRecord, type Job, type JsonValue } from '@agent-runner/shared/
 import { provisionTestAws, skipUnlessAws } from '../../support/aws-test-env.ts';
 
 let clockMs = Date.parse('2026-02-01T00:00:00.000Z');
-const nextTime = () => new Date((clockMs += 1000));
+const nextTime = () => {
+  clockMs += 1000;
+  return new Date(clockMs);
+};
 const uniqueType = (what: string) => `${what}-${randomUUID().slice(0, 8)}`;
 
 function newJob(jobType: string, payload: JsonValue = { n: 1 }): Job {

@@ -126,7 +126,8 @@ describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
     assert.equal(others.length, 0);
     assert.equal(container?.name, 'worker');
     assert.equal(container?.image, 'agent-runner-worker:latest');
-    // Container-level memory: moto answers RunTask with HTTP 500 without it (EMULATOR.md).
+    // Container-level memory: moto answers RunTask with HTTP 500 without it, and every AWS test
+    // launches its workers from this definition (test/support/aws-test-env.ts provisions it).
     assert.equal(container?.memory, 1024);
     assert.ok(container?.command?.includes('services/worker/src/main.ts'), `command ${container?.command?.join(' ')}`);
     const env = Object.fromEntries((container?.environment ?? []).map((e) => [e.name, e.value]));

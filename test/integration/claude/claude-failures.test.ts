@@ -53,7 +53,7 @@ test('a persistent 529 ends, after the SDK’s retries, as a RetryableError carr
   assert.equal(fake.requests.length, 3, 'one request and two retries');
   const [failed] = t.eventsOf('model_call_failed');
   assert.equal(failed?.status, 529);
-  assert.equal((failed?.rate_limits as JsonObject)['requests-limit'], '4000');
+  assert.equal((failed!.rate_limits as JsonObject)['requests-limit'], '4000');
 });
 
 test('a 400 is a FatalError with the provider’s message, and is not retried', async () => {

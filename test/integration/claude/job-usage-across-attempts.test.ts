@@ -128,7 +128,7 @@ for (const target of backendsUnderTest()) {
       assert.ok(totals.cost_usd > 0.1, `a cost worth checking: ${totals.cost_usd}`);
 
       // The handler's own result covers only its attempt; the record covers both.
-      const resultUsage = (done?.result as JsonObject).usage as JsonObject;
+      const resultUsage = (done!.result as JsonObject).usage as JsonObject;
       assert.equal(resultUsage.calls, 5);
       assert.equal(resultUsage.cost_usd, roundUsd(totals.cost_usd - costOf(calls.badPlan)));
 

@@ -27,6 +27,7 @@ const compose = parse(read('docker-compose.yml'), { merge: true }) as { services
 test('docker-compose.yml: LocalStack pinned, the auth token passed through, provision before the services', () => {
   const { localstack, provision, api, dispatcher } = compose.services;
   assert.match(localstack?.image ?? '', /^localstack\/localstack:\d+\.\d+\.\d+$/, 'a pinned LocalStack image');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own variable substitution, read as text.
   assert.equal(localstack?.environment?.LOCALSTACK_AUTH_TOKEN, '${LOCALSTACK_AUTH_TOKEN:-}');
   assert.deepEqual(provision?.command, ['sh', 'localstack/provision-agent-runner.sh', '/config/agent-runner.env']);
   for (const service of [api, dispatcher]) assert.equal(service?.depends_on?.provision?.condition, 'service_completed_successfully');
@@ -71,6 +72,7 @@ test('Dockerfile: multi-stage on a pinned Node 24, production deps only, non-roo
   const dockerfile = read('Dockerfile');
   assert.equal((dockerfile.match(/^FROM /gm) ?? []).length, 2);
   assert.match(dockerfile, /^ARG NODE_IMAGE=node:24\.\d+\.\d+-bookworm-slim$/m, 'an exact Node 24 release');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own build-argument reference, read as text.
   assert.deepEqual(dockerfile.match(/^FROM \S+/gm), ['FROM ${NODE_IMAGE}', 'FROM ${NODE_IMAGE}']);
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? 'null') as string[] | null;
   assert.deepEqual(cmd?.slice(0, 1).concat(cmd.slice(-2)), ['node', 'bin/agent-runner.ts', 'start'], 'the image runs the CLI; its command picks the service');

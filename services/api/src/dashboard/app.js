@@ -82,7 +82,7 @@ async function api(path, init = {}) {
   const res = await fetch(path, { ...init, headers: { accept: 'application/json', ...(init.headers || {}) } });
   const isJson = (res.headers.get('content-type') || '').includes('json');
   const body = isJson ? await res.json().catch(() => null) : await res.text();
-  if (!res.ok) throw new ApiError(res.status, (body && body.detail) || `${res.status} ${res.statusText}`);
+  if (!res.ok) throw new ApiError(res.status, body?.detail || `${res.status} ${res.statusText}`);
   return body;
 }
 

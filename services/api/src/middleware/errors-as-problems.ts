@@ -30,7 +30,7 @@ export function errorsAsProblems(log: Logger): Middleware {
       // Headers a route set before it failed (Location, …) do not describe this answer; koa's own
       // error handler clears them the same way. Connection: close (a refused body) must survive.
       const keep = { connection: ctx.response.get('Connection'), allow: ctx.response.get('Allow') };
-      ctx.res.getHeaderNames().forEach((name) => ctx.res.removeHeader(name));
+      for (const name of ctx.res.getHeaderNames()) ctx.res.removeHeader(name);
       ctx.set('X-Request-Id', requestId);
       if (keep.connection) ctx.set('Connection', keep.connection);
       if (keep.allow) ctx.set('Allow', keep.allow);

@@ -99,7 +99,9 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     for (const [status, response] of Object.entries(route.responses)) responses[status] = responseOf(response, (b) => bodyOf(b, 'output'));
     for (const status of [...route.problems, 500]) responses[String(status)] = problemResponse(status);
     operation.responses = responses;
-    (paths[route.path] ??= {})[route.method] = operation;
+    const pathItem = paths[route.path] ?? {};
+    pathItem[route.method] = operation;
+    paths[route.path] = pathItem;
   }
 
   const schemas = mergeComponents(convertComponents(named.input, 'input'), convertComponents(named.output, 'output'));

@@ -11,6 +11,7 @@ const TABLE: [name: string, reply: string, code: string][] = [
   ['a tilde fence', '~~~go\nfunc main() {}\n~~~', 'func main() {}'],
   ['a longer fence around code containing a fence', '````md\n```js\nx\n```\n````', '```js\nx\n```'],
   ['an unclosed fence (truncated reply)', '```rust\nfn main() {\n    println!("hi");', 'fn main() {\n    println!("hi");'],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the reply's code is JavaScript with a template literal in it.
   ['backticks inside code are kept', '```js\nconst s = `a ${b}`;\n```', 'const s = `a ${b}`;'],
   ['blank lines inside the block are kept', '```py\na = 1\n\n\nb = 2\n```', 'a = 1\n\n\nb = 2'],
 ];

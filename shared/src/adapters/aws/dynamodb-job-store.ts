@@ -101,7 +101,7 @@ export class DynamoDbJobStore implements JobStore {
       sets.push(`#f${i} = :f${i}`);
     });
     const conditions = [`#status IN (${expect.status.map((_, i) => `:s${i}`).join(', ')})`];
-    expect.status.forEach((status, i) => (values[`:s${i}`] = status));
+    for (const [i, status] of expect.status.entries()) values[`:s${i}`] = status;
     if (expect.version !== undefined) {
       conditions.push('#version = :expectedVersion');
       values[':expectedVersion'] = expect.version;
@@ -134,7 +134,7 @@ export class DynamoDbJobStore implements JobStore {
   async delete(jobId: string, expect: JobExpectation): Promise<void> {
     const values: Record<string, unknown> = {};
     const conditions = [`#status IN (${expect.status.map((_, i) => `:s${i}`).join(', ')})`];
-    expect.status.forEach((status, i) => (values[`:s${i}`] = status));
+    for (const [i, status] of expect.status.entries()) values[`:s${i}`] = status;
     if (expect.version !== undefined) {
       conditions.push('version = :v');
       values[':v'] = expect.version;

@@ -28,7 +28,7 @@ export class SqliteJobEventLog implements JobEventLog {
     const insert = this.db.prepare('INSERT INTO job_event_log (job_id, seq, at, attempt, type, data) VALUES (?, ?, ?, ?, ?, ?)');
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      events.forEach((e, i) => insert.run(jobId, firstSeq + i, e.at, e.attempt, e.type, JSON.stringify(e.data)));
+      for (const [i, e] of events.entries()) insert.run(jobId, firstSeq + i, e.at, e.attempt, e.type, JSON.stringify(e.data));
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');

@@ -125,7 +125,7 @@ export function evaluateArithmetic(source: string): number {
     if (!isOp('^')) return base;
     const at = peek().at;
     pos++;
-    return nest(at, () => Math.pow(base, unary()));
+    return nest(at, () => base ** unary());
   };
   const primary = (): number => {
     const t = peek();
