@@ -17,6 +17,8 @@ export type JobChanges = Partial<Omit<Job, 'jobId' | 'version' | 'createdAt' | '
 export interface JobListQuery {
   status?: JobStatus;
   jobType?: string;
+  /** Only this tenant's jobs. */
+  tenant?: string;
   limit: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor?: string;
