@@ -3,6 +3,8 @@
 // GET /healthz) from the origin that served it. Every value from the API reaches the page through
 // textContent, never as HTML.
 
+import { eventsUrlFor, fetchWithKey, hasKey } from './auth.js';
+
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
 const PRIORITIES = ['critical', 'high', 'normal', 'low'];
 /** Page size of the jobs table; the API allows up to 100. */
@@ -51,7 +53,7 @@ class ApiError extends Error {
 }
 
 async function api(path, init = {}) {
-  const res = await fetch(path, { ...init, headers: { accept: 'application/json', ...(init.headers || {}) } });
+  const res = await fetchWithKey(path, { ...init, headers: { accept: 'application/json', ...(init.headers || {}) } });
   const isJson = (res.headers.get('content-type') || '').includes('json');
   const body = isJson ? await res.json().catch(() => null) : await res.text();
   if (!res.ok) throw new ApiError(res.status, (body && body.detail) || `${res.status} ${res.statusText}`);
@@ -254,7 +256,10 @@ async function openJob(jobId) {
   $('detail').hidden = false;
   for (const row of $('jobs-table').tBodies[0].rows) row.classList.toggle('selected', row.dataset.jobId === jobId);
   await refreshDetail();
-  if (!state.stream && state.selectedJob && state.streamEndedFor !== jobId) openStream(state.selectedJob);
+  const job = state.selectedJob;
+  if (state.stream || !job || state.streamEndedFor === jobId) return;
+  const eventsUrl = await eventsUrlFor(job);
+  if (!state.stream && state.selectedJob === job) openStream(job, eventsUrl);
 }
 
 function closeJob() {
@@ -331,8 +336,8 @@ function renderDetail(job) {
  * event id (Last-Event-ID), so the output continues without gaps or repeats; the `end` event says
  * the job is terminal and every event was sent.
  */
-function openStream(job) {
-  const source = new EventSource(job.links.events);
+function openStream(job, eventsUrl) {
+  const source = new EventSource(eventsUrl);
   state.stream = source;
   const output = $('detail-output');
   const events = $('detail-events');
@@ -386,6 +391,14 @@ function openStream(job) {
   source.addEventListener('error', () => {
     if (state.stream !== source) return;
     $('stream-state').textContent = source.readyState === EventSource.CLOSED ? 'disconnected' : 'reconnecting…';
+    // A reconnect after the stream token expired is refused: start over with a fresh token.
+    if (source.readyState === EventSource.CLOSED && hasKey()) {
+      closeStream();
+      $('detail-output').textContent = '';
+      $('detail-events').replaceChildren();
+      $('detail-event-count').textContent = '0';
+      setTimeout(() => state.selectedId === job.job_id && void openJob(job.job_id), 1000);
+    }
   });
 }
 

@@ -194,6 +194,15 @@ export const API_ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/dashboard/auth.js',
+    operationId: 'getDashboardAuthScript',
+    summary: 'The dashboard\'s API key handling (asks for a key when the API requires one).',
+    tag: 'dashboard',
+    responses: { 200: text('text/javascript', 'The script.'), 304: notModified },
+    problems: [],
+  },
+  {
+    method: 'get',
     path: '/dashboard/style.css',
     operationId: 'getDashboardStyle',
     summary: 'The dashboard\'s style sheet.',
