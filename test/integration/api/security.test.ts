@@ -295,3 +295,42 @@ describe('the API\'s metrics on their own port (AGENT_RUNNER_METRICS_PORT)', () 
     assert.equal((await fetch(`${api.url}/healthz`)).status, 200);
   });
 });
+
+describe('the start-up line about authentication', () => {
+  async function startupLines(env: Record<string, string>): Promise<{ level: number; msg: string }[]> {
+    const target = backendsUnderTest().find((b) => b.name === 'embedded') ?? { name: 'embedded' as const, makeEnv: async () => ({}) };
+    const lines: { level: number; msg: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as { level: number; msg: string });
+        done();
+      },
+    });
+    // An empty value counts as unset (loadConfig), which undoes openBackend's AGENT_RUNNER_AUTH=off.
+    const opened = await openBackend(target, { AGENT_RUNNER_PORT: '0', ...env });
+    try {
+      const api = await startApi(opened.config, opened.backend, createLogger('api', 'info', { destination: sink }));
+      await api.close();
+    } finally {
+      await opened.close();
+    }
+    return lines.filter((l) => /^auth /.test(l.msg));
+  }
+
+  test('embedded on loopback by default: one info line saying auth is off', async () => {
+    const lines = await startupLines({ AGENT_RUNNER_AUTH: '' });
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]!.level, 30);
+    assert.match(lines[0]!.msg, /^auth off: embedded backend on a loopback address/);
+  });
+
+  test('off on a non-loopback host is a warning; required says so', async () => {
+    const off = await startupLines({ AGENT_RUNNER_AUTH: 'off', AGENT_RUNNER_HOST: '0.0.0.0' });
+    assert.equal(off.length, 1);
+    assert.equal(off[0]!.level, 40);
+    assert.match(off[0]!.msg, /anyone who can reach this API/);
+    const required = await startupLines({ AGENT_RUNNER_AUTH: 'required' });
+    assert.equal(required.length, 1);
+    assert.match(required[0]!.msg, /^auth required/);
+  });
+});
