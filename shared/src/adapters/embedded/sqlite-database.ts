@@ -77,7 +77,7 @@ const MIGRATIONS: readonly string[] = [
   -- Job records gained keyId (the submitting API key's id); older ones were submitted without one.
   UPDATE jobs SET doc = json_set(doc, '$.keyId', json('null')) WHERE json_type(doc, '$.keyId') IS NULL;
   -- GET /jobs for one tenant (an API key sees only its tenant's jobs), newest first.
-  CREATE INDEX jobs_by_tenant ON jobs (json_extract(doc, '$.tenant'), job_id);
+  CREATE INDEX IF NOT EXISTS jobs_by_tenant ON jobs (json_extract(doc, '$.tenant'), job_id);
   `,
 ];
 
