@@ -52,7 +52,8 @@ export function jobsRouter(deps: ApiDeps, verifier: ApiKeyVerifier): Router<Auth
 
   router.get('/jobs/:id', async (ctx) => {
     const caller = requireScope(ctx.state, 'read');
-    const job = visibleJob(caller, await backend.jobs.get(jobIdOf(ctx)), jobIdOf(ctx));
+    const jobId = jobIdOf(ctx);
+    const job = visibleJob(caller, await backend.jobs.get(jobId), jobId);
     ctx.body = toJobView(job, job.status === 'SUCCEEDED' ? await loadResult(backend.blobs, job) : undefined);
   });
 
