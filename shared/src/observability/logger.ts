@@ -24,7 +24,7 @@ export function createLogger(service: string, level: string, options: LoggerOpti
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['payload', '*.payload', 'apiKey', '*.apiKey', 'headers.authorization', 'headers["x-api-key"]'],
+      paths: ['payload', '*.payload', 'apiKey', '*.apiKey', 'authorization', '*.authorization', 'headers.authorization', 'headers["x-api-key"]'],
       censor: '[redacted]',
     },
   };
