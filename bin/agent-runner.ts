@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dispatcher: () => import('./commands/dispatcher.ts'),
   worker: () => import('./commands/worker.ts'),
   provision: () => import('./commands/provision.ts'),
+  keys: () => import('./commands/keys.ts'),
   submit: () => import('./commands/submit.ts'),
   get: () => import('./commands/get.ts'),
   list: () => import('./commands/list.ts'),

@@ -43,6 +43,8 @@ export interface ApiClient {
 export interface ApiClientOptions {
   /** Per-request limit for everything but the event stream. Default 30 000 ms. */
   timeoutMs?: number;
+  /** Sent as `Authorization: Bearer <key>` on every request. */
+  apiKey?: string;
 }
 
 export function createApiClient(baseUrl: string, options: ApiClientOptions = {}): ApiClient {
@@ -52,7 +54,8 @@ export function createApiClient(baseUrl: string, options: ApiClientOptions = {})
   async function send(path: string, init: RequestInit & { expect: number[] }, signal?: AbortSignal): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(`${base}${path}`, { ...init, signal: signal ?? AbortSignal.timeout(timeoutMs) });
+      const headers = { ...(init.headers as Record<string, string> | undefined), ...(options.apiKey !== undefined && { authorization: `Bearer ${options.apiKey}` }) };
+      res = await fetch(`${base}${path}`, { ...init, headers, signal: signal ?? AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       if (signal?.aborted) throw error;
       throw new ApiUnreachableError(`cannot reach the API at ${base}: ${reasonOf(error)}`, { cause: error });

@@ -9,10 +9,12 @@ export const DEFAULT_API_URL = 'http://127.0.0.1:8000';
 /** Options every client command takes. */
 export const CLIENT_OPTIONS = {
   api: { type: 'string' },
+  'api-key': { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const satisfies ParseArgsOptionsConfig;
 
 export const CLIENT_OPTIONS_USAGE = `  --api URL          the API's base URL (default AGENT_RUNNER_API_URL, else ${DEFAULT_API_URL})
+  --api-key KEY      the API key, sent as Authorization: Bearer (default AGENT_RUNNER_API_KEY; none when the API runs with auth off)
   --json             print the API's JSON instead of text (for scripts)
 
 Exit codes: 0 ok, 1 the operation or the job failed, 2 usage error, 3 API unreachable.`;
@@ -37,8 +39,8 @@ export function parseCommandArgs<T extends ParseArgsOptionsConfig>(argv: string[
   return parsed;
 }
 
-/** The client for --api, else AGENT_RUNNER_API_URL, else the default. */
-export function clientFor(apiFlag: string | undefined, env: Record<string, string | undefined>): ApiClient {
+/** The client for --api, else AGENT_RUNNER_API_URL, else the default; with --api-key, else AGENT_RUNNER_API_KEY. */
+export function clientFor(apiFlag: string | undefined, env: Record<string, string | undefined>, apiKeyFlag?: string): ApiClient {
   const url = apiFlag ?? (env.AGENT_RUNNER_API_URL || DEFAULT_API_URL);
   let parsed: URL;
   try {
@@ -47,7 +49,8 @@ export function clientFor(apiFlag: string | undefined, env: Record<string, strin
     throw new UsageError(`--api / AGENT_RUNNER_API_URL must be an http(s) URL, got "${url}"`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--api / AGENT_RUNNER_API_URL must be an http(s) URL, got "${url}"`);
-  return createApiClient(url);
+  const apiKey = apiKeyFlag ?? (env.AGENT_RUNNER_API_KEY || undefined);
+  return createApiClient(url, apiKey !== undefined ? { apiKey } : {});
 }
 
 /** A positive integer option, or UsageError naming it. */

@@ -12,6 +12,7 @@ function job(overrides: Partial<JobView> = {}): JobView {
     status: 'SUCCEEDED',
     priority: 'normal',
     tenant: 'default',
+    key_id: null,
     ordering_key: null,
     created_at: '2026-01-01T00:05:00.000Z',
     updated_at: '2026-01-01T00:05:03.000Z',

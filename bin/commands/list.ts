@@ -3,7 +3,7 @@ import { CLIENT_OPTIONS_USAGE, EXIT, UsageError, clientFor, integerOption, parse
 import { formatJobTable } from '../client/format-job.ts';
 
 export const summary = 'list jobs, newest first (filter by status and type)';
-export const usage = `usage: agent-runner list [--status STATUS] [--type TYPE] [--limit N] [--cursor C] [--json] [--api URL]
+export const usage = `usage: agent-runner list [--status STATUS] [--type TYPE] [--limit N] [--cursor C] [--json] [--api URL] [--api-key KEY]
 
 Lists jobs newest first (GET /jobs) as a table: id, type, status, priority, age, run time, attempt.
 When there are more, the command for the next page goes to stderr.
@@ -29,7 +29,7 @@ export function run(argv: string[], env: Record<string, string | undefined>): Pr
       throw new UsageError(`--status must be one of ${JOB_STATUSES.join(', ')}, got "${values.status}"`);
     }
     const limit = integerOption('limit', values.limit, 1, 100);
-    const page = await clientFor(values.api, env).listJobs({
+    const page = await clientFor(values.api, env, values['api-key']).listJobs({
       ...(status !== undefined && { status }),
       ...(values.type !== undefined && { jobType: values.type }),
       ...(limit !== undefined && { limit }),

@@ -2,7 +2,7 @@ import { CLIENT_OPTIONS_USAGE, EXIT, clientFor, parseCommandArgs, runClientComma
 import { followJobEvents, type JobEventData } from '../client/follow-job-events.ts';
 
 export const summary = "print a job's live events (text as it streams, tool calls, steps); --follow to tail them";
-export const usage = `usage: agent-runner logs JOB_ID [--follow] [--json] [--api URL]
+export const usage = `usage: agent-runner logs JOB_ID [--follow] [--json] [--api URL] [--api-key KEY]
 
 Prints the job's events (GET /jobs/{id}/events): streamed text as it comes, other events one per
 line. Without --follow, prints what is there now; with --follow, keeps printing until the job ends,
@@ -17,7 +17,7 @@ const OPTIONS = { follow: { type: 'boolean', short: 'f', default: false } } as c
 export function run(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   return runClientCommand('logs', usage, async () => {
     const { values, positionals } = parseCommandArgs(argv, OPTIONS, { names: ['JOB_ID'] });
-    const client = clientFor(values.api, env);
+    const client = clientFor(values.api, env, values['api-key']);
     const jobId = positionals[0]!;
     // A missing job is an error at once, not an empty stream.
     await client.getJob(jobId);

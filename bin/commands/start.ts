@@ -28,6 +28,9 @@ export async function run(_argv: string[], env: Record<string, string | undefine
     [
       '',
       `agent-runner is up: API on ${api.url} · backend ${config.backend} (${where}) · workers via ${config.launcher}`,
+      config.auth.mode === 'off'
+        ? `Auth is off${config.auth.explicit ? ' (AGENT_RUNNER_AUTH=off)' : ' (embedded on loopback)'}: set AGENT_RUNNER_AUTH=required to require API keys.`
+        : 'Auth is required: create a key with `agent-runner keys create --tenant T`, send it as Authorization: Bearer <key>.',
       '',
       'Submit a job:',
       `  curl -s -X POST ${api.url}/jobs -H 'content-type: application/json' \\`,
@@ -35,7 +38,7 @@ export async function run(_argv: string[], env: Record<string, string | undefine
       'Then follow it:',
       `  curl -s ${api.url}/jobs/<job_id>`,
       '',
-      `Dashboard: ${api.url}/ · metrics: ${api.url}/metrics and ${dispatcherMetrics.url}/metrics`,
+      `Dashboard: ${api.url}/ · metrics: ${api.metricsUrl ?? api.url}/metrics and ${dispatcherMetrics.url}/metrics`,
       '',
       'Ctrl-C stops it.',
       '',

@@ -38,7 +38,7 @@ const OPTIONS = {
 export function run(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   return runClientCommand('submit', usage, async () => {
     const { values, positionals } = parseCommandArgs(argv, OPTIONS, { names: ['TYPE'] });
-    const client = clientFor(values.api, env);
+    const client = clientFor(values.api, env, values['api-key']);
     const request = submission(positionals[0]!, values);
     const job = await client.submitJob(request);
     if (!values.wait) {

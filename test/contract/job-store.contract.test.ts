@@ -226,6 +226,24 @@ for (const target of backendsUnderTest()) {
       assert.ok(everything.jobs.some((j) => j.jobId === jobs[3]!.jobId));
     });
 
+    test('list filters by tenant, alone or with status and type, across pages; keyId round-trips', async () => {
+      const tenant = `tenant-${randomUUID().slice(0, 8)}`;
+      const jobType = uniqueType('tenant-filter');
+      const mine = [0, 1, 2, 3, 4].map(() => newJob(jobType, { tenant, keyId: '0123456789abcdef' }));
+      const theirs = newJob(jobType, { tenant: `${tenant}-other` });
+      for (const job of [mine[0]!, theirs, ...mine.slice(1)]) await store.create(job);
+      await store.update(mine[1]!.jobId, { status: ['QUEUED'] }, { status: 'CANCELLED' }, nextTime());
+
+      const all = await readAllPages(2, (page) => store.list({ tenant, ...page }));
+      assert.deepEqual(all.map((j) => j.jobId), mine.map((j) => j.jobId).reverse());
+      assert.ok(all.every((j) => j.keyId === '0123456789abcdef'));
+      assert.equal((await store.get(theirs.jobId))?.keyId, null);
+      const queuedOfType = await store.list({ tenant, status: 'QUEUED', jobType, limit: 10 });
+      assert.deepEqual(queuedOfType.jobs.map((j) => j.jobId), [mine[4]!, mine[3]!, mine[2]!, mine[0]!].map((j) => j.jobId));
+      assert.deepEqual((await store.list({ tenant, status: 'CANCELLED', limit: 10 })).jobs.map((j) => j.jobId), [mine[1]!.jobId]);
+      assert.deepEqual((await store.list({ tenant: `${tenant}-nobody`, limit: 10 })).jobs, []);
+    });
+
     test('list rejects a cursor it did not issue with a ValidationError', async () => {
       await rejectsWith(store.list({ limit: 5, cursor: 'not-a-cursor' }), ValidationError);
     });

@@ -64,7 +64,8 @@ export async function startSystem(name: BackendName, overrides: Record<string, s
     dataDir = mkdtempSync(join(tmpdir(), 'agent-runner-e2e-'));
     env = { AGENT_RUNNER_DATA_DIR: dataDir };
   }
-  env = { AGENT_RUNNER_LOG_LEVEL: 'warn', AGENT_RUNNER_PORT: '0', AGENT_RUNNER_HEARTBEAT_SECONDS: '2', AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: '1', AGENT_RUNNER_QUEUE_DEPTH_INTERVAL_SECONDS: '1', ...env, ...overrides };
+  // Auth off unless a test turns it on: on aws it is otherwise required (the security tests ask for it).
+  env = { AGENT_RUNNER_LOG_LEVEL: 'warn', AGENT_RUNNER_AUTH: 'off', AGENT_RUNNER_PORT: '0', AGENT_RUNNER_HEARTBEAT_SECONDS: '2', AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: '1', AGENT_RUNNER_QUEUE_DEPTH_INTERVAL_SECONDS: '1', ...env, ...overrides };
   const config = loadConfig(env);
   const backend = await createBackend(config);
   const log = createLogger('test', config.logLevel);

@@ -3,6 +3,8 @@ import { createMetrics } from '@agent-runner/shared/observability/metrics.ts';
 import { httpRequestMetrics } from '@agent-runner/shared/observability/http-request-metrics.ts';
 import { JOB_TYPE_NAMES } from '@agent-runner/shared/job-types/catalogue.ts';
 import type { ApiDeps } from './api-deps.ts';
+import { ApiKeyVerifier } from './auth/api-key-verifier.ts';
+import { authenticate } from './auth/authenticate.ts';
 import { createDashboardRouter } from './dashboard/dashboard-router.ts';
 import { createStatsRouter } from './dashboard/stats-router.ts';
 import { errorsAsProblems } from './middleware/errors-as-problems.ts';
@@ -24,13 +26,16 @@ export function createApp(deps: ApiDeps): Koa {
     deps.metrics ?? createMetrics({ service: 'api', jobTypes: JOB_TYPE_NAMES, models: deps.config.anthropic.allowedModels, defaultMetrics: false });
   const routed = { ...deps, metrics };
   const app = new Koa();
+  const verifier = new ApiKeyVerifier(deps.backend.apiKeys, { cacheMs: deps.config.auth.cacheSeconds * 1000, log: deps.log });
   app.use(httpRequestMetrics(metrics));
   app.use(errorsAsProblems(deps.log));
+  app.use(authenticate(deps.config.auth.mode, verifier));
   const routers = [
     healthRouter(),
-    jobsRouter(routed),
+    jobsRouter(routed, verifier),
     usageRouter(deps),
-    metricsRouter(metrics),
+    // With AGENT_RUNNER_METRICS_PORT, /metrics is served there only (startApi), not beside the jobs.
+    ...(deps.config.metricsPort === null ? [metricsRouter(metrics)] : []),
     createStatsRouter(deps.queueDepth ?? (() => null)),
     createDashboardRouter(),
     openApiRouter(),

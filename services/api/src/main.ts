@@ -1,9 +1,10 @@
 import type { Backend } from '@agent-runner/shared/compose/backend.ts';
 import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
-import type { Config } from '@agent-runner/shared/config/config.ts';
+import { isLoopbackHost, type Config } from '@agent-runner/shared/config/config.ts';
 import { systemClock, ulid, type Clock, type IdSource } from '@agent-runner/shared/domain/ids.ts';
 import { createLogger, type Logger } from '@agent-runner/shared/observability/logger.ts';
 import { createMetrics } from '@agent-runner/shared/observability/metrics.ts';
+import { startMetricsServer } from '@agent-runner/shared/observability/metrics-server.ts';
 import { startQueueDepthSampler } from '@agent-runner/shared/observability/queue-depth-sampler.ts';
 import { JOB_TYPE_NAMES } from '@agent-runner/shared/job-types/catalogue.ts';
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
@@ -22,6 +23,8 @@ export interface ApiOptions {
 
 export interface RunningApi {
   url: string;
+  /** Where GET /metrics is served when AGENT_RUNNER_METRICS_PORT is set; else null (on `url`). */
+  metricsUrl: string | null;
   /** Stops accepting requests and waits for those in progress (up to `drainMs`). */
   close(): Promise<void>;
 }
@@ -35,15 +38,31 @@ export async function startApi(config: Config, backend: Backend, log: Logger, op
   });
   const app = createApp({ config, backend, clock: options.clock ?? systemClock, newId: options.newId ?? ulid, log, metrics, queueDepth: sampler.latest });
   const serving = await serve(app.callback(), config.host, config.apiPort, options.drainMs ?? 10_000);
-  log.info({ url: serving.url, backend: backend.name }, 'api listening');
+  const metricsServer = config.metricsPort === null ? null : await startMetricsServer(metrics.registry, { host: config.host, port: config.metricsPort });
+  log.info({ url: serving.url, backend: backend.name, ...(metricsServer && { metrics_url: metricsServer.url }) }, 'api listening');
+  reportAuthMode(config, log);
   return {
     url: serving.url,
+    metricsUrl: metricsServer?.url ?? null,
     async close() {
       await serving.close();
+      await metricsServer?.close();
       await sampler.stop();
       log.info('api stopped');
     },
   };
+}
+
+/**
+ * One line at start-up about authentication. Off by default only for the embedded backend on a
+ * loopback address (a one-command try-out); off anywhere else was asked for, and is worth a warning.
+ */
+function reportAuthMode(config: Config, log: Logger): void {
+  if (config.auth.mode === 'required') log.info('auth required: every job route needs Authorization: Bearer <key> (agent-runner keys create)');
+  else if (!config.auth.explicit) log.info('auth off: embedded backend on a loopback address; set AGENT_RUNNER_AUTH=required to require API keys');
+  else if (config.backend === 'aws' || !isLoopbackHost(config.host)) {
+    log.warn({ backend: config.backend, host: config.host }, 'auth off (AGENT_RUNNER_AUTH=off): anyone who can reach this API can run, read and cancel every tenant\'s jobs');
+  } else log.info('auth off (AGENT_RUNNER_AUTH=off)');
 }
 
 /** `agent-runner api` and `node services/api/src/main.ts`: the API alone, as its container runs it. */

@@ -15,8 +15,8 @@ export interface ChildJobDeps {
   submit: SubmitJobDeps;
   /** For the defaults and the job types' submit-time checks. */
   config: Config;
-  /** The running job: its children inherit its tenant and priority. */
-  parent: Pick<Job, 'jobId' | 'tenant' | 'priority'>;
+  /** The running job: its children inherit its tenant, priority and submitting key. */
+  parent: Pick<Job, 'jobId' | 'tenant' | 'priority'> & Partial<Pick<Job, 'keyId'>>;
   /** How often the child's record is read while waiting; default 1000 ms. */
   pollMs?: number;
 }
@@ -79,6 +79,7 @@ function validatedChild(request: ChildJobRequest, deps: ChildJobDeps): NewJob {
     payload: request.payload,
     priority: deps.parent.priority,
     tenant: deps.parent.tenant,
+    keyId: deps.parent.keyId ?? null,
     orderingKey: null,
     maxAttempts: deps.config.defaults.maxAttempts,
     timeoutSeconds: request.timeoutSeconds ?? deps.config.defaults.timeoutSeconds,

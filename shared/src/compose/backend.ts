@@ -4,6 +4,7 @@ import type { WorkerLauncher } from '../ports/worker-launcher.ts';
 import type { SecretSource } from '../ports/secrets.ts';
 import type { ConcurrencyLeases } from '../ports/concurrency-leases.ts';
 import type { JobEventLog } from '../ports/job-events.ts';
+import type { ApiKeyStore } from '../ports/api-keys.ts';
 
 export interface FeedOptions {
   /** How long a received message stays invisible to other consumers (SQS VisibilityTimeout). */
@@ -28,6 +29,8 @@ export interface Backend {
   readonly leases: ConcurrencyLeases;
   /** Each job's live output, for GET /jobs/{id}/events. */
   readonly events: JobEventLog;
+  /** API keys, stored as hashes. */
+  readonly apiKeys: ApiKeyStore;
   createFeed(options: FeedOptions): JobFeed;
   /** The launcher the config names (`ecs` or `process`). */
   createLauncher(): WorkerLauncher;

@@ -74,3 +74,22 @@ test('the process launcher on aws needs no ECS settings', () => {
   assert.equal(config.launcher, 'process');
   assert.equal(config.aws?.ecs, null);
 });
+
+test('auth is off by default only for the embedded backend on a loopback host', () => {
+  assert.deepEqual(loadConfig({}).auth, { mode: 'off', explicit: false, cacheSeconds: 5 });
+  for (const host of ['localhost', '::1', '127.0.0.2']) assert.equal(loadConfig({ AGENT_RUNNER_HOST: host }).auth.mode, 'off', host);
+  assert.equal(loadConfig({ AGENT_RUNNER_HOST: '0.0.0.0' }).auth.mode, 'required');
+  const aws = { AGENT_RUNNER_BACKEND: 'aws', AWS_REGION: 'us-east-1', AGENT_RUNNER_TABLE: 't', AGENT_RUNNER_BUCKET: 'b', AGENT_RUNNER_QUEUE_URL: 'http://q/1', AGENT_RUNNER_LAUNCHER: 'process' };
+  assert.equal(loadConfig(aws).auth.mode, 'required');
+  assert.deepEqual(loadConfig({ ...aws, AGENT_RUNNER_AUTH: 'off' }).auth, { mode: 'off', explicit: true, cacheSeconds: 5 });
+  assert.equal(loadConfig({ AGENT_RUNNER_AUTH: 'required' }).auth.mode, 'required');
+  assert.equal(loadConfig(aws).aws?.apiKeysTable, 't-api-keys');
+});
+
+test('a bad auth mode, a key cache over 10 s or a bad metrics port is refused, naming the variable', () => {
+  assert.match(problemsOf({ AGENT_RUNNER_AUTH: 'maybe' })[0]!, /^AGENT_RUNNER_AUTH: /);
+  assert.match(problemsOf({ AGENT_RUNNER_AUTH_CACHE_SECONDS: '11' })[0]!, /^AGENT_RUNNER_AUTH_CACHE_SECONDS: /);
+  assert.match(problemsOf({ AGENT_RUNNER_METRICS_PORT: '70000' })[0]!, /^AGENT_RUNNER_METRICS_PORT: /);
+  assert.equal(loadConfig({ AGENT_RUNNER_METRICS_PORT: '9100' }).metricsPort, 9100);
+  assert.equal(loadConfig({}).metricsPort, null);
+});

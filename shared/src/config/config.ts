@@ -39,6 +39,15 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_HOST: z.string().min(1).default('127.0.0.1'),
   AGENT_RUNNER_PORT: integer(0, 65535).default(8000),
   AGENT_RUNNER_DISPATCHER_PORT: integer(0, 65535).default(8001),
+  /**
+   * `required`: every job route needs `Authorization: Bearer <key>`. Default `required`, except the
+   * embedded backend on a loopback address, where it is `off` (a one-command try-out).
+   */
+  AGENT_RUNNER_AUTH: z.enum(['required', 'off']).optional(),
+  /** How long an API instance trusts what it read about a key; a revocation takes effect within it. */
+  AGENT_RUNNER_AUTH_CACHE_SECONDS: integer(0, 10).default(5),
+  /** When set, GET /metrics is served on this port only (not on the API's). */
+  AGENT_RUNNER_METRICS_PORT: integer(0, 65535).optional(),
   /** Queue depth is read on this interval for metrics and the dashboard, never per scrape. */
   AGENT_RUNNER_QUEUE_DEPTH_INTERVAL_SECONDS: integer(1).default(15),
   AGENT_RUNNER_DATA_DIR: z.string().min(1).default('.agent-runner'),
@@ -81,6 +90,7 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_TABLE: z.string().min(1).optional(),
   AGENT_RUNNER_LEASES_TABLE: z.string().min(1).optional(),
   AGENT_RUNNER_EVENTS_TABLE: z.string().min(1).optional(),
+  AGENT_RUNNER_API_KEYS_TABLE: z.string().min(1).optional(),
   AGENT_RUNNER_QUEUE_URL: z.url().optional(),
   AGENT_RUNNER_QUEUE_URL_CRITICAL: z.url().optional(),
   AGENT_RUNNER_QUEUE_URL_HIGH: z.url().optional(),
@@ -129,6 +139,8 @@ export interface AwsConfig {
   leasesTable: string;
   /** Live job events; default `<table>-events`. */
   eventsTable: string;
+  /** API keys (hashes); default `<table>-api-keys`. */
+  apiKeysTable: string;
   bucket: string;
   queueUrls: Record<(typeof PRIORITIES)[number], string>;
   fifoQueueUrl: string | null;
@@ -149,6 +161,14 @@ export interface Config {
   host: string;
   apiPort: number;
   dispatcherPort: number;
+  /** Where GET /metrics is served when not on the API's port; null: on the API's port. */
+  metricsPort: number | null;
+  auth: {
+    mode: 'required' | 'off';
+    /** False when the mode is the default for this backend and host (the start-up banner says which). */
+    explicit: boolean;
+    cacheSeconds: number;
+  };
   queueDepthIntervalSeconds: number;
   dataDir: string;
   logLevel: Env['AGENT_RUNNER_LOG_LEVEL'];
@@ -235,6 +255,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       table,
       leasesTable: env.AGENT_RUNNER_LEASES_TABLE ?? `${table}-leases`,
       eventsTable: env.AGENT_RUNNER_EVENTS_TABLE ?? `${table}-events`,
+      apiKeysTable: env.AGENT_RUNNER_API_KEYS_TABLE ?? `${table}-api-keys`,
       bucket: need('AGENT_RUNNER_BUCKET', env.AGENT_RUNNER_BUCKET),
       queueUrls: {
         critical: env.AGENT_RUNNER_QUEUE_URL_CRITICAL ?? normal,
@@ -266,6 +287,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     host: env.AGENT_RUNNER_HOST,
     apiPort: env.AGENT_RUNNER_PORT,
     dispatcherPort: env.AGENT_RUNNER_DISPATCHER_PORT,
+    metricsPort: env.AGENT_RUNNER_METRICS_PORT ?? null,
+    auth: {
+      mode: env.AGENT_RUNNER_AUTH ?? (env.AGENT_RUNNER_BACKEND === 'embedded' && isLoopbackHost(env.AGENT_RUNNER_HOST) ? 'off' : 'required'),
+      explicit: env.AGENT_RUNNER_AUTH !== undefined,
+      cacheSeconds: env.AGENT_RUNNER_AUTH_CACHE_SECONDS,
+    },
     queueDepthIntervalSeconds: env.AGENT_RUNNER_QUEUE_DEPTH_INTERVAL_SECONDS,
     dataDir: env.AGENT_RUNNER_DATA_DIR,
     logLevel: env.AGENT_RUNNER_LOG_LEVEL,
@@ -302,6 +329,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     tools: { httpGetAllowedHosts: env.AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS },
     env: raw,
   };
+}
+
+/** Whether the API would listen only on this machine: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
 /** Merges the price list and checks that the default model is allowed and every allowed model priced. */

@@ -3,7 +3,7 @@
  * to retry decisions; nothing matches on message strings. Defined once, here.
  */
 export abstract class AgentRunnerError extends Error {
-  abstract readonly kind: 'validation' | 'not_found' | 'conflict' | 'unavailable' | 'retryable' | 'fatal';
+  abstract readonly kind: 'validation' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'unavailable' | 'retryable' | 'fatal';
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -26,6 +26,16 @@ export class ValidationError extends AgentRunnerError {
     this.problem = opts.problem ?? 'validation-error';
     this.errors = opts.errors ?? [];
   }
+}
+
+/** No credentials, or ones that name no usable key (unknown, revoked, malformed). */
+export class AuthenticationError extends AgentRunnerError {
+  readonly kind = 'unauthenticated';
+}
+
+/** Valid credentials that do not allow this (a missing scope, another tenant named). */
+export class PermissionError extends AgentRunnerError {
+  readonly kind = 'forbidden';
 }
 
 export class NotFoundError extends AgentRunnerError {

@@ -40,6 +40,8 @@ export interface Job {
   version: number;
   priority: Priority;
   tenant: string;
+  /** The id of the API key that submitted it (a child job: its parent's); null with auth off. Never the key. */
+  keyId: string | null;
   orderingKey: string | null;
   /** The payload, inline when it fits the record; otherwise in the blob store at `payloadRef`. */
   payload: JsonValue | null;
@@ -74,6 +76,8 @@ export interface NewJob {
   payload: JsonValue;
   priority: Priority;
   tenant: string;
+  /** The submitting API key's id; absent means none (auth off). */
+  keyId?: string | null;
   orderingKey: string | null;
   maxAttempts: number;
   timeoutSeconds: number;
@@ -93,6 +97,7 @@ export function createJobRecord(
     version: 1,
     priority: input.priority,
     tenant: input.tenant,
+    keyId: input.keyId ?? null,
     orderingKey: input.orderingKey,
     payload: stored.payload,
     payloadRef: stored.payloadRef,

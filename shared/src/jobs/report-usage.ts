@@ -7,6 +7,8 @@ export interface UsageReportQuery {
   /** …and before this. */
   to: Date;
   groupBy: UsageGrouping;
+  /** Only this tenant's jobs (the caller's, unless an admin asked for every tenant). */
+  tenant?: string;
 }
 
 export interface UsageReportLimits {
@@ -42,7 +44,7 @@ export async function reportUsage(jobs: JobStore, query: UsageReportQuery, limit
       limit: Math.min(pageSize, maxJobs - read),
       ...(cursor !== null ? { cursor } : {}),
     });
-    for (const job of page.jobs) tally.add(job);
+    for (const job of page.jobs) if (query.tenant === undefined || job.tenant === query.tenant) tally.add(job);
     read += page.jobs.length;
     cursor = page.nextCursor;
   } while (cursor !== null && read < maxJobs);

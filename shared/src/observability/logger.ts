@@ -35,7 +35,7 @@ export function createProcessLogger(level: string, options: LoggerOptions = {}):
     base: null,
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['payload', '*.payload', 'apiKey', '*.apiKey', 'headers.authorization', 'headers["x-api-key"]'],
+      paths: ['payload', '*.payload', 'apiKey', '*.apiKey', 'authorization', '*.authorization', 'headers.authorization', 'headers["x-api-key"]'],
       censor: '[redacted]',
     },
   };

@@ -4,6 +4,8 @@ import type { JobStatus } from '../domain/job-status.ts';
 export interface JobListQuery {
   status?: JobStatus;
   jobType?: string;
+  /** Only this tenant's jobs. */
+  tenant?: string;
   limit: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor?: string;

@@ -17,6 +17,7 @@ function replacing(backend: Backend, parts: { queue?: JobQueue; jobs?: JobStore 
     secrets: backend.secrets,
     leases: backend.leases,
     events: backend.events,
+    apiKeys: backend.apiKeys,
     createFeed: (options) => backend.createFeed(options),
     createLauncher: () => backend.createLauncher(),
     close: () => backend.close(),

@@ -44,7 +44,7 @@ describe('jobs API on the embedded backend', () => {
     assert.match(view.job_id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
     assert.equal(res.headers.get('location'), `/jobs/${view.job_id}`);
     assert.deepEqual(Object.keys(view).sort(), [
-      'attempt', 'attempts', 'cost_usd', 'created_at', 'error', 'finished_at', 'job_id', 'job_type', 'links', 'max_attempts',
+      'attempt', 'attempts', 'cost_usd', 'created_at', 'error', 'finished_at', 'job_id', 'job_type', 'key_id', 'links', 'max_attempts',
       'ordering_key', 'priority', 'rate_limits', 'started_at', 'status', 'tenant', 'timeout_seconds', 'updated_at', 'usage',
     ]);
     assert.deepEqual(
@@ -55,6 +55,7 @@ describe('jobs API on the embedded backend', () => {
         status: 'QUEUED',
         priority: 'high',
         tenant: 'acme',
+        key_id: null,
         ordering_key: 'customer-7',
         created_at: undefined,
         updated_at: undefined,

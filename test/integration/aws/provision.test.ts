@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeClustersCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -97,7 +97,12 @@ describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
     assert.equal(jobs.BillingModeSummary?.BillingMode, 'PAY_PER_REQUEST');
     assert.deepEqual(jobs.KeySchema, [{ AttributeName: 'jobId', KeyType: 'HASH' }]);
     const indexes = Object.fromEntries((jobs.GlobalSecondaryIndexes ?? []).map((i) => [i.IndexName, i.KeySchema?.map((k) => k.AttributeName)]));
-    assert.deepEqual(indexes, { 'by-created': ['listPartition', 'jobId'], 'by-status': ['status', 'jobId'], 'by-type': ['jobType', 'jobId'] });
+    assert.deepEqual(indexes, {
+      'by-created': ['listPartition', 'jobId'],
+      'by-status': ['status', 'jobId'],
+      'by-type': ['jobType', 'jobId'],
+      'by-tenant': ['tenant', 'jobId'],
+    });
     const events = await describe(`${prefix}-job-events`);
     assert.deepEqual(events.KeySchema, [
       { AttributeName: 'jobId', KeyType: 'HASH' },
@@ -106,6 +111,31 @@ describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
     assert.deepEqual(events.AttributeDefinitions?.find((a) => a.AttributeName === 'seq'), { AttributeName: 'seq', AttributeType: 'N' });
     const leases = await describe(`${prefix}-leases`);
     assert.deepEqual(leases.KeySchema, [{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
+    const apiKeys = await describe(`${prefix}-api-keys`);
+    assert.deepEqual(apiKeys.KeySchema, [{ AttributeName: 'keyId', KeyType: 'HASH' }]);
+    assert.equal(first.env.AGENT_RUNNER_API_KEYS_TABLE, `${prefix}-api-keys`);
+  });
+
+  test('a jobs table made before the by-tenant index gets it when provisioned again', async () => {
+    const older = uniquePrefix('older');
+    await clients.dynamo.send(
+      new CreateTableCommand({
+        TableName: `${older}-jobs`,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'jobId', AttributeType: 'S' },
+          { AttributeName: 'status', AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          { IndexName: 'by-status', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'jobId', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+        ],
+      }),
+    );
+    await provisionAws({ region: REGION, endpoint, prefix: older, ecs: false });
+    const table = (await clients.dynamo.send(new DescribeTableCommand({ TableName: `${older}-jobs` }))).Table!;
+    const names = (table.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort();
+    assert.deepEqual(names, ['by-created', 'by-status', 'by-tenant', 'by-type']);
   });
 
   test('the bucket and the cluster exist; the bucket name carries the account and region', async () => {

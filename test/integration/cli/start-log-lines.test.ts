@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { waitFor } from '../../support/wait-for.ts';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'agent-runner-start-logs-'));
-after(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test('agent-runner start: each service logs JSON lines with exactly one service key, its own', async () => {
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', 'bin/agent-runner.ts', 'start'], {

@@ -11,6 +11,8 @@
 /** @typedef {import('../../../../shared/src/job-events/catalogue.ts').JobEventType} JobEventType */
 /** @typedef {{ seq?: number, at?: string, attempt?: number, type: string, data?: unknown }} StreamedEvent */
 
+import { eventsUrlFor, fetchWithKey, hasKey } from './auth.js';
+
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
 const PRIORITIES = /** @type {const} */ (['critical', 'high', 'normal', 'low']);
 /** Page size of the jobs table; the API allows up to 100. */
@@ -79,7 +81,7 @@ class ApiError extends Error {
  * @returns {Promise<any>} the JSON body (typed by the caller: it knows the route)
  */
 async function api(path, init = {}) {
-  const res = await fetch(path, { ...init, headers: { accept: 'application/json', ...(init.headers || {}) } });
+  const res = await fetchWithKey(path, { ...init, headers: { accept: 'application/json', ...(init.headers || {}) } });
   const isJson = (res.headers.get('content-type') || '').includes('json');
   const body = isJson ? await res.json().catch(() => null) : await res.text();
   if (!res.ok) throw new ApiError(res.status, body?.detail || `${res.status} ${res.statusText}`);
@@ -290,7 +292,10 @@ async function openJob(jobId) {
   $('detail').hidden = false;
   for (const row of tableBody('jobs-table').rows) row.classList.toggle('selected', row.dataset.jobId === jobId);
   await refreshDetail();
-  if (!state.stream && state.selectedJob && state.streamEndedFor !== jobId) openStream(state.selectedJob);
+  const job = state.selectedJob;
+  if (state.stream || !job || state.streamEndedFor === jobId) return;
+  const eventsUrl = await eventsUrlFor(job);
+  if (!state.stream && state.selectedJob === job) openStream(job, eventsUrl);
 }
 
 function closeJob() {
@@ -386,9 +391,12 @@ function preIn(id) {
  * event id (Last-Event-ID), so the output continues without gaps or repeats; the `end` event says
  * the job is terminal and every event was sent.
  */
-/** @param {JobView} job */
-function openStream(job) {
-  const source = new EventSource(job.links.events);
+/**
+ * @param {JobView} job
+ * @param {string} eventsUrl
+ */
+function openStream(job, eventsUrl) {
+  const source = new EventSource(eventsUrl);
   state.stream = source;
   const output = $('detail-output');
   const events = $('detail-events');
@@ -445,6 +453,14 @@ function openStream(job) {
   source.addEventListener('error', () => {
     if (state.stream !== source) return;
     $('stream-state').textContent = source.readyState === EventSource.CLOSED ? 'disconnected' : 'reconnecting…';
+    // A reconnect after the stream token expired is refused: start over with a fresh token.
+    if (source.readyState === EventSource.CLOSED && hasKey()) {
+      closeStream();
+      $('detail-output').textContent = '';
+      $('detail-events').replaceChildren();
+      $('detail-event-count').textContent = '0';
+      setTimeout(() => state.selectedId === job.job_id && void openJob(job.job_id), 1000);
+    }
   });
 }
 

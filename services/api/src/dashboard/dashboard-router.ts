@@ -26,6 +26,8 @@ function load(name: string, type: string): Asset {
  */
 export function createDashboardRouter(): Router {
   const script = load('app.js', 'text/javascript; charset=utf-8');
+  // Imported by app.js as ./auth.js (unversioned: revalidated by ETag on each load).
+  const authScript = load('auth.js', 'text/javascript; charset=utf-8');
   const style = load('style.css', 'text/css; charset=utf-8');
   const version = (asset: Asset) => asset.etag.slice(1, 9);
   const html = readFileSync(new URL('index.html', import.meta.url), 'utf8')
@@ -39,6 +41,7 @@ export function createDashboardRouter(): Router {
   router.get('/', (ctx) => send(ctx, page, 'no-cache'));
   router.get('/dashboard', (ctx) => ctx.redirect('/'));
   router.get('/dashboard/app.js', (ctx) => send(ctx, script, cacheFor(ctx, version(script))));
+  router.get('/dashboard/auth.js', (ctx) => send(ctx, authScript, 'no-cache'));
   router.get('/dashboard/style.css', (ctx) => send(ctx, style, cacheFor(ctx, version(style))));
   return router;
 }

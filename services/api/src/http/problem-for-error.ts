@@ -49,6 +49,10 @@ export function problemForError(error: unknown): ProblemOutline {
   }
   if (error instanceof AgentRunnerError) {
     switch (error.kind) {
+      case 'unauthenticated':
+        return { type: problemType('unauthorized'), title: 'Unauthorized', status: 401, detail: error.message };
+      case 'forbidden':
+        return { type: problemType('forbidden'), title: 'Forbidden', status: 403, detail: error.message };
       case 'not_found':
         return { type: problemType('not-found'), title: 'Not found', status: 404, detail: error.message };
       case 'conflict':

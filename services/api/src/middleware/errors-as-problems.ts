@@ -36,6 +36,8 @@ export function errorsAsProblems(log: Logger): Middleware {
       if (keep.allow) ctx.set('Allow', keep.allow);
       // A hint for clients that back off by it; an unreachable queue or store rarely lasts less.
       if (problem.status === 503) ctx.set('Retry-After', '5');
+      // RFC 6750 §3: a 401 names the scheme the client should authenticate with.
+      if (problem.status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="agent-runner"');
       ctx.status = problem.status;
       ctx.type = 'application/problem+json';
       ctx.body = problem;

@@ -4,6 +4,7 @@ import { HealthSchema } from '../schemas/health.ts';
 import { JobListSchema, JobViewSchema } from '../schemas/job-view.ts';
 import { ListJobsQuerySchema } from '../schemas/list-jobs-query.ts';
 import { StatsSchema } from '../schemas/stats.ts';
+import { StreamTokenSchema } from '../schemas/stream-token.ts';
 import { UsageQuerySchema, UsageReportSchema } from '../schemas/usage.ts';
 import type { ParamDoc, ResponseDoc, RouteDoc } from './route-doc.ts';
 
@@ -49,6 +50,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
         headers: { Location: { description: 'The job\'s URL path, `/jobs/{id}`.', schema: z.string() } },
       },
     },
+    scope: 'submit',
     problems: [400, 413, 415, 503],
   },
   {
@@ -59,6 +61,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     tag: 'jobs',
     query: ListJobsQuerySchema,
     responses: { 200: { description: 'One page of jobs.', body: { mediaType: JSON_TYPE, schema: JobListSchema } } },
+    scope: 'read',
     problems: [400, 503],
   },
   {
@@ -69,6 +72,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     tag: 'jobs',
     pathParams: jobId,
     responses: { 200: { description: 'The job.', body: { mediaType: JSON_TYPE, schema: JobViewSchema } } },
+    scope: 'read',
     problems: [404, 503],
   },
   {
@@ -79,6 +83,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     tag: 'jobs',
     pathParams: jobId,
     responses: { 202: { description: 'The job, now CANCELLED.', body: { mediaType: JSON_TYPE, schema: JobViewSchema } } },
+    scope: 'cancel',
     problems: [404, 409, 503],
   },
   {
@@ -98,9 +103,28 @@ export const API_ROUTES: readonly RouteDoc[] = [
     },
     query: z.object({
       after: z.string().regex(/^\d+$/).optional().describe('Resume after this sequence number, for clients that cannot set Last-Event-ID.'),
+      stream_token: z
+        .string()
+        .optional()
+        .describe('Instead of an Authorization header (EventSource cannot send one): a token from POST /jobs/{id}/stream-token, valid 60 s.'),
     }),
     responses: { 200: text('text/event-stream', 'The event stream.') },
+    scope: 'read',
     problems: [400, 404, 503],
+  },
+  {
+    method: 'post',
+    path: '/jobs/{id}/stream-token',
+    operationId: 'createStreamToken',
+    summary: 'A short-lived token that opens this job\'s event stream, for clients that cannot send headers (EventSource).',
+    description:
+      'The token is valid for 60 seconds, for this job only, and dies with the key that asked for it. With auth off ' +
+      '`stream_token` is null and the stream needs nothing.',
+    tag: 'jobs',
+    pathParams: jobId,
+    responses: { 200: { description: 'The token and the URL to open.', body: { mediaType: JSON_TYPE, schema: StreamTokenSchema } } },
+    scope: 'read',
+    problems: [404, 503],
   },
   {
     method: 'get',
@@ -110,6 +134,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     tag: 'operations',
     query: UsageQuerySchema,
     responses: { 200: { description: 'The report.', body: { mediaType: JSON_TYPE, schema: UsageReportSchema } } },
+    scope: 'read',
     problems: [400, 503],
   },
   {
@@ -166,6 +191,15 @@ export const API_ROUTES: readonly RouteDoc[] = [
     summary: 'The dashboard\'s script.',
     tag: 'dashboard',
     query: z.object({ v: z.string().optional().describe('Content hash: with the current one the answer is cacheable for a year.') }),
+    responses: { 200: text('text/javascript', 'The script.'), 304: notModified },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/dashboard/auth.js',
+    operationId: 'getDashboardAuthScript',
+    summary: 'The dashboard\'s API key handling (asks for a key when the API requires one).',
+    tag: 'dashboard',
     responses: { 200: text('text/javascript', 'The script.'), 304: notModified },
     problems: [],
   },

@@ -12,7 +12,7 @@ export interface OpenApiDocument {
   info: { title: string; version: string; description: string };
   tags: { name: string }[];
   paths: Record<string, Record<string, JsonSchema>>;
-  components: { schemas: Record<string, JsonSchema>; headers: Record<string, JsonSchema> };
+  components: { schemas: Record<string, JsonSchema>; headers: Record<string, JsonSchema>; securitySchemes: Record<string, JsonSchema> };
 }
 
 /** One job type's payload: it becomes the component `<JobType>Payload` (`claude_chat` → `ClaudeChatPayload`). */
@@ -43,6 +43,8 @@ const PROBLEM_TYPE = 'application/problem+json';
 
 const PROBLEM_WHEN: Readonly<Record<number, string>> = {
   400: 'The request is invalid; `errors` names each bad field.',
+  401: 'No API key, or one that is unknown or revoked (when AGENT_RUNNER_AUTH=required). Answered with `WWW-Authenticate: Bearer`.',
+  403: 'The API key lacks the scope this needs, or names another tenant without being an admin key.',
   404: 'No such job (or nothing at this path).',
   409: 'The job\'s state does not allow this.',
   413: 'The body is larger than AGENT_RUNNER_MAX_PAYLOAD_BYTES.',
@@ -97,8 +99,11 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     if (route.body) operation.requestBody = { required: true, content: bodyOf(route.body, 'input') };
     const responses: JsonSchema = {};
     for (const [status, response] of Object.entries(route.responses)) responses[status] = responseOf(response, (b) => bodyOf(b, 'output'));
-    for (const status of [...route.problems, 500]) responses[String(status)] = problemResponse(status);
+    const authProblems = route.scope ? [401, 403] : [];
+    for (const status of [...route.problems, ...authProblems, 500].sort((a, b) => a - b)) responses[String(status)] = problemResponse(status);
     operation.responses = responses;
+    // Either a key, or (auth off) nothing: `{}` in the list says the route also works without one.
+    if (route.scope) operation.security = [{ bearerAuth: [] }, {}];
     const pathItem = paths[route.path] ?? {};
     pathItem[route.method] = operation;
     paths[route.path] = pathItem;
@@ -121,6 +126,13 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       headers: {
         RequestId: { description: 'The request\'s id: the caller\'s X-Request-Id if it is a plain token, else a new UUID.', schema: { type: 'string' } },
       },
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key (`agent-runner keys create`), required when AGENT_RUNNER_AUTH=required. Each route needs one scope: submit, read or cancel (admin: all, every tenant).',
+        },
+      },
     },
   };
 }
@@ -134,7 +146,12 @@ function responseOf(response: ResponseDoc, bodyOf: (body: BodyDoc) => JsonSchema
 }
 
 function problemResponse(status: number): JsonSchema {
-  const headers = status === 503 ? { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } } : {};
+  const headers =
+    status === 503
+      ? { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } }
+      : status === 401
+        ? { 'WWW-Authenticate': { description: '`Bearer realm="agent-runner"`.', schema: { type: 'string' } } }
+        : {};
   return {
     description: PROBLEM_WHEN[status] ?? STATUS_CODES[status] ?? 'Error',
     headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' }, ...headers },

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import { NotFoundError, ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import { isTerminal } from '@agent-runner/shared/domain/job-status.ts';
+import type { Job } from '@agent-runner/shared/domain/job.ts';
 import type { JobEvent, JobEventLog } from '@agent-runner/shared/ports/job-events.ts';
 import type { JobStore } from '@agent-runner/shared/ports/job-store.ts';
 
@@ -14,6 +15,8 @@ const PAGE = 500;
 export interface EventStreamDeps {
   jobs: JobStore;
   events: JobEventLog;
+  /** Throws NotFoundError for a job the caller may not see (another tenant's). */
+  visible?: (job: Job) => void;
 }
 
 /**
@@ -27,6 +30,7 @@ export async function streamJobEvents(ctx: Context, deps: EventStreamDeps, jobId
   const after = resumePoint(ctx);
   const job = await deps.jobs.get(jobId);
   if (!job) throw new NotFoundError(`job ${jobId} not found`);
+  deps.visible?.(job);
 
   const stream = new PassThrough();
   ctx.req.socket.setTimeout(0);

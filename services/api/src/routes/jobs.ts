@@ -1,11 +1,14 @@
 import { Router, type RouterContext } from '@koa/router';
 import { ConflictError, NotFoundError } from '@agent-runner/shared/domain/errors.ts';
-import type { Job } from '@agent-runner/shared/domain/job.ts';
 import { cancelJob } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import { loadResult } from '@agent-runner/shared/jobs/load-result.ts';
 import { submitJob } from '@agent-runner/shared/jobs/submit-job.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { listingTenant, requireScope, submissionTenant, visibleJob } from '../auth/access.ts';
+import type { ApiKeyVerifier } from '../auth/api-key-verifier.ts';
+import type { AuthState } from '../auth/caller.ts';
+import { eventStreamCaller, issueStreamToken } from '../auth/event-stream-access.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
 import type { JobList } from '../schemas/job-view.ts';
 import { parseListQuery } from '../validation/parse-list-query.ts';
@@ -17,13 +20,18 @@ import { streamJobEvents } from './job-events-stream.ts';
 const JOB_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** The jobs resource: validate, call the domain, answer. */
-export function jobsRouter(deps: ApiDeps): Router {
+export function jobsRouter(deps: ApiDeps, verifier: ApiKeyVerifier): Router<AuthState> {
   const { backend, clock, config } = deps;
   const now = () => clock.now();
-  const router = new Router();
+  const router = new Router<AuthState>();
 
   router.post('/jobs', async (ctx) => {
-    const input = parseSubmission(await readJsonBody(ctx, config.maxPayloadBytes), config);
+    const caller = requireScope(ctx.state, 'submit');
+    const body = await readJsonBody(ctx, config.maxPayloadBytes);
+    const parsed = parseSubmission(body, config);
+    // parseSubmission checked `tenant` is a string when present.
+    const requested = (body as { tenant?: string }).tenant;
+    const input = { ...parsed, tenant: submissionTenant(caller, requested, config.defaults.tenant), keyId: caller.keyId };
     const job = await submitJob(
       { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock, newId: deps.newId, inlineLimitBytes: config.inlineLimitBytes },
       input,
@@ -35,22 +43,29 @@ export function jobsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/jobs', async (ctx) => {
-    const page = await backend.jobs.list(parseListQuery(ctx.query));
+    const caller = requireScope(ctx.state, 'read');
+    const { tenant: requested, ...query } = parseListQuery(ctx.query);
+    const tenant = listingTenant(caller, requested);
+    const page = await backend.jobs.list({ ...query, ...(tenant !== undefined && { tenant }) });
     ctx.body = { jobs: page.jobs.map((job) => toJobView(job)), next_cursor: page.nextCursor } satisfies JobList;
   });
 
   router.get('/jobs/:id', async (ctx) => {
-    const job = await findJob(ctx);
+    const caller = requireScope(ctx.state, 'read');
+    const jobId = jobIdOf(ctx);
+    const job = visibleJob(caller, await backend.jobs.get(jobId), jobId);
     ctx.body = toJobView(job, job.status === 'SUCCEEDED' ? await loadResult(backend.blobs, job) : undefined);
   });
 
   // Only the record changes here: stopping a running worker is the dispatcher's reaper's job.
   router.post('/jobs/:id/cancel', async (ctx) => {
+    const caller = requireScope(ctx.state, 'cancel');
     let wasQueued = false;
     const { job, applied } = await applyTransition(
       backend.jobs,
       jobIdOf(ctx),
       (found) => {
+        visibleJob(caller, found, found.jobId);
         wasQueued = found.status === 'QUEUED';
         return cancelJob(found, now());
       },
@@ -63,18 +78,24 @@ export function jobsRouter(deps: ApiDeps): Router {
     ctx.body = toJobView(job);
   });
 
-  router.get('/jobs/:id/events', (ctx) => streamJobEvents(ctx, { jobs: backend.jobs, events: backend.events }, jobIdOf(ctx)));
+  router.get('/jobs/:id/events', async (ctx) => {
+    const jobId = jobIdOf(ctx);
+    const caller = await eventStreamCaller(ctx.state, ctx.query.stream_token, jobId, { mode: config.auth.mode, verifier, now });
+    await streamJobEvents(ctx, { jobs: backend.jobs, events: backend.events, visible: (job) => visibleJob(caller, job, jobId) }, jobId);
+  });
 
-  async function findJob(ctx: RouterContext): Promise<Job> {
-    const job = await backend.jobs.get(jobIdOf(ctx));
-    if (!job) throw new NotFoundError(`job ${ctx.params.id} not found`);
-    return job;
-  }
+  router.post('/jobs/:id/stream-token', async (ctx) => {
+    const caller = requireScope(ctx.state, 'read');
+    const jobId = jobIdOf(ctx);
+    visibleJob(caller, await backend.jobs.get(jobId), jobId);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await issueStreamToken(caller, jobId, { mode: config.auth.mode, verifier, now });
+  });
 
   return router;
 }
 
-function jobIdOf(ctx: RouterContext): string {
+function jobIdOf(ctx: RouterContext<AuthState>): string {
   const id = ctx.params.id ?? '';
   if (!JOB_ID.test(id)) throw new NotFoundError(`job ${id} not found`);
   return id;

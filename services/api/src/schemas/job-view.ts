@@ -35,6 +35,7 @@ export const JobViewSchema = z
     status: z.enum(JOB_STATUSES),
     priority: z.enum(PRIORITIES),
     tenant: z.string(),
+    key_id: z.string().nullable().describe('The id of the API key that submitted the job (a child job: its parent\'s); null with auth off. Never the key.'),
     ordering_key: z.string().nullable(),
     created_at: timestamp,
     updated_at: timestamp,

@@ -30,6 +30,7 @@ export const UsageQuerySchema = z
     from: z.iso.datetime({ offset: true }).optional().describe(`Default: ${DEFAULT_USAGE_WINDOW_HOURS} hours before \`to\`.`),
     to: z.iso.datetime({ offset: true }).optional().describe('Default: now. Exclusive.'),
     group_by: z.enum(USAGE_GROUPINGS).default('job_type'),
+    tenant: z.string().min(1).max(128).optional().describe("Only this tenant's jobs. A non-admin API key sees only its own tenant's anyway."),
   })
   .meta({ id: 'UsageQuery' });
 

@@ -10,11 +10,12 @@ export function parseListQuery(query: Record<string, unknown>): JobListQuery {
     const errors = fieldErrors(parsed.error.issues);
     throw new ValidationError(`invalid query parameters: ${summarize(errors)}`, { problem: 'invalid-query', errors });
   }
-  const { status, job_type: jobType, limit, cursor } = parsed.data;
+  const { status, job_type: jobType, tenant, limit, cursor } = parsed.data;
   return {
     limit,
     ...(status !== undefined && { status }),
     ...(jobType !== undefined && { jobType }),
+    ...(tenant !== undefined && { tenant }),
     ...(cursor !== undefined && { cursor }),
   };
 }

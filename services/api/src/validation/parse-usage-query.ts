@@ -16,7 +16,7 @@ export function parseUsageQuery(query: Record<string, unknown>, now: Date): Usag
   if (to.getTime() - from.getTime() > MAX_USAGE_WINDOW_DAYS * 24 * HOUR_MS) {
     throw invalid([{ path: 'from', message: `must be at most ${MAX_USAGE_WINDOW_DAYS} days before to` }]);
   }
-  return { from, to, groupBy: parsed.data.group_by };
+  return { from, to, groupBy: parsed.data.group_by, ...(parsed.data.tenant !== undefined && { tenant: parsed.data.tenant }) };
 }
 
 function invalid(errors: FieldError[]): ValidationError {

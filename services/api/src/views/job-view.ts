@@ -14,6 +14,7 @@ export function toJobView(job: Job, result?: JsonValue): JobView {
     status: job.status,
     priority: job.priority,
     tenant: job.tenant,
+    key_id: job.keyId,
     ordering_key: job.orderingKey,
     created_at: job.createdAt,
     updated_at: job.updatedAt,

@@ -2,6 +2,7 @@ import type { Backend, FeedOptions } from '../../compose/backend.ts';
 import type { Config } from '../../config/config.ts';
 import { createProcessLauncher } from '../process/process-launcher.ts';
 import { createAwsClients } from './aws-clients.ts';
+import { DynamoDbApiKeyStore } from './dynamodb-api-keys.ts';
 import { DynamoDbConcurrencyLeases } from './dynamodb-concurrency-leases.ts';
 import { DynamoDbJobEventLog } from './dynamodb-job-event-log.ts';
 import { DynamoDbJobStore } from './dynamodb-job-store.ts';
@@ -41,6 +42,7 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
     secrets: new SecretsManagerSource(clients.secrets),
     leases: new DynamoDbConcurrencyLeases(clients.doc, aws.leasesTable),
     events: new DynamoDbJobEventLog(clients.doc, aws.eventsTable, config.events.retentionSeconds),
+    apiKeys: new DynamoDbApiKeyStore(clients.doc, aws.apiKeysTable),
     createFeed(options: FeedOptions) {
       const urls = [...Object.values(aws.queueUrls), ...(aws.fifoQueueUrl ? [aws.fifoQueueUrl] : [])];
       const feed = new SqsJobFeed(clients.sqs, urls, options, { waitTimeSeconds: aws.queueWaitSeconds, fifoUrl: aws.fifoQueueUrl });

@@ -63,9 +63,16 @@ export class DynamoDbJobStore implements JobStore {
    * a FilterExpression applies after `Limit`, which counts items read, not items matched.
    */
   async list(query: JobListQuery): Promise<JobPage> {
-    const { index, partition, filter } = this.indexFor(query);
+    const { index, partition, filters } = this.indexFor(query);
     const wanted = query.limit + 1;
     const jobIds: string[] = [];
+    const names: Record<string, string> = { '#pk': partition.name };
+    const values: Record<string, unknown> = { ':pk': partition.value };
+    filters.forEach((f, i) => {
+      names[`#f${i}`] = f.name;
+      values[`:f${i}`] = f.value;
+    });
+    const filtered = filters.length > 0;
     let start: Item | undefined = query.cursor ? { jobId: decodeCursor(query.cursor), ...partition.key } : undefined;
     do {
       const out = await this.call('list', () =>
@@ -74,11 +81,11 @@ export class DynamoDbJobStore implements JobStore {
             TableName: this.table,
             IndexName: index,
             KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': partition.name, ...(filter ? { '#f': filter.name } : {}) },
-            ExpressionAttributeValues: { ':pk': partition.value, ...(filter ? { ':f': filter.value } : {}) },
-            ...(filter ? { FilterExpression: '#f = :f' } : {}),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ...(filtered ? { FilterExpression: filters.map((_, i) => `#f${i} = :f${i}`).join(' AND ') } : {}),
             ScanIndexForward: false,
-            Limit: filter ? Math.max(FILTERED_READ_AHEAD, wanted - jobIds.length) : wanted - jobIds.length,
+            Limit: filtered ? Math.max(FILTERED_READ_AHEAD, wanted - jobIds.length) : wanted - jobIds.length,
             ExclusiveStartKey: start,
           }),
         ),
@@ -233,27 +240,37 @@ export class DynamoDbJobStore implements JobStore {
   private indexFor(query: JobListQuery): {
     index: string;
     partition: { name: string; value: string; key: Item };
-    filter: { name: string; value: string } | null;
+    filters: { name: string; value: string }[];
   } {
+    if (query.tenant) {
+      return {
+        index: JOBS_TABLE.tenantIndex.name,
+        partition: { name: 'tenant', value: query.tenant, key: { tenant: query.tenant } },
+        filters: [
+          ...(query.status ? [{ name: 'status', value: query.status }] : []),
+          ...(query.jobType ? [{ name: 'jobType', value: query.jobType }] : []),
+        ],
+      };
+    }
     if (query.status) {
       return {
         index: JOBS_TABLE.statusIndex.name,
         partition: { name: 'status', value: query.status, key: { status: query.status } },
-        filter: query.jobType ? { name: 'jobType', value: query.jobType } : null,
+        filters: query.jobType ? [{ name: 'jobType', value: query.jobType }] : [],
       };
     }
     if (query.jobType) {
       return {
         index: JOBS_TABLE.typeIndex.name,
         partition: { name: 'jobType', value: query.jobType, key: { jobType: query.jobType } },
-        filter: null,
+        filters: [],
       };
     }
     const all = JOBS_TABLE.allIndex;
     return {
       index: all.name,
       partition: { name: all.partitionKey, value: all.partitionValue, key: { [all.partitionKey]: all.partitionValue } },
-      filter: null,
+      filters: [],
     };
   }
 
@@ -313,6 +330,7 @@ function fromItem(item: Item): Job {
     // Items written before jobs had these fields lack them; a record never does.
     usage: job.usage ?? null,
     rateLimits: job.rateLimits ?? null,
+    keyId: job.keyId ?? null,
     payload: typeof payloadJson === 'string' ? (JSON.parse(payloadJson) as JsonValue) : null,
     result: typeof resultJson === 'string' ? (JSON.parse(resultJson) as JsonValue) : null,
   } as Job;

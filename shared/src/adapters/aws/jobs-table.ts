@@ -11,4 +11,6 @@ export const JOBS_TABLE = {
   allIndex: { name: 'by-created', partitionKey: 'listPartition', sortKey: 'jobId', partitionValue: 'jobs', include: [] as string[] },
   statusIndex: { name: 'by-status', partitionKey: 'status', sortKey: 'jobId', include: ['jobType'] },
   typeIndex: { name: 'by-type', partitionKey: 'jobType', sortKey: 'jobId', include: ['status'] },
+  /** One tenant's jobs (what an API key may list), filtered by status and type when asked. */
+  tenantIndex: { name: 'by-tenant', partitionKey: 'tenant', sortKey: 'jobId', include: ['status', 'jobType'] },
 } as const;

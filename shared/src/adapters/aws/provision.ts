@@ -2,6 +2,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
   type AttributeDefinition,
@@ -61,7 +62,7 @@ export interface ProvisionedQueue {
 export interface ProvisionedResources {
   queues: Record<(typeof PRIORITIES)[number], ProvisionedQueue>;
   fifoQueue: ProvisionedQueue;
-  tables: { jobs: string; leases: string; events: string };
+  tables: { jobs: string; leases: string; events: string; apiKeys: string };
   bucket: string;
   /** The ECS part: null when provisioned with `ecs: false`. */
   ecs: {
@@ -100,7 +101,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
     for (const priority of PRIORITIES) queues[priority] = await createQueueWithDlq(clients.sqs, `${p}-${priority}`, false);
     const fifoQueue = await createQueueWithDlq(clients.sqs, `${p}-ordered`, true);
 
-    const tables = { jobs: `${p}-jobs`, leases: `${p}-leases`, events: `${p}-job-events` };
+    const tables = { jobs: `${p}-jobs`, leases: `${p}-leases`, events: `${p}-job-events`, apiKeys: `${p}-api-keys` };
     await createJobsTable(clients.dynamo, tables.jobs);
     await createTable(clients.dynamo, tables.leases, [{ AttributeName: 'leaseKey', AttributeType: 'S' }], [{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
     await createTable(
@@ -116,6 +117,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       ],
     );
     await enableTtl(clients.dynamo, tables.events, 'expiresAt');
+    await createTable(clients.dynamo, tables.apiKeys, [{ AttributeName: 'keyId', AttributeType: 'S' }], [{ AttributeName: 'keyId', KeyType: 'HASH' }]);
 
     // Bucket names are global: the account id (from a queue's ARN) keeps two accounts' apart.
     const account = queues.normal.deadLetterArn.split(':')[4];
@@ -129,6 +131,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       AGENT_RUNNER_TABLE: tables.jobs,
       AGENT_RUNNER_LEASES_TABLE: tables.leases,
       AGENT_RUNNER_EVENTS_TABLE: tables.events,
+      AGENT_RUNNER_API_KEYS_TABLE: tables.apiKeys,
       AGENT_RUNNER_BUCKET: bucket,
       AGENT_RUNNER_QUEUE_URL: queues.normal.url,
       AGENT_RUNNER_QUEUE_URL_CRITICAL: queues.critical.url,
@@ -204,7 +207,7 @@ async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<vo
   const attributes = new Map<string, AttributeDefinition>();
   const indexes: GlobalSecondaryIndex[] = [];
   attributes.set('jobId', { AttributeName: 'jobId', AttributeType: 'S' });
-  for (const index of [JOBS_TABLE.allIndex, JOBS_TABLE.statusIndex, JOBS_TABLE.typeIndex]) {
+  for (const index of [JOBS_TABLE.allIndex, JOBS_TABLE.statusIndex, JOBS_TABLE.typeIndex, JOBS_TABLE.tenantIndex]) {
     attributes.set(index.partitionKey, { AttributeName: index.partitionKey, AttributeType: 'S' });
     indexes.push({
       IndexName: index.name,
@@ -216,6 +219,25 @@ async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<vo
     });
   }
   await createTable(dynamo, name, [...attributes.values()], [{ AttributeName: 'jobId', KeyType: 'HASH' }], indexes);
+  await addMissingIndexes(dynamo, name, [...attributes.values()], indexes);
+}
+
+/**
+ * A table made by an older build lacks the indexes added since (by-tenant): add each, one per
+ * UpdateTable (DynamoDB builds one new index per call), and wait until it can be queried.
+ */
+async function addMissingIndexes(dynamo: DynamoDBClient, table: string, attributes: AttributeDefinition[], indexes: GlobalSecondaryIndex[]): Promise<void> {
+  const existing = async () => (await dynamo.send(new DescribeTableCommand({ TableName: table }))).Table?.GlobalSecondaryIndexes ?? [];
+  const names = new Set((await existing()).map((i) => i.IndexName));
+  for (const index of indexes.filter((i) => !names.has(i.IndexName))) {
+    await dynamo.send(new UpdateTableCommand({ TableName: table, AttributeDefinitions: attributes, GlobalSecondaryIndexUpdates: [{ Create: index }] }));
+    for (let waited = 0; ; waited += 2) {
+      const status = (await existing()).find((i) => i.IndexName === index.IndexName)?.IndexStatus;
+      if (status === 'ACTIVE' || status === undefined) break;
+      if (waited > 600) throw new Error(`index ${index.IndexName} of ${table} is still ${status} after 10 minutes`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
 }
 
 async function createTable(

@@ -3,6 +3,7 @@ import type { Backend, FeedOptions } from '../../compose/backend.ts';
 import type { Config } from '../../config/config.ts';
 import { createProcessLauncher } from '../process/process-launcher.ts';
 import { FileBlobStore } from './file-blob-store.ts';
+import { SqliteApiKeyStore } from './sqlite-api-keys.ts';
 import { SqliteConcurrencyLeases } from './sqlite-concurrency-leases.ts';
 import { openSqliteDatabase } from './sqlite-database.ts';
 import { SqliteJobEventLog } from './sqlite-job-event-log.ts';
@@ -33,6 +34,7 @@ export async function createEmbeddedBackend(config: Config): Promise<Backend> {
     secrets: secretsFromConfig(config),
     leases: new SqliteConcurrencyLeases(db),
     events: new SqliteJobEventLog(db, config.events.retentionSeconds),
+    apiKeys: new SqliteApiKeyStore(db),
     createFeed(options: FeedOptions) {
       const feed = new SqliteJobFeed(queue, options);
       feeds.add(feed);

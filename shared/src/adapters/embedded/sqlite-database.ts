@@ -73,6 +73,12 @@ const MIGRATIONS: readonly string[] = [
   UPDATE jobs SET doc = json_set(doc, '$.usage', json('null'), '$.rateLimits', json('null'))
   WHERE json_type(doc, '$.usage') IS NULL;
   `,
+  `
+  -- Job records gained keyId (the submitting API key's id); older ones were submitted without one.
+  UPDATE jobs SET doc = json_set(doc, '$.keyId', json('null')) WHERE json_type(doc, '$.keyId') IS NULL;
+  -- GET /jobs for one tenant (an API key sees only its tenant's jobs), newest first.
+  CREATE INDEX IF NOT EXISTS jobs_by_tenant ON jobs (json_extract(doc, '$.tenant'), job_id);
+  `,
 ];
 
 /** The schema version a database has once opened by this build. */

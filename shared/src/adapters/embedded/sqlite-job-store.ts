@@ -66,6 +66,11 @@ export class SqliteJobStore implements JobStore {
       where.push('job_type = ?');
       params.push(query.jobType);
     }
+    if (query.tenant !== undefined) {
+      // The expression of the jobs_by_tenant index, so SQLite can use it.
+      where.push("json_extract(doc, '$.tenant') = ?");
+      params.push(query.tenant);
+    }
     if (query.cursor !== undefined) {
       where.push('job_id < ?');
       params.push(decodeCursor(query.cursor));
