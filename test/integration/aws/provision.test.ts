@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeClustersCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -58,6 +58,7 @@ describe('provisionAws (moto)', { skip: skipUnlessAws() }, () => {
     assert.equal(aws.table, `${prefix}-jobs`);
     assert.equal(aws.leasesTable, `${prefix}-leases`);
     assert.equal(aws.eventsTable, `${prefix}-job-events`);
+    assert.equal(aws.tenantsTable, `${prefix}-tenants`);
     for (const priority of PRIORITIES) assert.equal(aws.queueUrls[priority], first.resources.queues[priority].url);
     assert.equal(new Set(Object.values(aws.queueUrls)).size, 4, 'one queue per priority');
     assert.match(aws.fifoQueueUrl ?? '', new RegExp(`/${prefix}-ordered\\.fifo$`));
@@ -97,7 +98,12 @@ describe('provisionAws (moto)', { skip: skipUnlessAws() }, () => {
     assert.equal(jobs.BillingModeSummary?.BillingMode, 'PAY_PER_REQUEST');
     assert.deepEqual(jobs.KeySchema, [{ AttributeName: 'jobId', KeyType: 'HASH' }]);
     const indexes = Object.fromEntries((jobs.GlobalSecondaryIndexes ?? []).map((i) => [i.IndexName, i.KeySchema?.map((k) => k.AttributeName)]));
-    assert.deepEqual(indexes, { 'by-created': ['listPartition', 'jobId'], 'by-status': ['status', 'jobId'], 'by-type': ['jobType', 'jobId'] });
+    assert.deepEqual(indexes, {
+      'by-created': ['listPartition', 'jobId'],
+      'by-status': ['status', 'jobId'],
+      'by-type': ['jobType', 'jobId'],
+      'by-tenant-status': ['tenant', 'status'],
+    });
     const events = await describe(`${prefix}-job-events`);
     assert.deepEqual(events.KeySchema, [
       { AttributeName: 'jobId', KeyType: 'HASH' },
@@ -106,6 +112,22 @@ describe('provisionAws (moto)', { skip: skipUnlessAws() }, () => {
     assert.deepEqual(events.AttributeDefinitions?.find((a) => a.AttributeName === 'seq'), { AttributeName: 'seq', AttributeType: 'N' });
     const leases = await describe(`${prefix}-leases`);
     assert.deepEqual(leases.KeySchema, [{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
+    const tenants = await describe(`${prefix}-tenants`);
+    assert.deepEqual(tenants.KeySchema, [
+      { AttributeName: 'tenant', KeyType: 'HASH' },
+      { AttributeName: 'entry', KeyType: 'RANGE' },
+    ]);
+  });
+
+  test('a jobs table from before the by-tenant-status index gains it when provisioned again', async () => {
+    const older = uniquePrefix('prov-old');
+    await provisionAws({ region: REGION, endpoint, prefix: older, ecs: false });
+    await clients.dynamo.send(new UpdateTableCommand({ TableName: `${older}-jobs`, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'by-tenant-status' } }] }));
+    const indexNames = async () =>
+      ((await clients.dynamo.send(new DescribeTableCommand({ TableName: `${older}-jobs` }))).Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort();
+    assert.deepEqual(await indexNames(), ['by-created', 'by-status', 'by-type'], 'the older shape');
+    await provisionAws({ region: REGION, endpoint, prefix: older, ecs: false });
+    assert.deepEqual(await indexNames(), ['by-created', 'by-status', 'by-tenant-status', 'by-type']);
   });
 
   test('the bucket and the cluster exist; the bucket name carries the account and region', async () => {

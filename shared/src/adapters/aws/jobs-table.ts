@@ -11,4 +11,7 @@ export const JOBS_TABLE = {
   allIndex: { name: 'by-created', partitionKey: 'listPartition', sortKey: 'jobId', partitionValue: 'jobs', include: [] as string[] },
   statusIndex: { name: 'by-status', partitionKey: 'status', sortKey: 'jobId', include: ['jobType'] },
   typeIndex: { name: 'by-type', partitionKey: 'jobType', sortKey: 'jobId', include: ['status'] },
+  /** A tenant's jobs by status, for counting its QUEUED ones (the max-queued quota). Keys only; written
+   * when a job is created and when its status changes. */
+  tenantStatusIndex: { name: 'by-tenant-status', partitionKey: 'tenant', sortKey: 'status', include: [] as string[] },
 } as const;

@@ -2,6 +2,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
   type AttributeDefinition,
@@ -22,6 +23,7 @@ import {
 import { PRIORITIES } from '../../domain/job.ts';
 import { createAwsClients } from './aws-clients.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
+import { TENANTS_TABLE } from './tenants-table.ts';
 
 export interface ProvisionOptions {
   region: string;
@@ -61,7 +63,7 @@ export interface ProvisionedQueue {
 export interface ProvisionedResources {
   queues: Record<(typeof PRIORITIES)[number], ProvisionedQueue>;
   fifoQueue: ProvisionedQueue;
-  tables: { jobs: string; leases: string; events: string };
+  tables: { jobs: string; leases: string; events: string; tenants: string };
   bucket: string;
   /** The ECS part: null when provisioned with `ecs: false`. */
   ecs: {
@@ -100,7 +102,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
     for (const priority of PRIORITIES) queues[priority] = await createQueueWithDlq(clients.sqs, `${p}-${priority}`, false);
     const fifoQueue = await createQueueWithDlq(clients.sqs, `${p}-ordered`, true);
 
-    const tables = { jobs: `${p}-jobs`, leases: `${p}-leases`, events: `${p}-job-events` };
+    const tables = { jobs: `${p}-jobs`, leases: `${p}-leases`, events: `${p}-job-events`, tenants: `${p}-tenants` };
     await createJobsTable(clients.dynamo, tables.jobs);
     await createTable(clients.dynamo, tables.leases, [{ AttributeName: 'leaseKey', AttributeType: 'S' }], [{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
     await createTable(
@@ -116,6 +118,19 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       ],
     );
     await enableTtl(clients.dynamo, tables.events, 'expiresAt');
+    await createTable(
+      clients.dynamo,
+      tables.tenants,
+      [
+        { AttributeName: TENANTS_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: TENANTS_TABLE.sortKey, AttributeType: 'S' },
+      ],
+      [
+        { AttributeName: TENANTS_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TENANTS_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+    );
+    await enableTtl(clients.dynamo, tables.tenants, TENANTS_TABLE.ttlAttribute);
 
     // Bucket names are global: the account id (from a queue's ARN) keeps two accounts' apart.
     const account = queues.normal.deadLetterArn.split(':')[4];
@@ -129,6 +144,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       AGENT_RUNNER_TABLE: tables.jobs,
       AGENT_RUNNER_LEASES_TABLE: tables.leases,
       AGENT_RUNNER_EVENTS_TABLE: tables.events,
+      AGENT_RUNNER_TENANTS_TABLE: tables.tenants,
       AGENT_RUNNER_BUCKET: bucket,
       AGENT_RUNNER_QUEUE_URL: queues.normal.url,
       AGENT_RUNNER_QUEUE_URL_CRITICAL: queues.critical.url,
@@ -204,8 +220,9 @@ async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<vo
   const attributes = new Map<string, AttributeDefinition>();
   const indexes: GlobalSecondaryIndex[] = [];
   attributes.set('jobId', { AttributeName: 'jobId', AttributeType: 'S' });
-  for (const index of [JOBS_TABLE.allIndex, JOBS_TABLE.statusIndex, JOBS_TABLE.typeIndex]) {
+  for (const index of [JOBS_TABLE.allIndex, JOBS_TABLE.statusIndex, JOBS_TABLE.typeIndex, JOBS_TABLE.tenantStatusIndex]) {
     attributes.set(index.partitionKey, { AttributeName: index.partitionKey, AttributeType: 'S' });
+    attributes.set(index.sortKey, { AttributeName: index.sortKey, AttributeType: 'S' });
     indexes.push({
       IndexName: index.name,
       KeySchema: [
@@ -216,6 +233,26 @@ async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<vo
     });
   }
   await createTable(dynamo, name, [...attributes.values()], [{ AttributeName: 'jobId', KeyType: 'HASH' }], indexes);
+  await addMissingIndexes(dynamo, name, [...attributes.values()], indexes);
+}
+
+/**
+ * A table made by an older version lacks the indexes added since (by-tenant-status): add them, one
+ * UpdateTable each (DynamoDB creates one index per call), and wait until each is ACTIVE.
+ */
+async function addMissingIndexes(dynamo: DynamoDBClient, name: string, attributes: AttributeDefinition[], indexes: GlobalSecondaryIndex[]): Promise<void> {
+  const described = await dynamo.send(new DescribeTableCommand({ TableName: name }));
+  const existing = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  for (const index of indexes.filter((i) => !existing.has(i.IndexName))) {
+    await dynamo.send(new UpdateTableCommand({ TableName: name, AttributeDefinitions: attributes, GlobalSecondaryIndexUpdates: [{ Create: index }] }));
+    for (let waited = 0; ; waited++) {
+      const table = (await dynamo.send(new DescribeTableCommand({ TableName: name }))).Table;
+      const status = table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.IndexName)?.IndexStatus;
+      if (status === undefined || status === 'ACTIVE') break;
+      if (waited >= 600) throw new Error(`index ${index.IndexName} of ${name} is still ${status} after 10 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 }
 
 async function createTable(
