@@ -11,6 +11,7 @@ import { jobsRouter } from './routes/jobs.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { usageRouter } from './routes/usage.ts';
 import { openApiRouter } from './routes/openapi.ts';
+import { SubmissionQuotas } from './quotas/submission-quotas.ts';
 
 export type { ApiDeps };
 
@@ -22,7 +23,8 @@ export type { ApiDeps };
 export function createApp(deps: ApiDeps): Koa {
   const metrics =
     deps.metrics ?? createMetrics({ service: 'api', jobTypes: jobTypes(), models: deps.config.anthropic.allowedModels, defaultMetrics: false });
-  const routed = { ...deps, metrics };
+  const quotas = deps.quotas ?? new SubmissionQuotas({ backend: deps.backend, config: deps.config, clock: deps.clock });
+  const routed = { ...deps, metrics, quotas };
   const app = new Koa();
   app.use(httpRequestMetrics(metrics));
   app.use(errorsAsProblems(deps.log));

@@ -17,18 +17,22 @@ import { streamJobEvents } from './job-events-stream.ts';
 const JOB_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** The jobs resource: validate, call the domain, answer. */
-export function jobsRouter(deps: ApiDeps): Router {
+export function jobsRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>>): Router {
   const { backend, clock, config } = deps;
   const now = () => clock.now();
   const router = new Router();
 
   router.post('/jobs', async (ctx) => {
     const input = parseSubmission(await readJsonBody(ctx, config.maxPayloadBytes), config);
+    // Quotas are the tenant's the job will belong to (refused: 429, nothing recorded).
+    const quotaHeaders = await deps.quotas.admit(input.tenant);
     const job = await submitJob(
       { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock, newId: deps.newId, inlineLimitBytes: config.inlineLimitBytes },
       input,
     );
     deps.metrics?.jobSubmitted(job);
+    deps.quotas.noteQueued(job.tenant);
+    ctx.set(quotaHeaders);
     ctx.status = 202;
     ctx.set('Location', jobPath(job.jobId));
     ctx.body = toJobView(job);
