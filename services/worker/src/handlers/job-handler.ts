@@ -5,6 +5,7 @@ import type { JobStatus } from '@agent-runner/shared/domain/job-status.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import type { SecretSource } from '@agent-runner/shared/ports/secrets.ts';
 import type { AttemptUsage } from '../anthropic/attempt-usage.ts';
+import type { TenantBudgetGuard } from '../tenant-daily-budget.ts';
 
 /** A live event a handler reports while it runs (text deltas, tool calls, steps, progress). */
 export interface HandlerEvent {
@@ -31,6 +32,11 @@ export interface HandlerContext {
    * the worker writes them onto the job record when the attempt ends. Absent: not recorded.
    */
   usage?: AttemptUsage;
+  /**
+   * The job's tenant's daily budget, which every ClaudeSession consults before each call (a call
+   * that would pass it throws TenantBudgetExceededError). Absent: no tenant limit.
+   */
+  tenantBudget?: TenantBudgetGuard;
   /** Starts jobs on this job's behalf and waits for them (the tool_agent's submit_job tool). Absent: not offered. */
   childJobs?: ChildJobRunner;
 }

@@ -3,6 +3,7 @@ import { RetryableError } from '@agent-runner/shared/domain/errors.ts';
 import type { ModelCall } from '../anthropic/claude-session.ts';
 import { openClaudeSession } from '../anthropic/open-claude-session.ts';
 import { textOf } from '../anthropic/message-text.ts';
+import { TenantBudgetExceededError } from '../tenant-daily-budget.ts';
 import { CostBudget } from './agent-budget.ts';
 import { modelProblems } from '../anthropic/model-choice.ts';
 import { modelField } from './claude-payload-fields.ts';
@@ -60,6 +61,10 @@ export const researchHandler = defineHandler({
       }
       try {
         return textOf(await claude.call(request));
+      } catch (error) {
+        // The tenant's daily budget ends the run as the job's own budget does (the session emitted why).
+        if (error instanceof TenantBudgetExceededError) throw new BudgetStop();
+        throw error;
       } finally {
         release();
       }
