@@ -34,8 +34,8 @@ export interface TenantSettings {
 /** A change to a tenant's settings: a value (null: unlimited) sets it, `'default'` removes the override. */
 export type QuotaChanges = { [K in QuotaName]?: TenantQuotas[K] | 'default' };
 
-/** Tenant names as jobs carry them; kept printable and bounded because they key stored items. */
-export const TENANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+/** Tenant names as POST /jobs accepts them: 1 to 128 printable ASCII characters, no spaces. */
+export const TENANT_NAME = /^[!-~]{1,128}$/;
 
 const WINDOWS: Readonly<Record<string, number>> = { s: 1, sec: 1, m: 60, min: 60, h: 3600, hour: 3600, d: 86_400, day: 86_400 };
 
