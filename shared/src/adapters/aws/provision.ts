@@ -90,7 +90,7 @@ const DLQ_RETENTION_SECONDS = 1_209_600;
 
 /**
  * Creates everything agent-runner needs, idempotently, against any endpoint: four priority queues
- * and a FIFO queue (each with a dead-letter queue), the jobs, leases and events tables, the bucket,
+ * and a FIFO queue (each with a dead-letter queue), the jobs, leases, events and tenants tables, the bucket,
  * the ECS cluster and the worker task definition (a new revision only when it changed).
  */
 export async function provisionAws(options: ProvisionOptions): Promise<Provisioned> {
