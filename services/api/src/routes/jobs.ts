@@ -24,7 +24,8 @@ export function jobsRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>>): R
 
   router.post('/jobs', async (ctx) => {
     const input = parseSubmission(await readJsonBody(ctx, config.maxPayloadBytes), config);
-    // Quotas are the tenant's the job will belong to (refused: 429, nothing recorded).
+    // The quotas of the tenant the job will belong to (today the body's `tenant` or the default; with
+    // API keys, the caller's): refused, a 429 and nothing recorded.
     const quotaHeaders = await deps.quotas.admit(input.tenant);
     const job = await submitJob(
       { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock, newId: deps.newId, inlineLimitBytes: config.inlineLimitBytes },
