@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   list: () => import('./commands/list.ts'),
   logs: () => import('./commands/logs.ts'),
   cancel: () => import('./commands/cancel.ts'),
+  tenants: () => import('./commands/tenants.ts'),
 };
 
 async function overview(): Promise<string> {

@@ -4,6 +4,7 @@ import type { Clock, IdSource } from '@agent-runner/shared/domain/ids.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import type { AgentRunnerMetrics } from '@agent-runner/shared/observability/metrics.ts';
 import type { QueueDepthSample } from '@agent-runner/shared/observability/queue-depth-sampler.ts';
+import type { SubmissionQuotas } from './quotas/submission-quotas.ts';
 
 /** Everything the API needs, built once in main (or by a test). */
 export interface ApiDeps {
@@ -16,4 +17,6 @@ export interface ApiDeps {
   metrics?: AgentRunnerMetrics;
   /** The queue-depth sampler's last reading, for GET /stats. Default: none yet (null). */
   queueDepth?: () => QueueDepthSample | null;
+  /** Per-tenant submission quotas. Default: this app's own (its rate buckets live as long as it). */
+  quotas?: SubmissionQuotas;
 }

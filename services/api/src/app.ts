@@ -13,6 +13,7 @@ import { jobsRouter } from './routes/jobs.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { usageRouter } from './routes/usage.ts';
 import { openApiRouter } from './routes/openapi.ts';
+import { SubmissionQuotas } from './quotas/submission-quotas.ts';
 
 export type { ApiDeps };
 
@@ -24,7 +25,8 @@ export type { ApiDeps };
 export function createApp(deps: ApiDeps): Koa {
   const metrics =
     deps.metrics ?? createMetrics({ service: 'api', jobTypes: JOB_TYPE_NAMES, models: deps.config.anthropic.allowedModels, defaultMetrics: false });
-  const routed = { ...deps, metrics };
+  const quotas = deps.quotas ?? new SubmissionQuotas({ backend: deps.backend, config: deps.config, clock: deps.clock });
+  const routed = { ...deps, metrics, quotas };
   const app = new Koa();
   const verifier = new ApiKeyVerifier(deps.backend.apiKeys, { cacheMs: deps.config.auth.cacheSeconds * 1000, log: deps.log });
   app.use(httpRequestMetrics(metrics));

@@ -17,6 +17,7 @@ import { EventRecorder } from './event-recorder.ts';
 import { createChildJobRunner } from './child-jobs.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { AttemptUsage, type PendingSpend } from './anthropic/attempt-usage.ts';
+import { TenantDailyBudget } from './tenant-daily-budget.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -78,6 +79,15 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   recorder.emit({ type: 'attempt_started', data: { attempt } });
 
   const usage = new AttemptUsage();
+  const tenantBudget = new TenantDailyBudget({
+    tenant: job.tenant,
+    settings: backend.tenants,
+    spend: backend.tenantSpend,
+    defaults: config.tenants.defaults,
+    clock,
+    log,
+    attemptSpentUsd: () => usage.totalCostUsd(),
+  });
   const abort = new AbortController();
   let abortCause: AbortCause | null = null;
   const abortWith = (cause: AbortCause) => {
@@ -97,14 +107,19 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   };
   if (deps.stopSignal?.aborted) onStop();
   else deps.stopSignal?.addEventListener('abort', onStop, { once: true });
-  // Each heartbeat also adds the calls made since the last one to the record.
+  // Each heartbeat also adds the calls made since the last one to the record (and to the tenant's
+  // day), and refreshes what the tenant's daily budget allows.
   let beating: Promise<void> | null = null;
   const beat = setInterval(() => {
     if (beating) return;
     const pending = usage.pending();
     beating = applyTransition(backend.jobs, jobId, (j) => heartbeat(j, attempt, now(), pending.spend), now)
-      .then(({ applied, job: seen }) => {
-        if (applied) usage.markRecorded(pending.upTo);
+      .then(async ({ applied, job: seen }) => {
+        if (applied) {
+          usage.markRecorded(pending.upTo);
+          await tenantBudget.record(costOf(pending.spend));
+          await tenantBudget.refreshIfInUse();
+        }
         // The job moved on without us (cancelled, or the reaper gave it to another attempt).
         else abortWith(seen.status === 'CANCELLED' ? 'cancelled' : 'superseded');
       })
@@ -121,7 +136,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   };
 
   try {
-    const result = await runHandler(deps, job, abort.signal, log, (event) => recorder.emit(event), usage);
+    const result = await runHandler(deps, job, abort.signal, log, (event) => recorder.emit(event), usage, tenantBudget);
     const stored = await storeResult(backend.blobs, jobId, result, config.inlineLimitBytes);
     recorder.emit({ type: 'attempt_succeeded', data: { attempt } });
     await recorder.close();
@@ -129,11 +144,12 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     const done = await applyTransition(backend.jobs, jobId, (j) => succeedAttempt(j, attempt, stored, now(), spent), now);
     if (!done.applied) {
       log.warn({ status: done.job.status }, 'finished, but the job was no longer ours; result discarded');
-      await recordSpendOnly(deps, jobId, spent, log);
+      await recordSpendOnly(deps, jobId, spent, log, tenantBudget);
       return 'abandoned';
     }
     // Should anything below throw, the failure path must not add this spend a second time.
     usage.markRecorded(upTo);
+    await tenantBudget.record(costOf(spent));
     await backend.leases.release(jobId);
     log.info('attempt succeeded');
     return 'succeeded';
@@ -146,13 +162,13 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
       log.warn('attempt stopped by a signal before it finished');
       recorder.emit({ type: 'attempt_stopped', data: { attempt } });
       await recorder.close();
-      await recordSpendOnly(deps, jobId, spent, log);
+      await recordSpendOnly(deps, jobId, spent, log, tenantBudget);
       return 'stopped';
     }
     if (cause === 'cancelled' || cause === 'superseded') {
       log.info({ cause }, 'attempt aborted');
       // The job was ended (cancelled) or taken over by someone else's write; the money was still spent.
-      await recordSpendOnly(deps, jobId, spent, log);
+      await recordSpendOnly(deps, jobId, spent, log, tenantBudget);
       // A cancelled job's slots are free; a superseded attempt's belong to the attempt that took over.
       if (cause === 'cancelled') await backend.leases.release(jobId);
       return 'abandoned';
@@ -162,7 +178,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     recorder.emit({ type: 'attempt_failed', data: { attempt, kind: failure.kind, message: failure.message } });
     // Events go out before the outcome is written, so a reader that sees a terminal job has them all.
     await recorder.close();
-    return await recordFailure(deps, jobId, attempt, failure, spent, log);
+    return await recordFailure(deps, jobId, attempt, failure, spent, log, tenantBudget);
   } finally {
     clearTimeout(deadline);
     clearInterval(beat);
@@ -178,6 +194,7 @@ async function runHandler(
   log: Logger,
   emit: (event: HandlerEvent) => void,
   usage: AttemptUsage,
+  tenantBudget: TenantDailyBudget,
 ): Promise<JsonValue> {
   const handler = findHandler(job.jobType);
   if (!handler) {
@@ -196,6 +213,7 @@ async function runHandler(
     emit,
     now: () => deps.clock.now(),
     usage,
+    tenantBudget,
     childJobs: createChildJobRunner({
       submit: {
         jobs: deps.backend.jobs,
@@ -224,6 +242,7 @@ async function recordFailure(
   failure: JobError,
   spent: AttemptSpend,
   log: Logger,
+  tenantBudget: TenantDailyBudget,
 ): Promise<WorkerOutcome> {
   const now = () => deps.clock.now();
   let requeued = false;
@@ -238,9 +257,10 @@ async function recordFailure(
     now,
   );
   if (!done.applied) {
-    await recordSpendOnly(deps, jobId, spent, log);
+    await recordSpendOnly(deps, jobId, spent, log, tenantBudget);
     return 'abandoned';
   }
+  await tenantBudget.record(costOf(spent));
   // Slots go back before the retry's message exists, so the retry cannot find them still held.
   await deps.backend.leases.release(jobId);
   if (!requeued) return 'failed';
@@ -259,11 +279,17 @@ async function recordFailure(
  * Adds the attempt's spend to a record this attempt may no longer end. Best effort: the outcome
  * is someone else's, and the spend is in the `model_call` events if this write fails.
  */
-async function recordSpendOnly(deps: WorkerDeps, jobId: string, spent: AttemptSpend, log: Logger): Promise<void> {
+async function recordSpendOnly(deps: WorkerDeps, jobId: string, spent: AttemptSpend, log: Logger, tenantBudget: TenantDailyBudget): Promise<void> {
   const now = () => deps.clock.now();
   try {
-    await applyTransition(deps.backend.jobs, jobId, (j) => addAttemptSpend(j, spent), now);
+    const { applied } = await applyTransition(deps.backend.jobs, jobId, (j) => addAttemptSpend(j, spent), now);
+    if (applied) await tenantBudget.record(costOf(spent));
   } catch (error) {
     log.warn({ err: error }, 'could not add the attempt\'s Claude usage to the job record');
   }
+}
+
+/** The USD of a spend not yet recorded (0 when it has no model calls). */
+function costOf(spent: AttemptSpend): number {
+  return spent.usage?.cost_usd ?? 0;
 }

@@ -5,6 +5,9 @@ import type { SecretSource } from '../ports/secrets.ts';
 import type { ConcurrencyLeases } from '../ports/concurrency-leases.ts';
 import type { JobEventLog } from '../ports/job-events.ts';
 import type { ApiKeyStore } from '../ports/api-keys.ts';
+import type { QueuedJobCount } from '../ports/queued-job-count.ts';
+import type { TenantSettingsStore } from '../ports/tenant-settings.ts';
+import type { TenantSpend } from '../ports/tenant-spend.ts';
 
 export interface FeedOptions {
   /** How long a received message stays invisible to other consumers (SQS VisibilityTimeout). */
@@ -31,6 +34,12 @@ export interface Backend {
   readonly events: JobEventLog;
   /** API keys, stored as hashes. */
   readonly apiKeys: ApiKeyStore;
+  /** Per-tenant quota settings (`agent-runner tenants set`). */
+  readonly tenants: TenantSettingsStore;
+  /** Per-tenant recorded Claude spend per UTC day, for the daily budget. */
+  readonly tenantSpend: TenantSpend;
+  /** Per-tenant count of QUEUED jobs, for the max-queued quota. */
+  readonly queuedJobs: QueuedJobCount;
   createFeed(options: FeedOptions): JobFeed;
   /** The launcher the config names (`ecs` or `process`). */
   createLauncher(): WorkerLauncher;

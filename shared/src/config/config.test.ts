@@ -93,3 +93,18 @@ test('a bad auth mode, a key cache over 10 s or a bad metrics port is refused, n
   assert.equal(loadConfig({ AGENT_RUNNER_METRICS_PORT: '9100' }).metricsPort, 9100);
   assert.equal(loadConfig({}).metricsPort, null);
 });
+
+test('tenant quotas default to unlimited; rates, caps and budgets parse; a bad one names its variable', () => {
+  assert.deepEqual(loadConfig({}).tenants, { defaults: { submitRate: null, maxQueued: null, budgetUsdPerDay: null }, apiInstances: 1, cacheSeconds: 5 });
+  const set = loadConfig({
+    AGENT_RUNNER_TENANT_SUBMIT_RATE: '600/min',
+    AGENT_RUNNER_TENANT_MAX_QUEUED: '1000',
+    AGENT_RUNNER_TENANT_BUDGET_USD_PER_DAY: '25.5',
+    AGENT_RUNNER_API_INSTANCES: '3',
+  }).tenants;
+  assert.deepEqual(set.defaults, { submitRate: { limit: 600, windowSeconds: 60 }, maxQueued: 1000, budgetUsdPerDay: 25.5 });
+  assert.equal(set.apiInstances, 3);
+  assert.equal(loadConfig({ AGENT_RUNNER_TENANT_MAX_QUEUED: 'unlimited' }).tenants.defaults.maxQueued, null);
+  assert.match(problemsOf({ AGENT_RUNNER_TENANT_SUBMIT_RATE: '20 per second' }).join(), /AGENT_RUNNER_TENANT_SUBMIT_RATE: expected a rate like 20\/s/);
+  assert.match(problemsOf({ AGENT_RUNNER_TENANT_BUDGET_USD_PER_DAY: '-1' }).join(), /AGENT_RUNNER_TENANT_BUDGET_USD_PER_DAY/);
+});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PRIORITIES } from '../domain/job.ts';
 import { DEFAULT_MODEL, DEFAULT_MODEL_PRICES, parseModelPrices, priceOf, type ModelPrice } from '../anthropic/model-prices.ts';
+import { parseSubmitRate, type TenantQuotas } from '../domain/tenant-quotas.ts';
 
 /**
  * The one configuration schema. Parsed from the environment once, in each service's `main`, and
@@ -31,6 +32,17 @@ const modelPrices = z.string().transform((s, ctx) => {
   for (const message of problems) ctx.addIssue({ code: 'custom', message });
   return problems.length > 0 ? z.NEVER : prices;
 });
+/** `20/s`, `600/min`, … or `unlimited` (see parseSubmitRate). */
+const submitRate = z.string().transform((s, ctx) => {
+  const rate = parseSubmitRate(s);
+  if (typeof rate === 'string') {
+    ctx.addIssue({ code: 'custom', message: rate });
+    return z.NEVER;
+  }
+  return rate;
+});
+/** A limit, or `unlimited` (null). */
+const limitOrUnlimited = <T extends z.ZodType<number>>(limit: T) => z.union([z.literal('unlimited').transform(() => null), limit]);
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /** Every variable, its default and its meaning. README's configuration table mirrors this. */
@@ -68,6 +80,17 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_MAX_RUNNING: integer(1).default(16),
   AGENT_RUNNER_MAX_RUNNING_BY_TYPE: limitsByKey.default({}),
   AGENT_RUNNER_MAX_RUNNING_PER_TENANT: integer(1).optional(),
+  /** Per-tenant quotas for tenants with no setting of their own (`agent-runner tenants set`). */
+  AGENT_RUNNER_TENANT_SUBMIT_RATE: submitRate.default(null),
+  AGENT_RUNNER_TENANT_MAX_QUEUED: limitOrUnlimited(integer(1)).default(null),
+  AGENT_RUNNER_TENANT_BUDGET_USD_PER_DAY: limitOrUnlimited(z.coerce.number().positive().max(1_000_000)).default(null),
+  /**
+   * Each API instance keeps its own submission-rate buckets and enforces the tenant's rate divided
+   * by this, so N instances behind a balancer admit about the rate together.
+   */
+  AGENT_RUNNER_API_INSTANCES: integer(1, 1000).default(1),
+  /** Tenant settings, queued-job counts and today's spend are reused this long by an API instance. */
+  AGENT_RUNNER_TENANT_CACHE_SECONDS: integer(0, 300).default(5),
   AGENT_RUNNER_WORKER_COMMAND: list.optional(),
   /** Every this many seconds a waiting job is raised one priority class (0: strict priority). */
   AGENT_RUNNER_PRIORITY_AGING_SECONDS: integer(0).default(60),
@@ -91,6 +114,7 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_LEASES_TABLE: z.string().min(1).optional(),
   AGENT_RUNNER_EVENTS_TABLE: z.string().min(1).optional(),
   AGENT_RUNNER_API_KEYS_TABLE: z.string().min(1).optional(),
+  AGENT_RUNNER_TENANTS_TABLE: z.string().min(1).optional(),
   AGENT_RUNNER_QUEUE_URL: z.url().optional(),
   AGENT_RUNNER_QUEUE_URL_CRITICAL: z.url().optional(),
   AGENT_RUNNER_QUEUE_URL_HIGH: z.url().optional(),
@@ -141,6 +165,8 @@ export interface AwsConfig {
   eventsTable: string;
   /** API keys (hashes); default `<table>-api-keys`. */
   apiKeysTable: string;
+  /** Tenant settings and daily spend; default `<table>-tenants`. */
+  tenantsTable: string;
   bucket: string;
   queueUrls: Record<(typeof PRIORITIES)[number], string>;
   fifoQueueUrl: string | null;
@@ -189,6 +215,14 @@ export interface Config {
     maxHoldSeconds: number;
   };
   events: { retentionSeconds: number; flushMs: number };
+  tenants: {
+    /** The quotas of a tenant with no settings of its own (null: no limit). */
+    defaults: TenantQuotas;
+    /** API instances sharing the submission rate (each enforces rate / apiInstances). */
+    apiInstances: number;
+    /** How long an API instance reuses a tenant's settings, queued count and today's spend. */
+    cacheSeconds: number;
+  };
   /** The command the process launcher runs for a worker; defaults to this repo's worker entry. */
   workerCommand: string[] | null;
   aws: AwsConfig | null;
@@ -256,6 +290,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       leasesTable: env.AGENT_RUNNER_LEASES_TABLE ?? `${table}-leases`,
       eventsTable: env.AGENT_RUNNER_EVENTS_TABLE ?? `${table}-events`,
       apiKeysTable: env.AGENT_RUNNER_API_KEYS_TABLE ?? `${table}-api-keys`,
+      tenantsTable: env.AGENT_RUNNER_TENANTS_TABLE ?? `${table}-tenants`,
       bucket: need('AGENT_RUNNER_BUCKET', env.AGENT_RUNNER_BUCKET),
       queueUrls: {
         critical: env.AGENT_RUNNER_QUEUE_URL_CRITICAL ?? normal,
@@ -317,6 +352,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxHoldSeconds: env.AGENT_RUNNER_MAX_HOLD_SECONDS,
     },
     events: { retentionSeconds: env.AGENT_RUNNER_EVENT_RETENTION_HOURS * 3600, flushMs: env.AGENT_RUNNER_EVENT_FLUSH_MS },
+    tenants: {
+      defaults: {
+        submitRate: env.AGENT_RUNNER_TENANT_SUBMIT_RATE,
+        maxQueued: env.AGENT_RUNNER_TENANT_MAX_QUEUED,
+        budgetUsdPerDay: env.AGENT_RUNNER_TENANT_BUDGET_USD_PER_DAY,
+      },
+      apiInstances: env.AGENT_RUNNER_API_INSTANCES,
+      cacheSeconds: env.AGENT_RUNNER_TENANT_CACHE_SECONDS,
+    },
     workerCommand: env.AGENT_RUNNER_WORKER_COMMAND ?? null,
     aws,
     anthropic: {

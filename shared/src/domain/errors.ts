@@ -3,7 +3,7 @@
  * to retry decisions; nothing matches on message strings. Defined once, here.
  */
 export abstract class AgentRunnerError extends Error {
-  abstract readonly kind: 'validation' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'unavailable' | 'retryable' | 'fatal';
+  abstract readonly kind: 'validation' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'unavailable' | 'retryable' | 'fatal' | 'quota';
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -60,6 +60,27 @@ export class RetryableError extends AgentRunnerError {
 /** A failure that another attempt would repeat: bad payload, unknown job type, handler bug. */
 export class FatalError extends AgentRunnerError {
   readonly kind = 'fatal';
+}
+
+/** Which of a tenant's quotas refused a request (the problem type's slug). */
+export type QuotaProblem = 'rate-limited' | 'too-many-queued' | 'budget-exhausted';
+
+/**
+ * A tenant's quota refuses the request: it submits too fast, has too many jobs waiting, or has
+ * spent its daily budget. Changes nothing; `retryAfterSeconds` says when trying again can succeed,
+ * `headers` what else the answer carries (the rate-limit fields).
+ */
+export class QuotaExceededError extends AgentRunnerError {
+  readonly kind = 'quota';
+  readonly problem: QuotaProblem;
+  readonly retryAfterSeconds: number;
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(message: string, opts: { problem: QuotaProblem; retryAfterSeconds: number; headers?: Record<string, string> }) {
+    super(message);
+    this.problem = opts.problem;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+    this.headers = opts.headers ?? {};
+  }
 }
 
 export function describeError(error: unknown): string {

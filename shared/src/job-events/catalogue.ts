@@ -52,7 +52,16 @@ export type JobEventData = {
     answer?: string;
   };
   /** research, tool_agent: the next model call would overrun `max_cost_usd`, so the job stops. */
-  budget_exceeded: CallTag & { spent_usd: number; max_cost_usd: number | null; next_call_minimum_usd?: number };
+  budget_exceeded:
+    | (CallTag & { spent_usd: number; max_cost_usd: number | null; next_call_minimum_usd?: number })
+    /** The tenant's daily budget (AGENT_RUNNER_TENANT_BUDGET_USD_PER_DAY, `tenants set`) refused the next call. */
+    | (CallTag & {
+        scope: 'tenant_daily';
+        tenant: string;
+        spent_today_usd: number;
+        budget_usd_per_day: number | null;
+        next_call_minimum_usd: number;
+      });
   /** tool_agent: the loop ended (`outcome` says why). */
   agent_stopped: { outcome: string | null; turns: number; cost_usd: number };
 };

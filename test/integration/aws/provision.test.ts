@@ -58,6 +58,7 @@ describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
     assert.equal(aws.table, `${prefix}-jobs`);
     assert.equal(aws.leasesTable, `${prefix}-leases`);
     assert.equal(aws.eventsTable, `${prefix}-job-events`);
+    assert.equal(aws.tenantsTable, `${prefix}-tenants`);
     for (const priority of PRIORITIES) assert.equal(aws.queueUrls[priority], first.resources.queues[priority].url);
     assert.equal(new Set(Object.values(aws.queueUrls)).size, 4, 'one queue per priority');
     assert.match(aws.fifoQueueUrl ?? '', new RegExp(`/${prefix}-ordered\\.fifo$`));
@@ -102,6 +103,7 @@ describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
       'by-status': ['status', 'jobId'],
       'by-type': ['jobType', 'jobId'],
       'by-tenant': ['tenant', 'jobId'],
+      'by-tenant-status': ['tenant', 'status'],
     });
     const events = await describe(`${prefix}-job-events`);
     assert.deepEqual(events.KeySchema, [
@@ -114,9 +116,14 @@ describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
     const apiKeys = await describe(`${prefix}-api-keys`);
     assert.deepEqual(apiKeys.KeySchema, [{ AttributeName: 'keyId', KeyType: 'HASH' }]);
     assert.equal(first.env.AGENT_RUNNER_API_KEYS_TABLE, `${prefix}-api-keys`);
+    const tenants = await describe(`${prefix}-tenants`);
+    assert.deepEqual(tenants.KeySchema, [
+      { AttributeName: 'tenant', KeyType: 'HASH' },
+      { AttributeName: 'entry', KeyType: 'RANGE' },
+    ]);
   });
 
-  test('a jobs table made before the by-tenant index gets it when provisioned again', async () => {
+  test('a jobs table made before the by-tenant indexes gets it when provisioned again', async () => {
     const older = uniquePrefix('older');
     await clients.dynamo.send(
       new CreateTableCommand({
@@ -135,7 +142,7 @@ describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
     await provisionAws({ region: REGION, endpoint, prefix: older, ecs: false });
     const table = (await clients.dynamo.send(new DescribeTableCommand({ TableName: `${older}-jobs` }))).Table!;
     const names = (table.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort();
-    assert.deepEqual(names, ['by-created', 'by-status', 'by-tenant', 'by-type']);
+    assert.deepEqual(names, ['by-created', 'by-status', 'by-tenant', 'by-tenant-status', 'by-type']);
   });
 
   test('the bucket and the cluster exist; the bucket name carries the account and region', async () => {

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { AgentRunnerError, ValidationError } from '@agent-runner/shared/domain/errors.ts';
+import { AgentRunnerError, QuotaExceededError, ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import type { FieldError } from '../schemas/problem.ts';
 
 /** A problem before it is tied to a request (RFC 9457 §3.1 members, less `instance`). */
@@ -9,6 +9,8 @@ export interface ProblemOutline {
   status: number;
   detail: string;
   errors?: FieldError[];
+  /** Response headers that belong with this problem (Retry-After, RateLimit); never in the body. */
+  headers?: Record<string, string>;
 }
 
 /** Problem types are URNs: stable names that need no hosted document (RFC 9457 §3.1.1 allows that). */
@@ -47,6 +49,17 @@ export function problemForError(error: unknown): ProblemOutline {
       ...(error.errors.length > 0 && { errors: [...error.errors] }),
     };
   }
+  if (error instanceof QuotaExceededError) {
+    // 429 for every quota, the daily budget too: clients and proxies know to back off on it, and
+    // Retry-After says when (RFC 6585 §4); 402 is "reserved for future use" (RFC 9110 §15.5.3).
+    return {
+      type: problemType(error.problem),
+      title: titleOf(error.problem),
+      status: 429,
+      detail: error.message,
+      headers: { ...error.headers, 'Retry-After': String(error.retryAfterSeconds) },
+    };
+  }
   if (error instanceof AgentRunnerError) {
     switch (error.kind) {
       case 'unauthenticated':
@@ -59,6 +72,7 @@ export function problemForError(error: unknown): ProblemOutline {
         return { type: problemType('conflict'), title: 'Conflict', status: 409, detail: error.message };
       case 'unavailable':
         return problemForStatus(503, 'a service this API depends on is unavailable; nothing was changed if the request failed, try again later');
+      case 'quota':
       case 'validation':
       case 'retryable':
       case 'fatal':

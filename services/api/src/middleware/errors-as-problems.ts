@@ -26,7 +26,8 @@ export function errorsAsProblems(log: Logger): Middleware {
       outline = problemForError(error);
     }
     if (outline) {
-      const problem: Problem = { ...outline, instance: ctx.path, request_id: requestId };
+      const { headers: problemHeaders, ...body } = outline;
+      const problem: Problem = { ...body, instance: ctx.path, request_id: requestId };
       // Headers a route set before it failed (Location, …) do not describe this answer; koa's own
       // error handler clears them the same way. Connection: close (a refused body) must survive.
       const keep = { connection: ctx.response.get('Connection'), allow: ctx.response.get('Allow') };
@@ -38,6 +39,7 @@ export function errorsAsProblems(log: Logger): Middleware {
       if (problem.status === 503) ctx.set('Retry-After', '5');
       // RFC 6750 §3: a 401 names the scheme the client should authenticate with.
       if (problem.status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="agent-runner"');
+      for (const [name, value] of Object.entries(problemHeaders ?? {})) ctx.set(name, value);
       ctx.status = problem.status;
       ctx.type = 'application/problem+json';
       ctx.body = problem;

@@ -47,11 +47,15 @@ export const API_ROUTES: readonly RouteDoc[] = [
       202: {
         description: 'Accepted: the job is queued.',
         body: { mediaType: JSON_TYPE, schema: JobViewSchema },
-        headers: { Location: { description: 'The job\'s URL path, `/jobs/{id}`.', schema: z.string() } },
+        headers: {
+          Location: { description: 'The job\'s URL path, `/jobs/{id}`.', schema: z.string() },
+          'RateLimit-Policy': { description: 'The tenant\'s submission-rate policy, when it has one: `"submit";q=<limit>;w=<seconds>`.', schema: z.string() },
+          RateLimit: { description: 'What is left of it: `"submit";r=<submissions left>;t=<seconds until full>`.', schema: z.string() },
+        },
       },
     },
     scope: 'submit',
-    problems: [400, 413, 415, 503],
+    problems: [400, 413, 415, 429, 503],
   },
   {
     method: 'get',

@@ -49,6 +49,9 @@ const PROBLEM_WHEN: Readonly<Record<number, string>> = {
   409: 'The job\'s state does not allow this.',
   413: 'The body is larger than AGENT_RUNNER_MAX_PAYLOAD_BYTES.',
   415: 'The body is not UTF-8 `application/json`.',
+  429:
+    "A quota of the job's tenant refuses it: `rate-limited` (submission rate), `too-many-queued` (queued-job cap) or " +
+    '`budget-exhausted` (daily Claude budget, renewed at 00:00 UTC). Nothing was recorded. Retry after `Retry-After` seconds.',
   500: 'Unexpected: the cause is logged under the request id, never sent.',
   503: 'A store or queue the API depends on is unavailable; nothing was changed. Retry after `Retry-After` seconds.',
 };
@@ -146,12 +149,13 @@ function responseOf(response: ResponseDoc, bodyOf: (body: BodyDoc) => JsonSchema
 }
 
 function problemResponse(status: number): JsonSchema {
-  const headers =
-    status === 503
-      ? { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } }
-      : status === 401
-        ? { 'WWW-Authenticate': { description: '`Bearer realm="agent-runner"`.', schema: { type: 'string' } } }
-        : {};
+  const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } };
+  const rateLimit = {
+    'RateLimit-Policy': { description: 'The submission-rate policy (draft-ietf-httpapi-ratelimit-headers), e.g. `"submit";q=20;w=1`, when the tenant has one.', schema: { type: 'string' } },
+    RateLimit: { description: 'What is left of it, e.g. `"submit";r=0;t=1` (r: submissions left, t: seconds until full).', schema: { type: 'string' } },
+  };
+  const wwwAuthenticate = { 'WWW-Authenticate': { description: '`Bearer realm="agent-runner"`.', schema: { type: 'string' } } };
+  const headers = status === 503 ? retryAfter : status === 429 ? { ...retryAfter, ...rateLimit } : status === 401 ? wwwAuthenticate : {};
   return {
     description: PROBLEM_WHEN[status] ?? STATUS_CODES[status] ?? 'Error',
     headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' }, ...headers },

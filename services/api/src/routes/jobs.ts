@@ -20,7 +20,7 @@ import { streamJobEvents } from './job-events-stream.ts';
 const JOB_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** The jobs resource: validate, call the domain, answer. */
-export function jobsRouter(deps: ApiDeps, verifier: ApiKeyVerifier): Router<AuthState> {
+export function jobsRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>>, verifier: ApiKeyVerifier): Router<AuthState> {
   const { backend, clock, config } = deps;
   const now = () => clock.now();
   const router = new Router<AuthState>();
@@ -32,11 +32,15 @@ export function jobsRouter(deps: ApiDeps, verifier: ApiKeyVerifier): Router<Auth
     // parseSubmission checked `tenant` is a string when present.
     const requested = (body as { tenant?: string }).tenant;
     const input = { ...parsed, tenant: submissionTenant(caller, requested, config.defaults.tenant), keyId: caller.keyId };
+    // The quotas of the tenant the job will belong to: refused, a 429 and nothing recorded.
+    const quotaHeaders = await deps.quotas.admit(input.tenant);
     const job = await submitJob(
       { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock, newId: deps.newId, inlineLimitBytes: config.inlineLimitBytes },
       input,
     );
     deps.metrics?.jobSubmitted(job);
+    deps.quotas.noteQueued(job.tenant);
+    ctx.set(quotaHeaders);
     ctx.status = 202;
     ctx.set('Location', jobPath(job.jobId));
     ctx.body = toJobView(job);

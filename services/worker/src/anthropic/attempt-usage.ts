@@ -31,6 +31,13 @@ export class AttemptUsage {
     this.calls.push({ model, usage, costUsd });
   }
 
+  /** What every call of the attempt cost, recorded on the job or not (the tenant's daily budget counts it). */
+  totalCostUsd(): number {
+    const ledger = new UsageLedger();
+    for (const call of this.calls) ledger.record(call.model, call.usage, call.costUsd);
+    return ledger.totalCostUsd();
+  }
+
   /** The latest `anthropic-ratelimit-*` headers seen, from a success or an error. */
   noteRateLimits(limits: JsonObject): void {
     this.rateLimits = limits;

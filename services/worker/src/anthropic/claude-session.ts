@@ -4,7 +4,9 @@ import { costAtPrice, priceOf, type ModelPrice, type TokenUsage } from '@agent-r
 import { UsageLedger, type UsageSummary } from '@agent-runner/shared/anthropic/usage-ledger.ts';
 import type { JsonObject } from '@agent-runner/shared/domain/job.ts';
 import type { CallTag } from '@agent-runner/shared/job-events/catalogue.ts';
+import { minimumCallCostUsd, minimumTokensOf } from '../handlers/agent-budget.ts';
 import type { HandlerContext } from '../handlers/job-handler.ts';
+import { TenantBudgetExceededError } from '../tenant-daily-budget.ts';
 import { toRunnerError } from './classify-anthropic-error.ts';
 import { createAnthropicClient } from './create-client.ts';
 import { chooseModel } from './model-choice.ts';
@@ -63,7 +65,6 @@ export class ClaudeSession {
   }
 
   async call(request: ModelCall): Promise<Message> {
-    const { ctx } = this;
     const tag = request.tag ?? {};
     const params: MessageCreateParamsNonStreaming = {
       model: this.model,
@@ -73,6 +74,34 @@ export class ClaudeSession {
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       ...(request.tools !== undefined && request.tools.length > 0 ? { tools: request.tools } : {}),
     };
+    const release = await this.reserveUnderTenantBudget(params, tag);
+    try {
+      return await this.stream(params, tag);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Before each call: the tenant's daily budget must leave room for the least this call can cost
+   * (its prompt at the input rate, estimated low from characters, and one output token).
+   */
+  private async reserveUnderTenantBudget(params: MessageCreateParamsNonStreaming, tag: JsonObject): Promise<() => void> {
+    const budget = this.ctx.tenantBudget;
+    if (!budget) return () => {};
+    const promptChars = JSON.stringify(params.system ?? '').length + JSON.stringify(params.messages).length + JSON.stringify(params.tools ?? []).length;
+    const minimumUsd = minimumCallCostUsd(this.price, minimumTokensOf(promptChars));
+    const release = await budget.reserve(minimumUsd);
+    if (release) return release;
+    const standing = budget.standing();
+    this.ctx.emit({ type: 'budget_exceeded', data: { ...tag, scope: 'tenant_daily', ...standing, next_call_minimum_usd: minimumUsd } });
+    throw new TenantBudgetExceededError(
+      `tenant "${standing.tenant}" has spent $${standing.spent_today_usd} of its $${standing.budget_usd_per_day} daily budget; the next model call would pass it`,
+    );
+  }
+
+  private async stream(params: MessageCreateParamsNonStreaming, tag: JsonObject): Promise<Message> {
+    const { ctx } = this;
     const stream = this.client.messages.stream(params, { signal: ctx.signal });
     stream.on('text', (text) => ctx.emit({ type: 'text_delta', data: { ...tag, text } }));
     try {

@@ -7,6 +7,7 @@ import { JOB_TYPES, type JobTypeName, type PayloadOf } from '@agent-runner/share
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import type { SecretSource } from '@agent-runner/shared/ports/secrets.ts';
 import type { AttemptUsage } from '../anthropic/attempt-usage.ts';
+import type { TenantBudgetGuard } from '../tenant-daily-budget.ts';
 
 /** A live event a handler reports while it runs (text deltas, tool calls, steps): one of the catalogue's. */
 export type HandlerEvent = JobEventOf;
@@ -30,6 +31,11 @@ export interface HandlerContext {
    * the worker writes them onto the job record when the attempt ends. Absent: not recorded.
    */
   usage?: AttemptUsage;
+  /**
+   * The job's tenant's daily budget, which every ClaudeSession consults before each call (a call
+   * that would pass it throws TenantBudgetExceededError). Absent: no tenant limit.
+   */
+  tenantBudget?: TenantBudgetGuard;
   /** Starts jobs on this job's behalf and waits for them (the tool_agent's submit_job tool). Absent: not offered. */
   childJobs?: ChildJobRunner;
 }

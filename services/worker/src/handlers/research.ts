@@ -3,6 +3,7 @@ import type { JobEventData } from '@agent-runner/shared/job-events/catalogue.ts'
 import type { ModelCall } from '../anthropic/claude-session.ts';
 import { openClaudeSession } from '../anthropic/open-claude-session.ts';
 import { textOf } from '../anthropic/message-text.ts';
+import { TenantBudgetExceededError } from '../tenant-daily-budget.ts';
 import { CostBudget } from './agent-budget.ts';
 import { defineHandler } from './job-handler.ts';
 import { mapConcurrently } from './map-concurrently.ts';
@@ -47,6 +48,10 @@ export const researchHandler = defineHandler({
       }
       try {
         return textOf(await claude.call(request));
+      } catch (error) {
+        // The tenant's daily budget ends the run as the job's own budget does (the session emitted why).
+        if (error instanceof TenantBudgetExceededError) throw new BudgetStop();
+        throw error;
       } finally {
         release();
       }

@@ -3,6 +3,7 @@ import type { JsonObject, JsonValue } from '@agent-runner/shared/domain/job.ts';
 import { roundUsd } from '@agent-runner/shared/domain/job-usage.ts';
 import { openClaudeSession } from '../anthropic/open-claude-session.ts';
 import { textOf } from '../anthropic/message-text.ts';
+import { TenantBudgetExceededError } from '../tenant-daily-budget.ts';
 import { minimumCallCostUsd, minimumTokensOf, wouldExceedBudget } from './agent-budget.ts';
 import { defineHandler, type HandlerContext } from './job-handler.ts';
 import { ToolError } from './tools/agent-tool.ts';
@@ -35,7 +36,7 @@ const SYSTEM = 'You are a capable assistant that uses the tools provided wheneve
  * Claude with tools, in a loop: call the model, run the tools it asks for, send the results
  * back, until it ends its turn — or `max_turns` calls were made, or the next call would certainly
  * overrun `max_cost_usd` (checked before each call, counting what the jobs it started through
- * submit_job spent as well as its own calls), or the job's deadline aborts it (the signal
+ * submit_job spent as well as its own calls) or its tenant's daily budget, or the job's deadline aborts it (the signal
  * goes to every SDK call and tool). Every tool call and result is emitted and kept in the result,
  * as is what the model produced so far when the loop stops early.
  */
@@ -75,8 +76,16 @@ export const toolAgentHandler = defineHandler({
         }
       }
 
+      let message: Message;
+      try {
+        message = await claude.call({ system, messages, tools: definitions, maxTokens: payload.max_tokens, tag: { turn: turns + 1 } });
+      } catch (error) {
+        // The tenant's daily budget stops the loop as `max_cost_usd` does (the session emitted why).
+        if (!(error instanceof TenantBudgetExceededError)) throw error;
+        outcome = 'budget_exceeded';
+        break;
+      }
       turns++;
-      const message = await claude.call({ system, messages, tools: definitions, maxTokens: payload.max_tokens, tag: { turn: turns } });
       last = message;
       messages.push({ role: 'assistant', content: message.content });
       promptTokens = message.usage.input_tokens + (message.usage.cache_creation_input_tokens ?? 0) + (message.usage.cache_read_input_tokens ?? 0);

@@ -6,6 +6,9 @@ import { DynamoDbApiKeyStore } from './dynamodb-api-keys.ts';
 import { DynamoDbConcurrencyLeases } from './dynamodb-concurrency-leases.ts';
 import { DynamoDbJobEventLog } from './dynamodb-job-event-log.ts';
 import { DynamoDbJobStore } from './dynamodb-job-store.ts';
+import { DynamoDbQueuedJobCount } from './dynamodb-queued-job-count.ts';
+import { DynamoDbTenantSettings } from './dynamodb-tenant-settings.ts';
+import { DynamoDbTenantSpend } from './dynamodb-tenant-spend.ts';
 import { EcsLauncher } from './ecs-launcher.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 import { SecretsManagerSource } from './secrets-manager-source.ts';
@@ -13,7 +16,7 @@ import { SqsJobFeed } from './sqs-job-feed.ts';
 import { SqsJobQueue } from './sqs-job-queue.ts';
 
 /**
- * The AWS backend: DynamoDB (jobs, leases, events), SQS (four priority queues + FIFO), S3 and
+ * The AWS backend: DynamoDB (jobs, leases, events, tenants), SQS (four priority queues + FIFO), S3 and
  * Secrets Manager, with workers as ECS Fargate tasks — or as local processes when
  * AGENT_RUNNER_LAUNCHER=process (docker-compose against LocalStack).
  */
@@ -43,6 +46,9 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
     leases: new DynamoDbConcurrencyLeases(clients.doc, aws.leasesTable),
     events: new DynamoDbJobEventLog(clients.doc, aws.eventsTable, config.events.retentionSeconds),
     apiKeys: new DynamoDbApiKeyStore(clients.doc, aws.apiKeysTable),
+    tenants: new DynamoDbTenantSettings(clients.doc, aws.tenantsTable),
+    tenantSpend: new DynamoDbTenantSpend(clients.doc, aws.tenantsTable),
+    queuedJobs: new DynamoDbQueuedJobCount(clients.doc, aws.table),
     createFeed(options: FeedOptions) {
       const urls = [...Object.values(aws.queueUrls), ...(aws.fifoQueueUrl ? [aws.fifoQueueUrl] : [])];
       const feed = new SqsJobFeed(clients.sqs, urls, options, { waitTimeSeconds: aws.queueWaitSeconds, fifoUrl: aws.fifoQueueUrl });

@@ -13,4 +13,7 @@ export const JOBS_TABLE = {
   typeIndex: { name: 'by-type', partitionKey: 'jobType', sortKey: 'jobId', include: ['status'] },
   /** One tenant's jobs (what an API key may list), filtered by status and type when asked. */
   tenantIndex: { name: 'by-tenant', partitionKey: 'tenant', sortKey: 'jobId', include: ['status', 'jobType'] },
+  /** A tenant's jobs by status, for counting its QUEUED ones (the max-queued quota). Keys only; written
+   * when a job is created and when its status changes. */
+  tenantStatusIndex: { name: 'by-tenant-status', partitionKey: 'tenant', sortKey: 'status', include: [] as string[] },
 } as const;

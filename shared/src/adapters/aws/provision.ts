@@ -23,6 +23,7 @@ import {
 import { PRIORITIES } from '../../domain/job.ts';
 import { createAwsClients } from './aws-clients.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
+import { TENANTS_TABLE } from './tenants-table.ts';
 
 export interface ProvisionOptions {
   region: string;
@@ -62,7 +63,7 @@ export interface ProvisionedQueue {
 export interface ProvisionedResources {
   queues: Record<(typeof PRIORITIES)[number], ProvisionedQueue>;
   fifoQueue: ProvisionedQueue;
-  tables: { jobs: string; leases: string; events: string; apiKeys: string };
+  tables: { jobs: string; leases: string; events: string; apiKeys: string; tenants: string };
   bucket: string;
   /** The ECS part: null when provisioned with `ecs: false`. */
   ecs: {
@@ -89,7 +90,7 @@ const DLQ_RETENTION_SECONDS = 1_209_600;
 
 /**
  * Creates everything agent-runner needs, idempotently, against any endpoint: four priority queues
- * and a FIFO queue (each with a dead-letter queue), the jobs, leases and events tables, the bucket,
+ * and a FIFO queue (each with a dead-letter queue), the jobs, leases, events and tenants tables, the bucket,
  * the ECS cluster and the worker task definition (a new revision only when it changed).
  */
 export async function provisionAws(options: ProvisionOptions): Promise<Provisioned> {
@@ -101,7 +102,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
     for (const priority of PRIORITIES) queues[priority] = await createQueueWithDlq(clients.sqs, `${p}-${priority}`, false);
     const fifoQueue = await createQueueWithDlq(clients.sqs, `${p}-ordered`, true);
 
-    const tables = { jobs: `${p}-jobs`, leases: `${p}-leases`, events: `${p}-job-events`, apiKeys: `${p}-api-keys` };
+    const tables = { jobs: `${p}-jobs`, leases: `${p}-leases`, events: `${p}-job-events`, apiKeys: `${p}-api-keys`, tenants: `${p}-tenants` };
     await createJobsTable(clients.dynamo, tables.jobs);
     await createTable(clients.dynamo, tables.leases, [{ AttributeName: 'leaseKey', AttributeType: 'S' }], [{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
     await createTable(
@@ -118,6 +119,19 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
     );
     await enableTtl(clients.dynamo, tables.events, 'expiresAt');
     await createTable(clients.dynamo, tables.apiKeys, [{ AttributeName: 'keyId', AttributeType: 'S' }], [{ AttributeName: 'keyId', KeyType: 'HASH' }]);
+    await createTable(
+      clients.dynamo,
+      tables.tenants,
+      [
+        { AttributeName: TENANTS_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: TENANTS_TABLE.sortKey, AttributeType: 'S' },
+      ],
+      [
+        { AttributeName: TENANTS_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TENANTS_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+    );
+    await enableTtl(clients.dynamo, tables.tenants, TENANTS_TABLE.ttlAttribute);
 
     // Bucket names are global: the account id (from a queue's ARN) keeps two accounts' apart.
     const account = queues.normal.deadLetterArn.split(':')[4];
@@ -132,6 +146,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       AGENT_RUNNER_LEASES_TABLE: tables.leases,
       AGENT_RUNNER_EVENTS_TABLE: tables.events,
       AGENT_RUNNER_API_KEYS_TABLE: tables.apiKeys,
+      AGENT_RUNNER_TENANTS_TABLE: tables.tenants,
       AGENT_RUNNER_BUCKET: bucket,
       AGENT_RUNNER_QUEUE_URL: queues.normal.url,
       AGENT_RUNNER_QUEUE_URL_CRITICAL: queues.critical.url,
@@ -207,8 +222,9 @@ async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<vo
   const attributes = new Map<string, AttributeDefinition>();
   const indexes: GlobalSecondaryIndex[] = [];
   attributes.set('jobId', { AttributeName: 'jobId', AttributeType: 'S' });
-  for (const index of [JOBS_TABLE.allIndex, JOBS_TABLE.statusIndex, JOBS_TABLE.typeIndex, JOBS_TABLE.tenantIndex]) {
+  for (const index of [JOBS_TABLE.allIndex, JOBS_TABLE.statusIndex, JOBS_TABLE.typeIndex, JOBS_TABLE.tenantIndex, JOBS_TABLE.tenantStatusIndex]) {
     attributes.set(index.partitionKey, { AttributeName: index.partitionKey, AttributeType: 'S' });
+    attributes.set(index.sortKey, { AttributeName: index.sortKey, AttributeType: 'S' });
     indexes.push({
       IndexName: index.name,
       KeySchema: [
@@ -223,7 +239,7 @@ async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<vo
 }
 
 /**
- * A table made by an older build lacks the indexes added since (by-tenant): add each, one per
+ * A table made by an older build lacks the indexes added since (by-tenant, by-tenant-status): add each, one per
  * UpdateTable (DynamoDB builds one new index per call), and wait until it can be queried.
  */
 async function addMissingIndexes(dynamo: DynamoDBClient, table: string, attributes: AttributeDefinition[], indexes: GlobalSecondaryIndex[]): Promise<void> {

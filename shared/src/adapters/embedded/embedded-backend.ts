@@ -10,11 +10,14 @@ import { SqliteJobEventLog } from './sqlite-job-event-log.ts';
 import { SqliteJobFeed } from './sqlite-job-feed.ts';
 import { SqliteJobQueue } from './sqlite-job-queue.ts';
 import { SqliteJobStore } from './sqlite-job-store.ts';
+import { SqliteQueuedJobCount } from './sqlite-queued-job-count.ts';
+import { SqliteTenantSettings } from './sqlite-tenant-settings.ts';
+import { SqliteTenantSpend } from './sqlite-tenant-spend.ts';
 import { secretsFromConfig } from './static-secret-source.ts';
 
 /**
  * The default backend: everything in `<dataDir>` on this machine. One SQLite file (jobs, queue,
- * leases, events) shared by the API/dispatcher process and each worker process, blobs as files,
+ * leases, events, tenants) shared by the API/dispatcher process and each worker process, blobs as files,
  * workers as child processes.
  */
 export async function createEmbeddedBackend(config: Config): Promise<Backend> {
@@ -35,6 +38,9 @@ export async function createEmbeddedBackend(config: Config): Promise<Backend> {
     leases: new SqliteConcurrencyLeases(db),
     events: new SqliteJobEventLog(db, config.events.retentionSeconds),
     apiKeys: new SqliteApiKeyStore(db),
+    tenants: new SqliteTenantSettings(db),
+    tenantSpend: new SqliteTenantSpend(db),
+    queuedJobs: new SqliteQueuedJobCount(db),
     createFeed(options: FeedOptions) {
       const feed = new SqliteJobFeed(queue, options);
       feeds.add(feed);
