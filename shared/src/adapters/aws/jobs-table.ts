@@ -11,4 +11,10 @@ export const JOBS_TABLE = {
   allIndex: { name: 'by-created', partitionKey: 'listPartition', sortKey: 'jobId', partitionValue: 'jobs', include: [] as string[] },
   statusIndex: { name: 'by-status', partitionKey: 'status', sortKey: 'jobId', include: ['jobType'] },
   typeIndex: { name: 'by-type', partitionKey: 'jobType', sortKey: 'jobId', include: ['status'] },
+  /**
+   * Idempotency records live in this table too, so one TransactWriteItems stores a job with the key
+   * that created it. Their `jobId` is `idempotency#["<tenant>","<key>"]` (never a ULID) and they
+   * carry none of the indexes' keys, so no listing sees them; TTL on `ttlEpochSeconds` removes them.
+   */
+  idempotency: { keyPrefix: 'idempotency#', ttlAttribute: 'ttlEpochSeconds' },
 } as const;
