@@ -40,15 +40,32 @@ export const API_ROUTES: readonly RouteDoc[] = [
       'checked only by the API: those a JSON Schema cannot state (e.g. `claude_chat` takes `prompt` or `messages`, not both) ' +
       'and those that depend on the deployment (the allowed models, the enabled tools).',
     tag: 'jobs',
+    requestHeaders: {
+      'Idempotency-Key': {
+        description:
+          'IETF httpapi-idempotency-key-header: a quoted string (1–255 printable ASCII characters) unique to this submission. ' +
+          'A repeat with the same key and the same body within 24 h creates nothing and answers 200 with the job the first ' +
+          'created; the same key with another body is a 422. Keys are per tenant.',
+        schema: z.string(),
+      },
+    },
     body: { mediaType: JSON_TYPE, schema: { component: 'JobSubmission' } },
     responses: {
+      200: {
+        description: 'A repeat of an earlier submission with the same Idempotency-Key: the job it created, as it is now.',
+        body: { mediaType: JSON_TYPE, schema: JobViewSchema },
+        headers: {
+          Location: { description: 'The job\'s URL path, `/jobs/{id}`.', schema: z.string() },
+          'Idempotent-Replayed': { description: '`true`: nothing was created by this request.', schema: z.literal('true') },
+        },
+      },
       202: {
         description: 'Accepted: the job is queued.',
         body: { mediaType: JSON_TYPE, schema: JobViewSchema },
         headers: { Location: { description: 'The job\'s URL path, `/jobs/{id}`.', schema: z.string() } },
       },
     },
-    problems: [400, 413, 415, 503],
+    problems: [400, 413, 415, 422, 503],
   },
   {
     method: 'get',

@@ -47,6 +47,7 @@ const PROBLEM_WHEN: Readonly<Record<number, string>> = {
   409: 'The job\'s state does not allow this.',
   413: 'The body is larger than AGENT_RUNNER_MAX_PAYLOAD_BYTES.',
   415: 'The body is not UTF-8 `application/json`.',
+  422: 'The Idempotency-Key was used for a different request body.',
   500: 'Unexpected: the cause is logged under the request id, never sent.',
   503: 'A store or queue the API depends on is unavailable; nothing was changed. Retry after `Retry-After` seconds.',
 };

@@ -4,8 +4,11 @@ import type { Job } from '@agent-runner/shared/domain/job.ts';
 import { cancelJob } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import { loadResult } from '@agent-runner/shared/jobs/load-result.ts';
-import { submitJob } from '@agent-runner/shared/jobs/submit-job.ts';
+import { submitJob, type SubmitJobDeps } from '@agent-runner/shared/jobs/submit-job.ts';
+import { submitJobOnce } from '@agent-runner/shared/jobs/submit-job-once.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { idempotencyKeyOf, requestHashOf } from '../http/idempotency-key.ts';
+import { idempotencyTenantOf } from '../http/idempotency-tenant.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
 import type { JobList } from '../schemas/job-view.ts';
 import { parseListQuery } from '../validation/parse-list-query.ts';
@@ -23,13 +26,29 @@ export function jobsRouter(deps: ApiDeps): Router {
   const router = new Router();
 
   router.post('/jobs', async (ctx) => {
-    const input = parseSubmission(await readJsonBody(ctx, config.maxPayloadBytes), config);
-    const job = await submitJob(
-      { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock, newId: deps.newId, inlineLimitBytes: config.inlineLimitBytes },
-      input,
-    );
-    deps.metrics?.jobSubmitted(job);
-    ctx.status = 202;
+    const body = await readJsonBody(ctx, config.maxPayloadBytes);
+    const input = parseSubmission(body, config);
+    const key = idempotencyKeyOf(ctx);
+    const submitDeps: SubmitJobDeps = {
+      jobs: backend.jobs,
+      queue: backend.queue,
+      blobs: backend.blobs,
+      clock,
+      newId: deps.newId,
+      inlineLimitBytes: config.inlineLimitBytes,
+    };
+    const { job, replayed } =
+      key === null
+        ? { job: await submitJob(submitDeps, input), replayed: false }
+        : await submitJobOnce(submitDeps, input, { tenant: idempotencyTenantOf(ctx, input), key, requestHash: requestHashOf(body) });
+    if (replayed) {
+      // The job the key's first request created, as it is now (IETF httpapi-idempotency-key-header).
+      ctx.status = 200;
+      ctx.set('Idempotent-Replayed', 'true');
+    } else {
+      deps.metrics?.jobSubmitted(job);
+      ctx.status = 202;
+    }
     ctx.set('Location', jobPath(job.jobId));
     ctx.body = toJobView(job);
   });
