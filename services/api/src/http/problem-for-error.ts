@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { AgentRunnerError, ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import type { FieldError } from '../schemas/problem.ts';
+import { MAX_LISTED_ERRORS } from '../validation/field-errors.ts';
 
 /** A problem before it is tied to a request (RFC 9457 §3.1 members, less `instance`). */
 export interface ProblemOutline {
@@ -9,6 +10,7 @@ export interface ProblemOutline {
   status: number;
   detail: string;
   errors?: FieldError[];
+  more_errors?: number;
 }
 
 /** Problem types are URNs: stable names that need no hosted document (RFC 9457 §3.1.1 allows that). */
@@ -44,7 +46,8 @@ export function problemForError(error: unknown): ProblemOutline {
       title: titleOf(error.problem),
       status: error.status,
       detail: error.message,
-      ...(error.errors.length > 0 && { errors: [...error.errors] }),
+      ...(error.errors.length > 0 && { errors: error.errors.slice(0, MAX_LISTED_ERRORS) }),
+      ...(error.errors.length > MAX_LISTED_ERRORS && { more_errors: error.errors.length - MAX_LISTED_ERRORS }),
     };
   }
   if (error instanceof AgentRunnerError) {
