@@ -31,6 +31,8 @@ function get(url: string, path: string, headers: Record<string, string>): Promis
       res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
     });
     req.once('error', reject);
+    // An answer that never ends (an event stream) fails the test instead of hanging it.
+    req.setTimeout(5_000, () => req.destroy(new Error(`no whole answer to ${path} within 5 s`)));
     req.end();
   });
 }
@@ -235,5 +237,47 @@ describe('slow clients cannot starve the others', () => {
       clearInterval(dribble);
       sockets.forEach((socket) => socket.destroy());
     }
+  });
+});
+
+describe('cases the OpenAPI fuzz found (test/integration/api/openapi-fuzz.test.ts)', () => {
+  let api: ApiUnderTest;
+  before(async () => {
+    api = await startApiUnderTest();
+  });
+  after(() => api.stop());
+
+  test('a resume point that is not digits only is a 400, in the query or the header, even when empty', async () => {
+    const created = (await (await postJson(`${api.url}/jobs`, JSON.parse(ECHO))).json()) as { job_id: string };
+    const events = `/jobs/${created.job_id}/events`;
+    for (const [path, headers] of [
+      [`${events}?after=`, {}],
+      [`${events}?after=1e3`, {}],
+      [`${events}?after=-1`, {}],
+      [`${events}?after=1&after=2`, {}],
+      [`${events}?after=0`, { 'last-event-id': '' }],
+      [events, { 'last-event-id': '7a' }],
+    ] as const) {
+      const res = await get(api.url, path, headers);
+      assert.equal(res.status, 400, `${path} ${JSON.stringify(headers)}`);
+      assert.equal(problemOf(res.body).type, 'urn:agent-runner:problem:bad-event-id');
+    }
+  });
+
+  test('the event stream is documented event by event: its `end` event matches the ServerSentEvent schema', async () => {
+    const document = (await (await fetch(`${api.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }> }>>;
+      components: { schemas: Record<string, { type: string; required: string[] }> };
+    };
+    const schema = document.paths['/jobs/{id}/events']!.get!.responses['200']!.content['text/event-stream']!.schema;
+    assert.equal(schema.$ref, '#/components/schemas/ServerSentEvent');
+    const event = document.components.schemas.ServerSentEvent!;
+    assert.equal(event.type, 'object');
+    assert.deepEqual(event.required, ['data']);
+
+    const created = (await (await postJson(`${api.url}/jobs`, JSON.parse(ECHO))).json()) as { job_id: string };
+    await fetch(`${api.url}/jobs/${created.job_id}/cancel`, { method: 'POST' });
+    const stream = await (await fetch(`${api.url}/jobs/${created.job_id}/events`)).text();
+    assert.match(stream, /event: end\ndata: \{"status":"CANCELLED"\}\n\n$/);
   });
 });

@@ -14,6 +14,18 @@ const jobId: Readonly<Record<string, ParamDoc>> = {
 
 const text = (mediaType: string, description: string): ResponseDoc => ({ description, body: { mediaType, schema: z.string() } });
 
+/**
+ * One Server-Sent Event as a client's parser sees it (what the `text/event-stream` schema of the
+ * events route describes: tools such as schemathesis check each event against it).
+ */
+const ServerSentEventSchema = z
+  .looseObject({
+    event: z.string().optional().describe('The event type (`text_delta`, `model_call`, …; `end` last; `error` when cut short).'),
+    data: z.string().describe('JSON: `seq`, `at`, `attempt`, `type`, `data`; for `end`, `{"status": <terminal status>}`.'),
+    id: z.string().regex(/^\d+$/).optional().describe('The sequence number (absent on `end` and `error`).'),
+  })
+  .meta({ id: 'ServerSentEvent' });
+
 const notModified: ResponseDoc = { description: 'The copy the client has (If-None-Match matched the ETag) is current.' };
 
 /**
@@ -109,12 +121,15 @@ export const API_ROUTES: readonly RouteDoc[] = [
     tag: 'jobs',
     pathParams: jobId,
     requestHeaders: {
-      'Last-Event-ID': { description: 'Resume after this sequence number (what EventSource sends on reconnecting).', schema: z.string().regex(/^\d+$/) },
+      'Last-Event-ID': {
+        description: 'Resume after this sequence number (what EventSource sends on reconnecting); wins over `after`.',
+        schema: z.string().regex(/^\d{1,15}$/),
+      },
     },
     query: z.object({
-      after: z.string().regex(/^\d+$/).optional().describe('Resume after this sequence number, for clients that cannot set Last-Event-ID.'),
+      after: z.string().regex(/^\d{1,15}$/).optional().describe('Resume after this sequence number, for clients that cannot set Last-Event-ID.'),
     }),
-    responses: { 200: text('text/event-stream', 'The event stream.') },
+    responses: { 200: { description: 'The event stream.', body: { mediaType: 'text/event-stream', schema: ServerSentEventSchema } } },
     problems: [400, 404, 503],
   },
   {
