@@ -5,6 +5,7 @@ import { startApi, type RunningApi } from '@agent-runner/api/main.ts';
 import type { Backend } from '@agent-runner/shared/compose/backend.ts';
 import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
+import type { JobQueue } from '@agent-runner/shared/ports/job-queue.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../../support/backends.ts';
 import { PROBLEM_JSON } from './api-fixture.ts';
 
@@ -84,6 +85,37 @@ for (const target of backendsUnderTest()) {
       const ids = new Set(await Promise.all(answers.map(async (r) => ((await r.json()) as { job_id: string }).job_id)));
       assert.equal(ids.size, 1);
       assert.deepEqual(await jobsMarked(marker), [...ids]);
+    });
+
+    test('a submission whose enqueue failed (503, undone) leaves its key free: the retry creates the job', async () => {
+      const queue = opened.backend.queue;
+      const failingQueue: JobQueue = { enqueue: () => Promise.reject(new Error('queue down')), depth: () => queue.depth() };
+      const broken = await startApi(opened.config, { ...opened.backend, queue: failingQueue }, createLogger('api-test', 'silent'));
+      apis.push(broken);
+      const marker = randomUUID();
+      const key = randomUUID();
+      const body = { job_type: 'echo', payload: { message: marker } };
+      const failed = await submit(broken.url, body, key);
+      assert.equal(failed.status, 503);
+      assert.deepEqual(await jobsMarked(marker), [], 'the job was undone');
+      assert.equal(await opened.backend.jobs.findIdempotencyRecord(opened.config.defaults.tenant, key, new Date()), null, 'and its key freed');
+      const retried = await submit(urls[0], body, key);
+      assert.equal(retried.status, 202, await retried.clone().text());
+      assert.equal((await jobsMarked(marker)).length, 1);
+    });
+
+    test('a key whose record outlived its undone job is freed by the next request with it', async () => {
+      const marker = randomUUID();
+      const key = randomUUID();
+      const body = { job_type: 'echo', payload: { message: marker } };
+      const first = (await (await submit(urls[0], body, key)).json()) as { job_id: string };
+      // What a failed release leaves behind: the record, naming a job that is gone.
+      await opened.backend.jobs.delete(first.job_id, { status: ['QUEUED'] });
+      const again = await submit(urls[1], body, key);
+      assert.equal(again.status, 202, await again.clone().text());
+      const created = (await again.json()) as { job_id: string };
+      assert.notEqual(created.job_id, first.job_id);
+      assert.equal((await opened.backend.jobs.findIdempotencyRecord(opened.config.defaults.tenant, key, new Date()))?.jobId, created.job_id);
     });
 
     test('keys are per tenant: another tenant with the same key gets its own job', async () => {
