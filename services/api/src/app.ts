@@ -1,3 +1,4 @@
+import { METHODS } from 'node:http';
 import Koa from 'koa';
 import { createMetrics } from '@agent-runner/shared/observability/metrics.ts';
 import { httpRequestMetrics } from '@agent-runner/shared/observability/http-request-metrics.ts';
@@ -8,6 +9,7 @@ import { authenticate } from './auth/authenticate.ts';
 import { createDashboardRouter } from './dashboard/dashboard-router.ts';
 import { createStatsRouter } from './dashboard/stats-router.ts';
 import { errorsAsProblems } from './middleware/errors-as-problems.ts';
+import { refuseForeignRequests } from './middleware/refuse-foreign-requests.ts';
 import { healthRouter } from './routes/health.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { metricsRouter } from './routes/metrics.ts';
@@ -31,6 +33,7 @@ export function createApp(deps: ApiDeps): Koa {
   const verifier = new ApiKeyVerifier(deps.backend.apiKeys, { cacheMs: deps.config.auth.cacheSeconds * 1000, log: deps.log });
   app.use(httpRequestMetrics(metrics));
   app.use(errorsAsProblems(deps.log));
+  app.use(refuseForeignRequests(deps.config.http));
   app.use(authenticate(deps.config.auth.mode, verifier));
   const routers = [
     healthRouter(),
@@ -43,6 +46,10 @@ export function createApp(deps: ApiDeps): Koa {
     openApiRouter(),
   ];
   for (const router of routers) {
+    // koa-router answers 501 Not Implemented (a server fault, logged as an error) for a method it
+    // does not list, e.g. TRACE. Every method Node parses is known here: one a path does not serve
+    // is a 405 with Allow.
+    router.methods = [...METHODS];
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

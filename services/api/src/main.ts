@@ -10,6 +10,7 @@ import { JOB_TYPE_NAMES } from '@agent-runner/shared/job-types/catalogue.ts';
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
 import { loadConfigOrReport, untilStopSignal } from '@agent-runner/shared/runtime/service-process.ts';
 import { createApp } from './app.ts';
+import { answerClientError } from './http/answer-client-error.ts';
 import { serve } from './http/serve.ts';
 
 export interface ApiOptions {
@@ -37,7 +38,12 @@ export async function startApi(config: Config, backend: Backend, log: Logger, op
     onError: (error) => log.warn({ err: error }, 'queue depth could not be sampled'),
   });
   const app = createApp({ config, backend, clock: options.clock ?? systemClock, newId: options.newId ?? ulid, log, metrics, queueDepth: sampler.latest });
-  const serving = await serve(app.callback(), config.host, config.apiPort, options.drainMs ?? 10_000);
+  const serving = await serve(app.callback(), config.host, config.apiPort, {
+    drainMs: options.drainMs ?? 10_000,
+    headersTimeoutMs: config.http.headersTimeoutMs,
+    requestTimeoutMs: config.http.requestTimeoutMs,
+    onClientError: answerClientError(log),
+  });
   const metricsServer = config.metricsPort === null ? null : await startMetricsServer(metrics.registry, { host: config.host, port: config.metricsPort });
   log.info({ url: serving.url, backend: backend.name, ...(metricsServer && { metrics_url: metricsServer.url }) }, 'api listening');
   reportAuthMode(config, log);

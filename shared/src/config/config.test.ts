@@ -108,3 +108,26 @@ test('tenant quotas default to unlimited; rates, caps and budgets parse; a bad o
   assert.match(problemsOf({ AGENT_RUNNER_TENANT_SUBMIT_RATE: '20 per second' }).join(), /AGENT_RUNNER_TENANT_SUBMIT_RATE: expected a rate like 20\/s/);
   assert.match(problemsOf({ AGENT_RUNNER_TENANT_BUDGET_USD_PER_DAY: '-1' }).join(), /AGENT_RUNNER_TENANT_BUDGET_USD_PER_DAY/);
 });
+
+test('on a loopback address the API answers only to loopback names by default; elsewhere to any, unless listed', () => {
+  assert.deepEqual(loadConfig({}).http.allowedHosts, ['localhost', '127.0.0.1', '::1']);
+  assert.deepEqual(loadConfig({ AGENT_RUNNER_HOST: '[::1]' }).http.allowedHosts, ['localhost', '127.0.0.1', '::1']);
+  assert.deepEqual(loadConfig({ AGENT_RUNNER_HOST: '127.0.0.2' }).http.allowedHosts, ['localhost', '127.0.0.1', '::1', '127.0.0.2']);
+  assert.equal(loadConfig({ AGENT_RUNNER_HOST: '0.0.0.0' }).http.allowedHosts, null);
+  assert.deepEqual(loadConfig({ AGENT_RUNNER_HOST: '0.0.0.0', AGENT_RUNNER_ALLOWED_HOSTS: 'Runner.Example.com, [::1]' }).http.allowedHosts, ['runner.example.com', '::1']);
+  assert.equal(loadConfig({ AGENT_RUNNER_ALLOWED_HOSTS: '*' }).http.allowedHosts, null);
+});
+
+test('allowed origins must be bare origins; the request timeout may not be shorter than the headers timeout', () => {
+  assert.deepEqual(loadConfig({ AGENT_RUNNER_ALLOWED_ORIGINS: 'https://ops.example.com,http://localhost:3000' }).http.allowedOrigins, [
+    'https://ops.example.com',
+    'http://localhost:3000',
+  ]);
+  assert.match(problemsOf({ AGENT_RUNNER_ALLOWED_ORIGINS: 'https://ops.example.com/' })[0]!, /^AGENT_RUNNER_ALLOWED_ORIGINS: .*origin/);
+  assert.match(problemsOf({ AGENT_RUNNER_ALLOWED_ORIGINS: 'ops.example.com' })[0]!, /^AGENT_RUNNER_ALLOWED_ORIGINS/);
+  assert.deepEqual(loadConfig({}).http, { allowedHosts: ['localhost', '127.0.0.1', '::1'], allowedOrigins: [], headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+  assert.match(
+    problemsOf({ AGENT_RUNNER_HEADERS_TIMEOUT_SECONDS: '20', AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS: '5' })[0]!,
+    /^AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS: must be at least/,
+  );
+});

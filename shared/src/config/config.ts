@@ -44,6 +44,15 @@ const submitRate = z.string().transform((s, ctx) => {
 /** A limit, or `unlimited` (null). */
 const limitOrUnlimited = <T extends z.ZodType<number>>(limit: T) => z.union([z.literal('unlimited').transform(() => null), limit]);
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const seconds = z.coerce.number().positive().max(3600);
+/** Origins as browsers send them: `scheme://host[:port]`, nothing after. */
+const origins = list.pipe(
+  z.array(
+    z.string().refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin, {
+      error: 'each must be an origin such as https://ops.example.com (scheme, host, optional port; no path, no trailing slash)',
+    }),
+  ),
+);
 
 /** Every variable, its default and its meaning. README's configuration table mirrors this. */
 export const ENV_SCHEMA = z.object({
@@ -65,6 +74,17 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_DATA_DIR: z.string().min(1).default('.agent-runner'),
   AGENT_RUNNER_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   AGENT_RUNNER_MAX_PAYLOAD_BYTES: integer(1).default(1024 * 1024),
+  /**
+   * Host names the API answers to (the Host header, any port), or `*`. Default: the loopback names
+   * when AGENT_RUNNER_HOST is a loopback address — a web page that rebinds its own name to 127.0.0.1
+   * (DNS rebinding) is refused — else `*`.
+   */
+  AGENT_RUNNER_ALLOWED_HOSTS: list.optional(),
+  /** Origins whose pages may call the API from a browser, besides the API's own (the dashboard). */
+  AGENT_RUNNER_ALLOWED_ORIGINS: origins.default([]),
+  /** A client must send its request headers within this long, its whole request within the next. */
+  AGENT_RUNNER_HEADERS_TIMEOUT_SECONDS: seconds.default(10),
+  AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS: seconds.default(30),
   /** Payloads/results larger than this go to the blob store (DynamoDB items max out at 400 KB). */
   AGENT_RUNNER_INLINE_LIMIT_BYTES: integer(1, 350 * 1024).default(64 * 1024),
   AGENT_RUNNER_DEFAULT_MAX_ATTEMPTS: integer(1, 100).default(3),
@@ -200,6 +220,14 @@ export interface Config {
   logLevel: Env['AGENT_RUNNER_LOG_LEVEL'];
   maxPayloadBytes: number;
   inlineLimitBytes: number;
+  /** What the API accepts from the network besides valid requests. */
+  http: {
+    /** Lower-case host names without port; null: any. */
+    allowedHosts: string[] | null;
+    allowedOrigins: string[];
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+  };
   defaults: { maxAttempts: number; timeoutSeconds: number; tenant: string };
   dispatch: {
     claimTimeoutSeconds: number;
@@ -313,6 +341,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       };
     }
   }
+  if (env.AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS < env.AGENT_RUNNER_HEADERS_TIMEOUT_SECONDS) {
+    problems.push('AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS: must be at least AGENT_RUNNER_HEADERS_TIMEOUT_SECONDS');
+  }
   const anthropicModels = resolveModels(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -333,6 +364,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: env.AGENT_RUNNER_LOG_LEVEL,
     maxPayloadBytes: env.AGENT_RUNNER_MAX_PAYLOAD_BYTES,
     inlineLimitBytes: env.AGENT_RUNNER_INLINE_LIMIT_BYTES,
+    http: {
+      allowedHosts: allowedHostsOf(env),
+      allowedOrigins: env.AGENT_RUNNER_ALLOWED_ORIGINS,
+      headersTimeoutMs: env.AGENT_RUNNER_HEADERS_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: env.AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS * 1000,
+    },
     defaults: {
       maxAttempts: env.AGENT_RUNNER_DEFAULT_MAX_ATTEMPTS,
       timeoutSeconds: env.AGENT_RUNNER_DEFAULT_TIMEOUT_SECONDS,
@@ -379,6 +416,20 @@ export function loadConfig(source: Record<string, string | undefined> = process.
 export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** Host names a loopback listener answers to by default. */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
+
+/** AGENT_RUNNER_ALLOWED_HOSTS as lower-case names without brackets, or null for any (`*`). */
+function allowedHostsOf(env: Env): string[] | null {
+  const given = env.AGENT_RUNNER_ALLOWED_HOSTS;
+  if (given === undefined) {
+    const bound = env.AGENT_RUNNER_HOST.toLowerCase();
+    return isLoopbackHost(bound) ? [...new Set([...LOOPBACK_NAMES, bound.replace(/^\[(.*)\]$/, '$1')])] : null;
+  }
+  if (given.includes('*')) return null;
+  return given.map((h) => h.toLowerCase().replace(/^\[(.*)\]$/, '$1'));
 }
 
 /** Merges the price list and checks that the default model is allowed and every allowed model priced. */

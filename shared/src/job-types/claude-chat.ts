@@ -23,7 +23,8 @@ export const claudeChatJobType = defineJobType({
       temperature: z.number().min(0).max(1).optional(),
     })
     .refine((p) => (p.prompt === undefined) !== (p.messages === undefined), {
-      message: 'give either prompt or messages, not both',
+      error: (issue) =>
+        (issue.input as { prompt?: unknown }).prompt === undefined ? 'give prompt or messages (one of them)' : 'give either prompt or messages, not both',
       path: ['prompt'],
     })
     .refine((p) => p.messages === undefined || p.messages[0]?.role === 'user', {

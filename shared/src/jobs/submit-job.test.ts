@@ -40,6 +40,12 @@ class MemoryJobStore implements JobStore {
   listCreatedBetween(): never {
     throw new Error('not used');
   }
+  findIdempotencyRecord(): never {
+    throw new Error('not used');
+  }
+  releaseIdempotencyRecord(): never {
+    throw new Error('not used');
+  }
 }
 
 class MemoryBlobs implements BlobStore {

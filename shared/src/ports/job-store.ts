@@ -27,12 +27,37 @@ export interface JobPage {
 }
 
 /**
+ * A client's Idempotency-Key on a submission, remembered with the job it created, so a repeat of
+ * the request finds that job instead of creating another.
+ */
+export interface IdempotencyRecord {
+  /** Whose key it is: two tenants' equal keys never meet. */
+  tenant: string;
+  key: string;
+  /** SHA-256 (hex) of the canonical request body: a repeat must send the same request. */
+  requestHash: string;
+  jobId: string;
+  /** ISO 8601, as on the job. */
+  createdAt: string;
+  /** ISO 8601: from then on the key is free again and a write may replace the record. */
+  expiresAt: string;
+}
+
+/**
  * The durable record of every job. Every state change goes through `update`, a conditional write:
  * two dispatchers, a duplicate delivery or a late worker can never both win the same transition.
  */
 export interface JobStore {
-  /** Stores a new job. ConflictError if the id exists. */
-  create(job: Job): Promise<void>;
+  /**
+   * Stores a new job. ConflictError if the id exists. With `idempotency` (which names this job),
+   * stores the record in the same atomic write; when a live record (not expired at the job's
+   * `createdAt`) already holds that tenant's key, nothing is written and ConflictError is thrown.
+   */
+  create(job: Job, idempotency?: IdempotencyRecord): Promise<void>;
+  /** The record holding `tenant`'s `key`, or null when there is none or it has expired at `now`. */
+  findIdempotencyRecord(tenant: string, key: string, now: Date): Promise<IdempotencyRecord | null>;
+  /** Frees `tenant`'s `key` if its record still names `jobId` (a job that was undone); else does nothing. */
+  releaseIdempotencyRecord(tenant: string, key: string, jobId: string): Promise<void>;
   get(jobId: string): Promise<Job | null>;
   list(query: JobListQuery): Promise<JobPage>;
   /**

@@ -39,7 +39,16 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(body)' : out;
 }
 
-/** The errors in one line, for a problem's `detail`. */
+/**
+ * A problem lists at most this many field errors (and says how many more there are): a body with
+ * 100,000 unknown keys would otherwise get a multi-megabyte answer that takes the event loop
+ * tenths of a second to write.
+ */
+export const MAX_LISTED_ERRORS = 20;
+
+/** The errors in one line, for a problem's `detail`: the first MAX_LISTED_ERRORS, and how many more. */
 export function summarize(errors: readonly FieldError[]): string {
-  return errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+  const listed = errors.slice(0, MAX_LISTED_ERRORS).map((e) => `${e.path}: ${e.message}`).join('; ');
+  const more = errors.length - MAX_LISTED_ERRORS;
+  return more > 0 ? `${listed}; and ${more} more` : listed;
 }

@@ -83,6 +83,8 @@ describe('when a dependency fails', () => {
       delete: (...args) => api.backend.jobs.delete(...args),
       listByStatus: (...args) => api.backend.jobs.listByStatus(...args),
       listCreatedBetween: (query) => api.backend.jobs.listCreatedBetween(query),
+      findIdempotencyRecord: (...args) => api.backend.jobs.findIdempotencyRecord(...args),
+      releaseIdempotencyRecord: (...args) => api.backend.jobs.releaseIdempotencyRecord(...args),
     };
     const url = await api.startVariant((backend) => replacing(backend, { jobs: brokenStore }));
     const before = await api.snapshot();

@@ -89,9 +89,10 @@ describe('jobs API on the embedded backend', () => {
     }
   });
 
-  test("curl's default form media type is read as JSON, so `curl -d '{…}'` without -H works", async () => {
+  test("a form media type is refused even with JSON in it (a web page could send it cross-site): curl -d needs -H", async () => {
     const res = await postJson(`${api.url}/jobs`, { job_type: 'echo', payload: { message: 'curl' } }, { 'content-type': 'application/x-www-form-urlencoded' });
-    assert.equal(res.status, 202);
+    assert.equal(res.status, 415);
+    assert.equal(((await res.json()) as { type: string }).type, 'urn:agent-runner:problem:unsupported-media-type');
   });
 
   test('omitted options take the configured defaults', async () => {

@@ -44,6 +44,8 @@ describe('closing the API', () => {
       delete: (...args) => jobs.delete(...args),
       listByStatus: (...args) => jobs.listByStatus(...args),
       listCreatedBetween: (query) => jobs.listCreatedBetween(query),
+      findIdempotencyRecord: (...args) => jobs.findIdempotencyRecord(...args),
+      releaseIdempotencyRecord: (...args) => jobs.releaseIdempotencyRecord(...args),
     };
     const api = await startApi(config, { ...backend, jobs: slowStore }, log, { drainMs: 30_000 });
 

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { AgentRunnerError, QuotaExceededError, ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import type { FieldError } from '../schemas/problem.ts';
+import { MAX_LISTED_ERRORS } from '@agent-runner/shared/validation/field-errors.ts';
 
 /** A problem before it is tied to a request (RFC 9457 §3.1 members, less `instance`). */
 export interface ProblemOutline {
@@ -11,6 +12,7 @@ export interface ProblemOutline {
   errors?: FieldError[];
   /** Response headers that belong with this problem (Retry-After, RateLimit); never in the body. */
   headers?: Record<string, string>;
+  more_errors?: number;
 }
 
 /** Problem types are URNs: stable names that need no hosted document (RFC 9457 §3.1.1 allows that). */
@@ -46,7 +48,8 @@ export function problemForError(error: unknown): ProblemOutline {
       title: titleOf(error.problem),
       status: error.status,
       detail: error.message,
-      ...(error.errors.length > 0 && { errors: [...error.errors] }),
+      ...(error.errors.length > 0 && { errors: error.errors.slice(0, MAX_LISTED_ERRORS) }),
+      ...(error.errors.length > MAX_LISTED_ERRORS && { more_errors: error.errors.length - MAX_LISTED_ERRORS }),
     };
   }
   if (error instanceof QuotaExceededError) {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 
 export interface Serving {
@@ -13,8 +14,27 @@ export interface Serving {
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-export async function serve(listener: RequestListener, host: string, port: number, drainMs: number): Promise<Serving> {
-  const server = createServer(listener);
+export interface ServeOptions {
+  /** Stop waiting for connections in progress this long after close() (then cut them). */
+  drainMs: number;
+  /** A client must have sent its headers within this long of starting a request (408 after). */
+  headersTimeoutMs: number;
+  /** …and its whole request, body included, within this long. */
+  requestTimeoutMs: number;
+  /** Answers a request Node's parser refused (malformed, headers too large, too slow). */
+  onClientError?: (error: Error & { code?: string }, socket: Duplex) => void;
+}
+
+export async function serve(listener: RequestListener, host: string, port: number, options: ServeOptions): Promise<Serving> {
+  const { drainMs } = options;
+  // Slow clients (slowloris) each hold a socket but no event-loop time; the timeouts bound how long.
+  // Node checks them every connectionsCheckingInterval (default 30 s, far too coarse for a 10 s limit).
+  const server = createServer({
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs / 2),
+  }, listener);
+  if (options.onClientError) server.on('clientError', options.onClientError);
   const open = new Set<ServerResponse>();
   let closing: Promise<void> | null = null;
   server.on('request', (_req: IncomingMessage, res: ServerResponse) => {

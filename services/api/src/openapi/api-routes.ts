@@ -16,6 +16,18 @@ const jobId: Readonly<Record<string, ParamDoc>> = {
 
 const text = (mediaType: string, description: string): ResponseDoc => ({ description, body: { mediaType, schema: z.string() } });
 
+/**
+ * One Server-Sent Event as a client's parser sees it (what the `text/event-stream` schema of the
+ * events route describes: tools such as schemathesis check each event against it).
+ */
+const ServerSentEventSchema = z
+  .looseObject({
+    event: z.string().optional().describe('The event type (`text_delta`, `model_call`, …; `end` last; `error` when cut short).'),
+    data: z.string().describe('JSON: `seq`, `at`, `attempt`, `type`, `data`; for `end`, `{"status": <terminal status>}`.'),
+    id: z.string().regex(/^\d+$/).optional().describe('The sequence number (absent on `end` and `error`).'),
+  })
+  .meta({ id: 'ServerSentEvent' });
+
 const notModified: ResponseDoc = { description: 'The copy the client has (If-None-Match matched the ETag) is current.' };
 
 /**
@@ -42,8 +54,25 @@ export const API_ROUTES: readonly RouteDoc[] = [
       'checked only by the API: those a JSON Schema cannot state (e.g. `claude_chat` takes `prompt` or `messages`, not both) ' +
       'and those that depend on the deployment (the allowed models, the enabled tools).',
     tag: 'jobs',
+    requestHeaders: {
+      'Idempotency-Key': {
+        description:
+          'IETF httpapi-idempotency-key-header: a quoted string (1–255 printable ASCII characters) unique to this submission. ' +
+          'A repeat with the same key and the same body within 24 h creates nothing and answers 200 with the job the first ' +
+          'created; the same key with another body is a 422. Keys are per tenant.',
+        schema: z.string(),
+      },
+    },
     body: { mediaType: JSON_TYPE, schema: { component: 'JobSubmission' } },
     responses: {
+      200: {
+        description: 'A repeat of an earlier submission with the same Idempotency-Key: the job it created, as it is now.',
+        body: { mediaType: JSON_TYPE, schema: JobViewSchema },
+        headers: {
+          Location: { description: 'The job\'s URL path, `/jobs/{id}`.', schema: z.string() },
+          'Idempotent-Replayed': { description: '`true`: nothing was created by this request.', schema: z.literal('true') },
+        },
+      },
       202: {
         description: 'Accepted: the job is queued.',
         body: { mediaType: JSON_TYPE, schema: JobViewSchema },
@@ -55,7 +84,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
       },
     },
     scope: 'submit',
-    problems: [400, 413, 415, 429, 503],
+    problems: [400, 413, 415, 422, 429, 503],
   },
   {
     method: 'get',
@@ -103,16 +132,19 @@ export const API_ROUTES: readonly RouteDoc[] = [
     tag: 'jobs',
     pathParams: jobId,
     requestHeaders: {
-      'Last-Event-ID': { description: 'Resume after this sequence number (what EventSource sends on reconnecting).', schema: z.string().regex(/^\d+$/) },
+      'Last-Event-ID': {
+        description: 'Resume after this sequence number (what EventSource sends on reconnecting); wins over `after`.',
+        schema: z.string().regex(/^\d{1,15}$/),
+      },
     },
     query: z.object({
-      after: z.string().regex(/^\d+$/).optional().describe('Resume after this sequence number, for clients that cannot set Last-Event-ID.'),
+      after: z.string().regex(/^\d{1,15}$/).optional().describe('Resume after this sequence number, for clients that cannot set Last-Event-ID.'),
       stream_token: z
         .string()
         .optional()
         .describe('Instead of an Authorization header (EventSource cannot send one): a token from POST /jobs/{id}/stream-token, valid 60 s.'),
     }),
-    responses: { 200: text('text/event-stream', 'The event stream.') },
+    responses: { 200: { description: 'The event stream.', body: { mediaType: 'text/event-stream', schema: ServerSentEventSchema } } },
     scope: 'read',
     problems: [400, 404, 503],
   },

@@ -49,6 +49,7 @@ const PROBLEM_WHEN: Readonly<Record<number, string>> = {
   409: 'The job\'s state does not allow this.',
   413: 'The body is larger than AGENT_RUNNER_MAX_PAYLOAD_BYTES.',
   415: 'The body is not UTF-8 `application/json`.',
+  422: 'The Idempotency-Key was used for a different request body.',
   429:
     "A quota of the job's tenant refuses it: `rate-limited` (submission rate), `too-many-queued` (queued-job cap) or " +
     '`budget-exhausted` (daily Claude budget, renewed at 00:00 UTC). Nothing was recorded. Retry after `Retry-After` seconds.',

@@ -81,11 +81,25 @@ async function pump(stream: PassThrough, deps: EventStreamDeps, jobId: string, s
   }
 }
 
+/** Sequence numbers as a client sends them back: digits only (no sign, exponent or blank). */
+const SEQUENCE = /^\d{1,15}$/;
+
+/** Where to resume: Last-Event-ID (what EventSource sends) over `?after=`; 0 when neither is given. */
 function resumePoint(ctx: Context): number {
-  const raw = ctx.get('Last-Event-ID') || (typeof ctx.query.after === 'string' ? ctx.query.after : '') || '0';
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new ValidationError(`Last-Event-ID / after must be a non-negative integer, got "${raw}"`, { problem: 'bad-event-id' });
+  // Present but empty is a bad id too, not an absent one.
+  const header = ctx.headers['last-event-id'];
+  const after = ctx.query.after;
+  if (after !== undefined && (typeof after !== 'string' || !SEQUENCE.test(after))) {
+    throw new ValidationError(`after must be a non-negative integer, got "${String(after)}"`, {
+      problem: 'bad-event-id',
+      errors: [{ path: 'after', message: 'digits only' }],
+    });
   }
-  return n;
+  if (header !== undefined && (typeof header !== 'string' || !SEQUENCE.test(header))) {
+    throw new ValidationError(`Last-Event-ID must be a non-negative integer, got "${header}"`, {
+      problem: 'bad-event-id',
+      errors: [{ path: 'Last-Event-ID', message: 'digits only' }],
+    });
+  }
+  return Number(header ?? after ?? '0');
 }

@@ -3,12 +3,15 @@ import { ConflictError, NotFoundError } from '@agent-runner/shared/domain/errors
 import { cancelJob } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import { loadResult } from '@agent-runner/shared/jobs/load-result.ts';
-import { submitJob } from '@agent-runner/shared/jobs/submit-job.ts';
+import { submitJob, type SubmitJobDeps } from '@agent-runner/shared/jobs/submit-job.ts';
+import { submitJobOnce } from '@agent-runner/shared/jobs/submit-job-once.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { listingTenant, requireScope, submissionTenant, visibleJob } from '../auth/access.ts';
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.ts';
 import type { AuthState } from '../auth/caller.ts';
 import { eventStreamCaller, issueStreamToken } from '../auth/event-stream-access.ts';
+import { idempotencyKeyOf, requestHashOf } from '../http/idempotency-key.ts';
+import { idempotencyTenantOf } from '../http/idempotency-tenant.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
 import type { JobList } from '../schemas/job-view.ts';
 import { parseListQuery } from '../validation/parse-list-query.ts';
@@ -32,16 +35,31 @@ export function jobsRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>>, ve
     // parseSubmission checked `tenant` is a string when present.
     const requested = (body as { tenant?: string }).tenant;
     const input = { ...parsed, tenant: submissionTenant(caller, requested, config.defaults.tenant), keyId: caller.keyId };
+    const key = idempotencyKeyOf(ctx);
     // The quotas of the tenant the job will belong to: refused, a 429 and nothing recorded.
     const quotaHeaders = await deps.quotas.admit(input.tenant);
-    const job = await submitJob(
-      { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock, newId: deps.newId, inlineLimitBytes: config.inlineLimitBytes },
-      input,
-    );
-    deps.metrics?.jobSubmitted(job);
-    deps.quotas.noteQueued(job.tenant);
+    const submitDeps: SubmitJobDeps = {
+      jobs: backend.jobs,
+      queue: backend.queue,
+      blobs: backend.blobs,
+      clock,
+      newId: deps.newId,
+      inlineLimitBytes: config.inlineLimitBytes,
+    };
+    const { job, replayed } =
+      key === null
+        ? { job: await submitJob(submitDeps, input), replayed: false }
+        : await submitJobOnce(submitDeps, input, { tenant: idempotencyTenantOf(ctx, input), key, requestHash: requestHashOf(body) });
     ctx.set(quotaHeaders);
-    ctx.status = 202;
+    if (replayed) {
+      // The job the key's first request created, as it is now (IETF httpapi-idempotency-key-header).
+      ctx.status = 200;
+      ctx.set('Idempotent-Replayed', 'true');
+    } else {
+      deps.metrics?.jobSubmitted(job);
+      deps.quotas.noteQueued(job.tenant);
+      ctx.status = 202;
+    }
     ctx.set('Location', jobPath(job.jobId));
     ctx.body = toJobView(job);
   });

@@ -16,7 +16,8 @@ export const ProblemSchema = z
     detail: z.string(),
     instance: z.string().describe('The request path.'),
     request_id: z.string().describe('Also in the X-Request-Id response header; quote it when reporting a 5xx.'),
-    errors: z.array(FieldErrorSchema).optional().describe('One entry per invalid field.'),
+    errors: z.array(FieldErrorSchema).max(20).optional().describe('One entry per invalid field, at most 20.'),
+    more_errors: z.int().min(1).optional().describe('How many invalid fields there are beyond those in `errors`.'),
   })
   .meta({ id: 'Problem' });
 

@@ -1,10 +1,11 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -12,7 +13,13 @@ import { ConflictError, NotFoundError, UnavailableError, ValidationError } from 
 import type { Job, JobChanges, JobExpectation, JsonValue } from '../../domain/job.ts';
 import type { JobStatus } from '../../domain/job-status.ts';
 import { ulidRangeOf } from '../../domain/ids.ts';
-import type { CreatedBetweenQuery, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
+import type {
+  CreatedBetweenQuery,
+  IdempotencyRecord,
+  JobListQuery,
+  JobPage,
+  JobStore,
+} from '../../ports/job-store.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 
 /** BatchGetItem reads at most 100 keys per call (DynamoDB API reference). */
@@ -40,7 +47,8 @@ export class DynamoDbJobStore implements JobStore {
     this.table = table;
   }
 
-  async create(job: Job): Promise<void> {
+  async create(job: Job, idempotency?: IdempotencyRecord): Promise<void> {
+    if (idempotency) return this.createWithIdempotencyRecord(job, idempotency);
     try {
       await this.doc.send(
         new PutCommand({ TableName: this.table, Item: toItem(job), ConditionExpression: 'attribute_not_exists(jobId)' }),
@@ -48,6 +56,69 @@ export class DynamoDbJobStore implements JobStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`job ${job.jobId} already exists`, { cause: error });
       throw unavailable('create', error);
+    }
+  }
+
+  /** The job and its key in one transaction: the key is taken if absent or expired (TTL deletes lazily, moto never). */
+  private async createWithIdempotencyRecord(job: Job, record: IdempotencyRecord): Promise<void> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: idempotencyItem(record),
+                ConditionExpression: 'attribute_not_exists(jobId) OR expiresAt <= :now',
+                ExpressionAttributeValues: { ':now': job.createdAt },
+              },
+            },
+            { Put: { TableName: this.table, Item: toItem(job), ConditionExpression: 'attribute_not_exists(jobId)' } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const [key, jobItem] = error.CancellationReasons ?? [];
+        if (key?.Code === 'ConditionalCheckFailed') {
+          throw new ConflictError(`idempotency key "${record.key}" of tenant ${record.tenant} is taken`, { cause: error });
+        }
+        if (jobItem?.Code === 'ConditionalCheckFailed') throw new ConflictError(`job ${job.jobId} already exists`, { cause: error });
+      }
+      throw unavailable('create', error);
+    }
+  }
+
+  async findIdempotencyRecord(tenant: string, key: string, now: Date): Promise<IdempotencyRecord | null> {
+    const out = await this.call('findIdempotencyRecord', () =>
+      this.doc.send(new GetCommand({ TableName: this.table, Key: { jobId: idempotencyItemKey(tenant, key) }, ConsistentRead: true })),
+    );
+    const item = out.Item;
+    // TTL deletes an expired item up to a few days late: its age is checked here.
+    if (!item || typeof item.expiresAt !== 'string' || item.expiresAt <= now.toISOString()) return null;
+    return {
+      tenant,
+      key,
+      requestHash: String(item.requestHash),
+      jobId: String(item.idempotentJobId),
+      createdAt: String(item.createdAt),
+      expiresAt: item.expiresAt,
+    };
+  }
+
+  async releaseIdempotencyRecord(tenant: string, key: string, jobId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { jobId: idempotencyItemKey(tenant, key) },
+          ConditionExpression: 'idempotentJobId = :job',
+          ExpressionAttributeValues: { ':job': jobId },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw unavailable('releaseIdempotencyRecord', error);
     }
   }
 
@@ -308,6 +379,24 @@ function unavailable(what: string, error: unknown): Error {
   if (error instanceof ConflictError || error instanceof NotFoundError || error instanceof UnavailableError) return error;
   const requestId = (error as { $metadata?: { requestId?: string } }).$metadata?.requestId;
   return new UnavailableError(`DynamoDB ${what} failed${requestId ? ` (request ${requestId})` : ''}: ${(error as Error).message}`, { cause: error });
+}
+
+/** The item key of `tenant`'s `key`: JSON keeps any tenant and key apart from any other pair. */
+function idempotencyItemKey(tenant: string, key: string): string {
+  return JOBS_TABLE.idempotency.keyPrefix + JSON.stringify([tenant, key]);
+}
+
+function idempotencyItem(record: IdempotencyRecord): Item {
+  return {
+    jobId: idempotencyItemKey(record.tenant, record.key),
+    tenant: record.tenant,
+    idempotencyKey: record.key,
+    requestHash: record.requestHash,
+    idempotentJobId: record.jobId,
+    createdAt: record.createdAt,
+    expiresAt: record.expiresAt,
+    [JOBS_TABLE.idempotency.ttlAttribute]: Math.ceil(Date.parse(record.expiresAt) / 1000),
+  };
 }
 
 /** Job fields as DynamoDB attributes; payload and result as JSON text. */

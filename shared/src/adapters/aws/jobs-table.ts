@@ -16,4 +16,10 @@ export const JOBS_TABLE = {
   /** A tenant's jobs by status, for counting its QUEUED ones (the max-queued quota). Keys only; written
    * when a job is created and when its status changes. */
   tenantStatusIndex: { name: 'by-tenant-status', partitionKey: 'tenant', sortKey: 'status', include: [] as string[] },
+  /**
+   * Idempotency records live in this table too, so one TransactWriteItems stores a job with the key
+   * that created it. Their `jobId` is `idempotency#["<tenant>","<key>"]` (never a ULID) and they
+   * carry none of the indexes' keys, so no listing sees them; TTL on `ttlEpochSeconds` removes them.
+   */
+  idempotency: { keyPrefix: 'idempotency#', ttlAttribute: 'ttlEpochSeconds' },
 } as const;

@@ -104,6 +104,8 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
 
     const tables = { jobs: `${p}-jobs`, leases: `${p}-leases`, events: `${p}-job-events`, apiKeys: `${p}-api-keys`, tenants: `${p}-tenants` };
     await createJobsTable(clients.dynamo, tables.jobs);
+    // Only idempotency records carry this attribute: job records never expire.
+    await enableTtl(clients.dynamo, tables.jobs, JOBS_TABLE.idempotency.ttlAttribute);
     await createTable(clients.dynamo, tables.leases, [{ AttributeName: 'leaseKey', AttributeType: 'S' }], [{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
     await createTable(
       clients.dynamo,

@@ -3,7 +3,14 @@ import { ConflictError, NotFoundError, ValidationError } from '../../domain/erro
 import type { Job, JobChanges, JobExpectation } from '../../domain/job.ts';
 import type { JobStatus } from '../../domain/job-status.ts';
 import { ulidRangeOf } from '../../domain/ids.ts';
-import type { CreatedBetweenQuery, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
+import type {
+  CreatedBetweenQuery,
+  IdempotencyRecord,
+  JobListQuery,
+  JobPage,
+  JobStore,
+} from '../../ports/job-store.ts';
+import { inImmediateTransaction } from './sqlite-database.ts';
 
 /** The fields a write may change: checked, because each becomes a JSON path in the statement. */
 const CHANGEABLE_FIELDS: ReadonlySet<string> = new Set<keyof JobChanges>([
@@ -38,16 +45,55 @@ export class SqliteJobStore implements JobStore {
 
   constructor(db: DatabaseSync) {
     this.db = db;
+    // Created here, as the lease and event tables are, rather than by a numbered migration.
+    db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
+      tenant       TEXT NOT NULL,
+      key          TEXT NOT NULL,
+      request_hash TEXT NOT NULL,
+      job_id       TEXT NOT NULL,
+      created_at   TEXT NOT NULL,
+      expires_at   TEXT NOT NULL,
+      PRIMARY KEY (tenant, key)
+    ) WITHOUT ROWID`);
+    db.exec('CREATE INDEX IF NOT EXISTS idempotency_keys_by_expiry ON idempotency_keys (expires_at)');
   }
 
-  async create(job: Job): Promise<void> {
-    const inserted = this.db
-      .prepare(
-        `INSERT INTO jobs (job_id, status, job_type, created_at, version, attempt, doc)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING`,
-      )
-      .run(job.jobId, job.status, job.jobType, job.createdAt, job.version, job.attempt, JSON.stringify(job));
-    if (Number(inserted.changes) === 0) throw new ConflictError(`job ${job.jobId} already exists`);
+  async create(job: Job, idempotency?: IdempotencyRecord): Promise<void> {
+    const insertJob = () => {
+      const inserted = this.db
+        .prepare(
+          `INSERT INTO jobs (job_id, status, job_type, created_at, version, attempt, doc)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING`,
+        )
+        .run(job.jobId, job.status, job.jobType, job.createdAt, job.version, job.attempt, JSON.stringify(job));
+      if (Number(inserted.changes) === 0) throw new ConflictError(`job ${job.jobId} already exists`);
+    };
+    if (!idempotency) return insertJob();
+    const record = idempotency;
+    inImmediateTransaction(this.db, () => {
+      // Expired records are dropped here (what DynamoDB's TTL does on AWS), so an expired key is free.
+      this.db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?').run(job.createdAt);
+      const taken = this.db
+        .prepare(
+          `INSERT INTO idempotency_keys (tenant, key, request_hash, job_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (tenant, key) DO NOTHING`,
+        )
+        .run(record.tenant, record.key, record.requestHash, record.jobId, record.createdAt, record.expiresAt);
+      if (Number(taken.changes) === 0) throw new ConflictError(`idempotency key "${record.key}" of tenant ${record.tenant} is taken`);
+      insertJob();
+    });
+  }
+
+  async findIdempotencyRecord(tenant: string, key: string, now: Date): Promise<IdempotencyRecord | null> {
+    const row = this.db
+      .prepare('SELECT request_hash, job_id, created_at, expires_at FROM idempotency_keys WHERE tenant = ? AND key = ? AND expires_at > ?')
+      .get(tenant, key, now.toISOString()) as { request_hash: string; job_id: string; created_at: string; expires_at: string } | undefined;
+    if (!row) return null;
+    return { tenant, key, requestHash: row.request_hash, jobId: row.job_id, createdAt: row.created_at, expiresAt: row.expires_at };
+  }
+
+  async releaseIdempotencyRecord(tenant: string, key: string, jobId: string): Promise<void> {
+    this.db.prepare('DELETE FROM idempotency_keys WHERE tenant = ? AND key = ? AND job_id = ?').run(tenant, key, jobId);
   }
 
   async get(jobId: string): Promise<Job | null> {
