@@ -6,12 +6,22 @@ import type { ConcurrencyLeases } from '../ports/concurrency-leases.ts';
 import type { JobEventLog } from '../ports/job-events.ts';
 
 export interface FeedOptions {
-  /** How long a received message stays invisible to other consumers (SQS VisibilityTimeout). */
+  /**
+   * How long a received message stays invisible to other consumers (SQS VisibilityTimeout). The
+   * feed extends it every third while the handler still has the message, so only a dead
+   * consumer's messages wait it out.
+   */
   visibilityTimeoutSeconds: number;
   /** At most this many messages are received per poll (SQS allows 10). */
   batchSize: number;
   /** At most this many handlers run at once; the feed stops receiving while that many are busy. */
   maxInFlight: number;
+  /**
+   * How many more messages the handler can use now (the dispatcher: what free capacity can launch
+   * soon). The feed does not receive while this is 0 or less and looks again shortly; a receive
+   * under way may still bring up to a batch more. Default: no bound but maxInFlight.
+   */
+  room?: () => number;
 }
 
 /**
