@@ -4,6 +4,7 @@ import type { WorkerLauncher } from '../ports/worker-launcher.ts';
 import type { SecretSource } from '../ports/secrets.ts';
 import type { ConcurrencyLeases } from '../ports/concurrency-leases.ts';
 import type { JobEventLog } from '../ports/job-events.ts';
+import type { Priority } from '../domain/job.ts';
 
 export interface FeedOptions {
   /**
@@ -19,9 +20,11 @@ export interface FeedOptions {
   /**
    * How many more messages the handler can use now (the dispatcher: what free capacity can launch
    * soon). The feed does not receive while this is 0 or less and looks again shortly; a receive
-   * under way may still bring up to a batch more. Default: no bound but maxInFlight.
+   * under way may still bring up to a batch more. Default: no bound but maxInFlight. `priority`:
+   * the class of the queue about to be polled (SQS: one queue per class), null when the source
+   * mixes classes (the embedded table, the FIFO queue, a URL shared by several classes).
    */
-  room?: () => number;
+  room?: (priority: Priority | null) => number;
 }
 
 /**

@@ -14,6 +14,8 @@ export interface SqsFeedTuning {
   waitTimeSeconds: number;
   /** The FIFO queue's URL: its messages of one group are handled one after another. */
   fifoUrl: string | null;
+  /** The priority class of each URL that carries only one (asked about in `room`). */
+  priorityOf?: ReadonlyMap<string, Priority>;
 }
 
 /**
@@ -71,7 +73,7 @@ export class SqsJobFeed implements JobFeed {
         visibilityTimeout: this.options.visibilityTimeoutSeconds,
         ...(heartbeat > 0 ? { heartbeatInterval: heartbeat } : {}),
         messageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
-        preReceiveMessageCallback: () => this.untilRoom(),
+        preReceiveMessageCallback: () => this.untilRoom(this.tuning.priorityOf?.get(queueUrl) ?? null),
         terminateVisibilityTimeout: false,
         suppressFifoWarning: true,
         // sqs-consumer 14 deletes a message only when handleMessage returns it (same MessageId);
@@ -115,10 +117,10 @@ export class SqsJobFeed implements JobFeed {
   }
 
   /** Holds a poll back while the handler has no room; a stop ends the wait without polling. */
-  private async untilRoom(): Promise<void> {
+  private async untilRoom(priority: Priority | null): Promise<void> {
     const room = this.options.room;
     if (!room) return;
-    while (room() <= 0) {
+    while (room(priority) <= 0) {
       if (this.stopRequested) break;
       await new Promise((resolve) => setTimeout(resolve, ROOM_RECHECK_MS));
     }

@@ -100,7 +100,7 @@ export class SqliteJobFeed implements JobFeed {
           await this.nap(Infinity); // a handler finishing (or stop) wakes us
           continue;
         }
-        const room = Math.min(free, this.options.room?.() ?? free);
+        const room = Math.min(free, this.options.room?.(null) ?? free);
         if (room <= 0) {
           this.signalled = false;
           await this.nap(ROOM_RECHECK_MS);
