@@ -233,6 +233,45 @@ for (const target of backendsUnderTest()) {
       assert.ok([...acked.values()].every((n) => n === 1), 'each message was handled exactly once');
     });
 
+    test('a message stays hidden while its handler still has it, past the visibility timeout', async () => {
+      // 3 s: the shortest AGENT_RUNNER_VISIBILITY_TIMEOUT_SECONDS; the feed extends it every second.
+      const options: FeedOptions = { visibilityTimeoutSeconds: 3, batchSize: 10, maxInFlight: 10 };
+      const sent = message();
+      const seenBy: string[] = [];
+      const holder = startFeed(options, [sent], async () => {
+        seenBy.push('holder');
+        await sleep(7_000);
+        return ACK;
+      });
+      await enqueueAll([sent]);
+      await waitFor('the holder to receive it', () => (seenBy.length > 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 20 });
+      const other = startFeed(options, [sent], async () => {
+        seenBy.push('other');
+        return ACK;
+      });
+      await holder.stop(); // returns once the handler has acked, over two timeouts later
+      await other.stop();
+      assert.deepEqual(seenBy, ['holder'], 'no other consumer received the held message');
+      assert.deepEqual(total(await opened.backend.queue.depth()), { waiting: 0, inFlight: 0 });
+    });
+
+    test('a feed receives nothing while its handler has no room, and resumes when it has', async () => {
+      const sent = Array.from({ length: 3 }, () => message());
+      let room = 0;
+      const acked = new Set<string>();
+      const feed = startFeed({ ...FAST, room: () => room }, sent, async (delivery) => {
+        acked.add(delivery.message.jobId);
+        return ACK;
+      });
+      await enqueueAll(sent);
+      await sleep(1_500);
+      assert.equal(acked.size, 0, 'nothing received without room');
+      assert.equal(total(await opened.backend.queue.depth()).inFlight, 0, 'nothing taken off the queue either');
+      room = 1;
+      await waitFor('every message', () => (acked.size === sent.length ? true : undefined), { timeoutMs: 15_000, intervalMs: 20 });
+      await feed.stop();
+    });
+
     test('stop waits for the handlers in flight', async () => {
       const sent = message();
       let finished = false;

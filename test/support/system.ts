@@ -84,8 +84,7 @@ export async function startSystem(name: BackendName, overrides: Record<string, s
     launcher,
     tasks,
     startDispatcher(options = {}) {
-      // Above AGENT_RUNNER_MAX_HOLD_SECONDS (20): a held message must not come back while it is held.
-      const d = startDispatcher(config, backend, log, { launcher, visibilityTimeoutSeconds: 30, ...options });
+      const d = startDispatcher(config, backend, log, { launcher, ...options });
       dispatchers.push(d);
       return d;
     },

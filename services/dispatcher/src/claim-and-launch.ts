@@ -18,9 +18,11 @@ export function triageDelivery(job: Job | null, deps: DispatcherDeps): 'launch' 
   if (claimForLaunch(job, deps.clock.now(), deps.config.dispatch.claimTimeoutSeconds)) return 'launch';
   const current = currentAttempt(job);
   if (job.status === 'DISPATCHED' && current?.workerRef === null) {
-    // Another dispatcher holds a fresh claim and is launching. Look again once that claim could
-    // have gone stale, in case it died mid-launch.
-    return { kind: 'release', delaySeconds: deps.config.dispatch.claimTimeoutSeconds };
+    // Another dispatcher holds a fresh claim and is launching. Look again once that claim goes
+    // stale (not a whole timeout from now: after a restart the claim is already old), in case it
+    // died mid-launch.
+    const age = (deps.clock.now().getTime() - Date.parse(current.dispatchedAt)) / 1000;
+    return { kind: 'release', delaySeconds: Math.max(1, Math.ceil(deps.config.dispatch.claimTimeoutSeconds - age)) };
   }
   return ACK;
 }

@@ -1,5 +1,5 @@
 import { scopesFor } from '@agent-runner/shared/domain/concurrency-scopes.ts';
-import { messageFor, type Job } from '@agent-runner/shared/domain/job.ts';
+import { messageFor, type Job, type Priority } from '@agent-runner/shared/domain/job.ts';
 import { compareWaiting } from '@agent-runner/shared/domain/priority-order.ts';
 import type { DeliveryOutcome, JobDelivery } from '@agent-runner/shared/ports/job-queue.ts';
 import { ACK, claimAndLaunch, triageDelivery } from './claim-and-launch.ts';
@@ -12,11 +12,20 @@ const SETTLE_MS = 15;
 const RECHECK_MS = 250;
 /** After RunTask throttling, owe this many seconds of launch budget. */
 const THROTTLE_PENALTY_SECONDS = 1;
+/**
+ * While every global slot is taken, hold at most this many messages (fewer under a smaller
+ * AGENT_RUNNER_MAX_RUNNING) — of each priority class, where a queue carries one class: enough to
+ * launch the best job the moment a slot frees, few enough that a dead dispatcher hides little and
+ * a live one recycles little.
+ */
+export const LOOKAHEAD = 10;
 
 interface Waiter {
   delivery: JobDelivery;
   job: Job;
   enteredAt: number;
+  /** The last round found one of its scopes full: it cannot use free global capacity. */
+  blocked: boolean;
   settle(outcome: DeliveryOutcome): void;
   fail(error: unknown): void;
 }
@@ -31,8 +40,9 @@ export interface SchedulerStats {
  * message enters a waiting room; the scheduler launches the best waiting job — highest class after
  * aging, then oldest — whenever it can take a slot in each of the job's concurrency scopes (leases
  * shared by every dispatcher) and a launch token. A message that waits keeps its delivery in flight
- * (so memory is bounded by what the feed receives: its batch size per queue) and is recycled after
- * AGENT_RUNNER_MAX_HOLD_SECONDS (see handBackLongWaiters).
+ * and is recycled after AGENT_RUNNER_MAX_HOLD_SECONDS (see handBackLongWaiters). The feed receives
+ * only what `room` says free capacity can use soon, so a dispatcher holds few messages — and a
+ * dead one hides few from its peers.
  */
 export class LaunchScheduler {
   private readonly deps: DispatcherDeps;
@@ -44,6 +54,10 @@ export class LaunchScheduler {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private ticking = false;
+  /** Deliveries being read (admit) before they wait, by class: held, not yet counted in `waiting`. */
+  private readonly admitting = new Map<Priority, number>();
+  /** The last round found the global scope full. */
+  private globalFull = false;
   private tickAgain = false;
   private stopped = false;
 
@@ -57,13 +71,20 @@ export class LaunchScheduler {
   async admit(delivery: JobDelivery): Promise<DeliveryOutcome> {
     if (this.stopped) return { kind: 'release', delaySeconds: 0 };
     const { jobId } = delivery.message;
-    const job = await this.deps.jobs.get(jobId);
+    const { priority } = delivery.message;
+    this.admitting.set(priority, (this.admitting.get(priority) ?? 0) + 1);
+    let job: Job | null;
+    try {
+      job = await this.deps.jobs.get(jobId);
+    } finally {
+      this.admitting.set(priority, this.admitting.get(priority)! - 1);
+    }
     const triage = triageDelivery(job, this.deps);
     if (triage !== 'launch') return triage;
     // A second copy of a message whose job already waits here is a duplicate delivery.
     if (this.waiting.has(jobId)) return ACK;
     return new Promise<DeliveryOutcome>((settle, fail) => {
-      this.waiting.set(jobId, { delivery, job: job!, enteredAt: this.deps.clock.now().getTime(), settle, fail });
+      this.waiting.set(jobId, { delivery, job: job!, enteredAt: this.deps.clock.now().getTime(), blocked: false, settle, fail });
       this.schedule(SETTLE_MS);
     });
   }
@@ -71,6 +92,28 @@ export class LaunchScheduler {
   /** Jobs this dispatcher holds slots for and is launching now: not orphans, however long it takes. */
   launchingJobIds(): ReadonlySet<string> {
     return this.launchingJobs;
+  }
+
+  /**
+   * How many more messages free capacity can use soon — the feed receives no more. With global
+   * slots free: up to AGENT_RUNNER_MAX_RUNNING launching or able to launch (waiters held back by a
+   * full type, tenant or ordering scope do not count: they cannot use a global slot, and must not
+   * keep other jobs from being received). With every global slot taken: LOOKAHEAD of the queue's
+   * `priority` class (so a high job is at hand, not only the low ones received first), or in all
+   * when the queue mixes classes (`null`).
+   */
+  room(priority: Priority | null = null): number {
+    if (this.stopped) return 0;
+    const { maxRunning } = this.deps.config.dispatch;
+    const admitting = (of: Priority | null) => [...this.admitting].reduce((n, [p, count]) => (of === null || p === of ? n + count : n), 0);
+    if (this.globalFull) {
+      let held = 0;
+      for (const waiter of this.waiting.values()) if (priority === null || waiter.delivery.message.priority === priority) held++;
+      return Math.min(LOOKAHEAD, maxRunning) - held - admitting(priority);
+    }
+    let ready = 0;
+    for (const waiter of this.waiting.values()) if (!waiter.blocked) ready++;
+    return maxRunning - this.launching.size - ready - admitting(null);
   }
 
   stats(): SchedulerStats {
@@ -139,23 +182,36 @@ export class LaunchScheduler {
     );
     const fullScopes = new Set<string>();
     const groupsSeen = new Set<string>();
-    for (const waiter of candidates) {
+    this.globalFull = false;
+    for (const [i, waiter] of candidates.entries()) {
       const { job } = waiter;
       // Within an ordering group only its oldest waiting job may start.
       if (job.orderingKey !== null) {
-        if (groupsSeen.has(job.orderingKey)) continue;
+        if (groupsSeen.has(job.orderingKey)) {
+          waiter.blocked = true;
+          continue;
+        }
         groupsSeen.add(job.orderingKey);
       }
       const scopes = scopesFor(job, config.dispatch);
-      if (scopes.some((s) => fullScopes.has(s.key))) continue;
+      if (scopes.some((s) => fullScopes.has(s.key))) {
+        waiter.blocked = true;
+        continue;
+      }
       const wait = this.bucket.msUntilNext();
       if (wait > 0) return wait;
       const lease = await leases.acquire(job.jobId, scopes, now);
       if (!lease.acquired) {
+        waiter.blocked = true;
         for (const key of lease.fullScopes) fullScopes.add(key);
-        if (fullScopes.has('global')) break;
+        if (fullScopes.has('global')) {
+          this.globalFull = true;
+          for (const rest of candidates.slice(i + 1)) rest.blocked = true;
+          break;
+        }
         continue;
       }
+      waiter.blocked = false;
       this.bucket.tryTake();
       this.waiting.delete(job.jobId);
       this.launchInBackground(waiter);

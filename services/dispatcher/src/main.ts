@@ -23,7 +23,7 @@ export interface DispatcherOptions {
   random?: () => number;
   /** Overrides the backend's launcher (tests count launches through it). */
   launcher?: WorkerLauncher;
-  /** How long a received message stays hidden while its launch is under way. */
+  /** Overrides AGENT_RUNNER_VISIBILITY_TIMEOUT_SECONDS (tests, the bench). */
   visibilityTimeoutSeconds?: number;
   /** Default: a fresh registry with process metrics. */
   metrics?: AgentRunnerMetrics;
@@ -36,6 +36,20 @@ export interface RunningDispatcher {
 }
 
 export type { LaunchScheduler };
+
+/** SQS returns at most 10 messages per receive. */
+const BATCH_SIZE = 10;
+/** Never more held at once, whatever the limits (the scheduler sorts what it holds each round). */
+const MAX_HELD = 200;
+
+/**
+ * The hard bound on messages held (waiting or launching) across all queues; `room` keeps the
+ * number lower while capacity is taken. AGENT_RUNNER_MAX_RUNNING that could launch, as many again
+ * held back by a full type, tenant or ordering scope, and one receive batch of look-ahead.
+ */
+function maxHeld(config: Config): number {
+  return Math.min(MAX_HELD, 2 * config.dispatch.maxRunning + BATCH_SIZE);
+}
 
 /** Consumes the job feed, launches workers, and runs the sweeper and reaper until stopped. */
 export function startDispatcher(config: Config, backend: Backend, log: Logger, options: DispatcherOptions = {}): RunningDispatcher {
@@ -53,15 +67,17 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     log,
     random: options.random ?? Math.random,
   };
+  const scheduler = new LaunchScheduler(deps);
   const feed = backend.createFeed({
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 60,
-    batchSize: 10,
-    // Messages held or launching at once, across all queues: the bound on what waits in memory.
-    maxInFlight: 200,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? config.dispatch.visibilityTimeoutSeconds,
+    batchSize: BATCH_SIZE,
+    maxInFlight: maxHeld(config),
+    // Only what free capacity can use soon: held messages are hidden from every other dispatcher,
+    // and a dispatcher that dies hides them until their visibility timeout ends.
+    room: (priority) => scheduler.room(priority),
   });
   feed.on('malformed', (raw, error) => log.error({ err: error, bytes: raw.length }, 'malformed queue message left for the dead-letter queue'));
   feed.on('error', (error) => log.error({ err: error }, 'job feed error'));
-  const scheduler = new LaunchScheduler(deps);
   feed.start((delivery) => scheduler.admit(delivery));
 
   const intervalMs = config.dispatch.sweepIntervalSeconds * 1000;
@@ -75,8 +91,9 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
       await releaseOrphanedLeases(deps, scheduler.launchingJobIds());
     },
     (error) => log.error({ err: error }, 'reaper failed'),
+    { atStart: true },
   );
-  const sweeper = every(intervalMs, () => sweepStrandedJobs(deps), (error) => log.error({ err: error }, 'sweeper failed'));
+  const sweeper = every(intervalMs, () => sweepStrandedJobs(deps), (error) => log.error({ err: error }, 'sweeper failed'), { atStart: true });
   log.info({ backend: backend.name, launcher: config.launcher }, 'dispatcher started');
 
   return {

@@ -42,31 +42,39 @@ export async function reapLostWorkers(deps: DispatcherDeps): Promise<ReapReport>
 /**
  * A worker's state was read at the start of the round; a verdict on it is written only if the job
  * is still where it was seen (failAndMaybeRequeue), so a worker that finished meanwhile wins.
+ *
+ * A RUNNING attempt with no worker ref started before its dispatcher recorded the launch; if that
+ * dispatcher died, the launch is never recorded. There is no ref to ask about or stop, so its
+ * heartbeat (and deadline) alone decide: silent for 3 heartbeats, it is lost; a worker that keeps
+ * heartbeating is left alone, however late its launch record.
  */
 async function judgeWorker(deps: DispatcherDeps, job: Job, states: ReadonlyMap<string, WorkerState>): Promise<JobError | null> {
   const attempt = currentAttempt(job);
-  if (!attempt?.workerRef) return null; // not launched yet: its message is still in flight
+  if (!attempt) return null;
+  const ref = attempt.workerRef;
+  if (!ref && job.status !== 'RUNNING') return null; // not launched yet: its message is still in flight
+  const worker = ref ? `worker ${ref}` : `the worker of attempt ${attempt.number} (launch never recorded)`;
   const now = deps.clock.now().getTime();
   const { heartbeatSeconds } = deps.config.dispatch;
 
   if (job.status === 'RUNNING' && attempt.startedAt) {
     const overdueAt = Date.parse(attempt.startedAt) + (job.timeoutSeconds + DEADLINE_GRACE_SECONDS) * 1000;
     if (now > overdueAt) {
-      await stopQuietly(deps, attempt.workerRef, 'job exceeded its timeout');
+      if (ref) await stopQuietly(deps, ref, 'job exceeded its timeout');
       return { kind: 'timeout', message: `the job exceeded its timeout of ${job.timeoutSeconds}s`, handler: null };
     }
   }
 
-  const state = states.get(attempt.workerRef) ?? { state: 'unknown' };
+  const state = ref ? (states.get(ref) ?? { state: 'unknown' }) : { state: 'unknown' as const };
   if (state.state === 'stopped') {
     const detail = [state.exitCode !== null ? `exit code ${state.exitCode}` : null, state.reason].filter(Boolean).join(', ');
-    return { kind: 'lost', message: `worker ${attempt.workerRef} stopped without finishing${detail ? ` (${detail})` : ''}`, handler: null };
+    return { kind: 'lost', message: `${worker} stopped without finishing${detail ? ` (${detail})` : ''}`, handler: null };
   }
   if (job.status === 'RUNNING' && job.heartbeatAt) {
     const silentFor = (now - Date.parse(job.heartbeatAt)) / 1000;
     if (silentFor > MISSED_HEARTBEATS * heartbeatSeconds) {
-      await stopQuietly(deps, attempt.workerRef, 'worker heartbeat went silent');
-      return { kind: 'lost', message: `worker ${attempt.workerRef} sent no heartbeat for ${Math.round(silentFor)}s`, handler: null };
+      if (ref) await stopQuietly(deps, ref, 'worker heartbeat went silent');
+      return { kind: 'lost', message: `${worker} sent no heartbeat for ${Math.round(silentFor)}s`, handler: null };
     }
   }
   return null;

@@ -4,18 +4,31 @@ import type { WorkerLauncher } from '../ports/worker-launcher.ts';
 import type { SecretSource } from '../ports/secrets.ts';
 import type { ConcurrencyLeases } from '../ports/concurrency-leases.ts';
 import type { JobEventLog } from '../ports/job-events.ts';
+import type { Priority } from '../domain/job.ts';
 import type { ApiKeyStore } from '../ports/api-keys.ts';
 import type { QueuedJobCount } from '../ports/queued-job-count.ts';
 import type { TenantSettingsStore } from '../ports/tenant-settings.ts';
 import type { TenantSpend } from '../ports/tenant-spend.ts';
 
 export interface FeedOptions {
-  /** How long a received message stays invisible to other consumers (SQS VisibilityTimeout). */
+  /**
+   * How long a received message stays invisible to other consumers (SQS VisibilityTimeout). The
+   * feed extends it every third while the handler still has the message, so only a dead
+   * consumer's messages wait it out.
+   */
   visibilityTimeoutSeconds: number;
   /** At most this many messages are received per poll (SQS allows 10). */
   batchSize: number;
   /** At most this many handlers run at once; the feed stops receiving while that many are busy. */
   maxInFlight: number;
+  /**
+   * How many more messages the handler can use now (the dispatcher: what free capacity can launch
+   * soon). The feed does not receive while this is 0 or less and looks again shortly; a receive
+   * under way may still bring up to a batch more. Default: no bound but maxInFlight. `priority`:
+   * the class of the queue about to be polled (SQS: one queue per class), null when the source
+   * mixes classes (the embedded table, the FIFO queue, a URL shared by several classes).
+   */
+  room?: (priority: Priority | null) => number;
 }
 
 /**

@@ -131,3 +131,11 @@ test('allowed origins must be bare origins; the request timeout may not be short
     /^AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS: must be at least/,
   );
 });
+
+test('the visibility timeout is a setting of at least 3 s (held messages are extended every third of it)', () => {
+  assert.equal(loadConfig({}).dispatch.visibilityTimeoutSeconds, 10);
+  assert.equal(loadConfig({}).dispatch.sweepIntervalSeconds, 10);
+  assert.equal(loadConfig({ AGENT_RUNNER_VISIBILITY_TIMEOUT_SECONDS: '45' }).dispatch.visibilityTimeoutSeconds, 45);
+  assert.match(problemsOf({ AGENT_RUNNER_VISIBILITY_TIMEOUT_SECONDS: '2' })[0]!, /^AGENT_RUNNER_VISIBILITY_TIMEOUT_SECONDS:/);
+  assert.match(problemsOf({ AGENT_RUNNER_VISIBILITY_TIMEOUT_SECONDS: 'soon' })[0]!, /^AGENT_RUNNER_VISIBILITY_TIMEOUT_SECONDS:/);
+});

@@ -93,7 +93,18 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_LAUNCHER: z.enum(['ecs', 'process']).optional(),
   /** A claim older than this with no recorded launch is taken to be abandoned by a dead dispatcher. */
   AGENT_RUNNER_CLAIM_TIMEOUT_SECONDS: integer(1).default(30),
-  AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: integer(1).default(15),
+  /**
+   * How often the sweeper and reaper run (the first round runs at start-up): a dead peer's lost
+   * workers and orphaned slots are found within a round of this.
+   */
+  AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: integer(1).default(10),
+  /**
+   * How long a received message stays hidden (SQS VisibilityTimeout). A live dispatcher extends
+   * the messages it holds every third of this, so it bounds only how long a dead dispatcher's held
+   * messages stay out of sight: with the sweep interval, what a restart or a peer's death costs.
+   * At least 3 s, so the extension (every third) has a whole second of margin.
+   */
+  AGENT_RUNNER_VISIBILITY_TIMEOUT_SECONDS: integer(3, 12 * 3600).default(10),
   /** A QUEUED job older than this is re-enqueued by the sweeper (a lost enqueue). */
   AGENT_RUNNER_REQUEUE_AFTER_SECONDS: integer(1).default(300),
   AGENT_RUNNER_HEARTBEAT_SECONDS: integer(1).default(10),
@@ -120,7 +131,7 @@ export const ENV_SCHEMA = z.object({
    */
   AGENT_RUNNER_LAUNCH_RATE: z.coerce.number().positive().default(20),
   AGENT_RUNNER_LAUNCH_BURST: integer(1).default(20),
-  /** A message waiting for capacity is handed back to the queue after this long (< visibility timeout). */
+  /** A message waiting for capacity is recycled (a fresh copy sent, the held one deleted) after this long. */
   AGENT_RUNNER_MAX_HOLD_SECONDS: integer(1, 600).default(20),
   /** How long a job's live events are kept. */
   AGENT_RUNNER_EVENT_RETENTION_HOURS: integer(1).default(168),
@@ -232,6 +243,7 @@ export interface Config {
   dispatch: {
     claimTimeoutSeconds: number;
     sweepIntervalSeconds: number;
+    visibilityTimeoutSeconds: number;
     requeueAfterSeconds: number;
     heartbeatSeconds: number;
     maxRunning: number;
@@ -378,6 +390,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dispatch: {
       claimTimeoutSeconds: env.AGENT_RUNNER_CLAIM_TIMEOUT_SECONDS,
       sweepIntervalSeconds: env.AGENT_RUNNER_SWEEP_INTERVAL_SECONDS,
+      visibilityTimeoutSeconds: env.AGENT_RUNNER_VISIBILITY_TIMEOUT_SECONDS,
       requeueAfterSeconds: env.AGENT_RUNNER_REQUEUE_AFTER_SECONDS,
       heartbeatSeconds: env.AGENT_RUNNER_HEARTBEAT_SECONDS,
       maxRunning: env.AGENT_RUNNER_MAX_RUNNING,

@@ -1,5 +1,6 @@
 import type { Backend, FeedOptions } from '../../compose/backend.ts';
 import type { Config } from '../../config/config.ts';
+import type { Priority } from '../../domain/job.ts';
 import { createProcessLauncher } from '../process/process-launcher.ts';
 import { createAwsClients } from './aws-clients.ts';
 import { DynamoDbApiKeyStore } from './dynamodb-api-keys.ts';
@@ -51,7 +52,7 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
     queuedJobs: new DynamoDbQueuedJobCount(clients.doc, aws.table),
     createFeed(options: FeedOptions) {
       const urls = [...Object.values(aws.queueUrls), ...(aws.fifoQueueUrl ? [aws.fifoQueueUrl] : [])];
-      const feed = new SqsJobFeed(clients.sqs, urls, options, { waitTimeSeconds: aws.queueWaitSeconds, fifoUrl: aws.fifoQueueUrl });
+      const feed = new SqsJobFeed(clients.sqs, urls, options, { waitTimeSeconds: aws.queueWaitSeconds, fifoUrl: aws.fifoQueueUrl, priorityOf: soleClassOfQueue(aws.queueUrls) });
       feeds.add(feed);
       return feed;
     },
@@ -70,4 +71,11 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
       return closed;
     },
   };
+}
+
+/** Each queue URL that carries one priority class only, with that class (a shared URL mixes them). */
+function soleClassOfQueue(queueUrls: Record<Priority, string>): Map<string, Priority> {
+  const classes = new Map<string, Priority[]>();
+  for (const [priority, url] of Object.entries(queueUrls) as [Priority, string][]) classes.set(url, [...(classes.get(url) ?? []), priority]);
+  return new Map([...classes].filter(([, of]) => of.length === 1).map(([url, [priority]]) => [url, priority!]));
 }

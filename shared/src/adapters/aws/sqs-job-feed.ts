@@ -4,18 +4,26 @@ import type { FeedOptions } from '../../compose/backend.ts';
 import { PRIORITIES, type JobMessage, type Priority } from '../../domain/job.ts';
 import type { DeliveryHandler, JobFeed, JobFeedEvents } from '../../ports/job-queue.ts';
 
+/** While the handler has no room for more messages, look again this often before polling. */
+const ROOM_RECHECK_MS = 100;
+/** The error name a poll that was held back by a stopping feed ends with (not a failure). */
+const STOPPING = 'FeedStopping';
+
 export interface SqsFeedTuning {
   /** Long-poll wait, 1–20 s (ReceiveMessage WaitTimeSeconds). `stop()` waits for the polls under way. */
   waitTimeSeconds: number;
   /** The FIFO queue's URL: its messages of one group are handled one after another. */
   fifoUrl: string | null;
+  /** The priority class of each URL that carries only one (asked about in `room`). */
+  priorityOf?: ReadonlyMap<string, Priority>;
 }
 
 /**
  * Consumes every job queue with `sqs-consumer`, enough consumers per distinct queue URL to keep
  * maxInFlight messages moving — SQS returns at most 10 messages per receive and the library handles
  * a batch before polling again — and never more than maxInFlight handlers at once in all (the
- * scheduler's bound on held messages). A
+ * scheduler's bound on held messages); no consumer polls while the handler has no `room` (a poll
+ * under way may still bring its batch). A
  * message is deleted only when the handler says `ack`; `release` changes its visibility and leaves
  * it; a throwing handler leaves it until its visibility timeout ends, and after 5 receives the
  * queue's redrive policy moves it to the dead-letter queue.
@@ -31,6 +39,7 @@ export class SqsJobFeed implements JobFeed {
 
   private readonly tuning: SqsFeedTuning;
   private stopping: Promise<void> | null = null;
+  private stopRequested = false;
   /** Per FIFO message group: the outcome of its last message handed out in a batch. */
   private readonly groupTails = new Map<string, Promise<'ack' | 'release'>>();
 
@@ -64,6 +73,7 @@ export class SqsJobFeed implements JobFeed {
         visibilityTimeout: this.options.visibilityTimeoutSeconds,
         ...(heartbeat > 0 ? { heartbeatInterval: heartbeat } : {}),
         messageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
+        preReceiveMessageCallback: () => this.untilRoom(this.tuning.priorityOf?.get(queueUrl) ?? null),
         terminateVisibilityTimeout: false,
         suppressFifoWarning: true,
         // sqs-consumer 14 deletes a message only when handleMessage returns it (same MessageId);
@@ -76,7 +86,8 @@ export class SqsJobFeed implements JobFeed {
       consumer.on('error', (error) => {
         // The visibility heartbeat can fire just after a handler settled its message (deleted or
         // released it); SQS then calls the receipt handle invalid. Nothing is wrong.
-        if ((error as { code?: string }).code === 'ReceiptHandleIsInvalid') return;
+        const code = (error as { code?: string }).code;
+        if (code === 'ReceiptHandleIsInvalid' || code === STOPPING) return;
         this.emit('error', error);
       });
       consumer.on('processing_error', (error) => this.emit('error', error));
@@ -94,6 +105,7 @@ export class SqsJobFeed implements JobFeed {
   private async drain(): Promise<void> {
     // Not `abort`: SQS (and moto) keep serving an aborted long poll, and a message it takes would
     // stay hidden until its visibility timeout. Waiting for the polls costs at most waitTimeSeconds.
+    this.stopRequested = true;
     const idle = this.consumers.map((consumer) => new Promise<void>((resolve) => consumer.once('stopped', () => resolve())));
     for (const consumer of this.consumers) consumer.stop();
     await Promise.all(idle);
@@ -102,6 +114,17 @@ export class SqsJobFeed implements JobFeed {
 
   on<E extends keyof JobFeedEvents>(event: E, listener: JobFeedEvents[E]): void {
     (this.listeners[event] as Set<JobFeedEvents[E]>).add(listener);
+  }
+
+  /** Holds a poll back while the handler has no room; a stop ends the wait without polling. */
+  private async untilRoom(priority: Priority | null): Promise<void> {
+    const room = this.options.room;
+    if (!room) return;
+    while (room(priority) <= 0) {
+      if (this.stopRequested) break;
+      await new Promise((resolve) => setTimeout(resolve, ROOM_RECHECK_MS));
+    }
+    if (this.stopRequested) throw Object.assign(new Error('the feed is stopping'), { name: STOPPING });
   }
 
   private async deliver(queueUrl: string, message: Message, handler: DeliveryHandler): Promise<Message | undefined> {

@@ -22,12 +22,16 @@ export interface SqliteJobFeedTuning {
 
 /** SQS ReceiveMessage returns at most 10 messages per call (MaxNumberOfMessages). */
 const MAX_BATCH_SIZE = 10;
+/** While the handler has no room for more messages, look again this often (a call, no I/O). */
+const ROOM_RECHECK_MS = 100;
 
 /**
  * Consumes the embedded queue like sqs-consumer consumes SQS: receive a batch, run the handler on
  * each message, then ack (delete) or release (change visibility) as the handler decided; a handler
  * that throws leaves its message hidden until the visibility timeout ends. It receives only while
- * fewer than `maxInFlight` handlers are busy.
+ * fewer than `maxInFlight` handlers are busy and the handler has `room`. Messages whose handler is
+ * still busy are kept hidden (every third of the visibility timeout, as sqs-consumer's heartbeat
+ * does on SQS), so a short timeout only bounds how long a dead consumer's messages stay hidden.
  *
  * Latency without burning CPU: after an empty receive it sleeps until the next hidden message is
  * due, an enqueue in this process wakes it, or another process commits a write (checked every
@@ -46,6 +50,9 @@ export class SqliteJobFeed implements JobFeed {
     error: new Set(),
   };
   private readonly inFlight = new Set<Promise<void>>();
+  /** Receipts of the messages whose handler has not settled yet: the ones kept hidden. */
+  private readonly held = new Set<string>();
+  private keepHidden: NodeJS.Timeout | null = null;
   private handler: DeliveryHandler | null = null;
   private loop: Promise<void> | null = null;
   private stopping = false;
@@ -66,6 +73,8 @@ export class SqliteJobFeed implements JobFeed {
   start(handler: DeliveryHandler): void {
     if (this.loop) throw new Error('this feed was already started');
     this.handler = handler;
+    this.keepHidden = setInterval(() => this.extendHeld(), (this.options.visibilityTimeoutSeconds * 1000) / 3);
+    this.keepHidden.unref();
     this.loop = this.receiveUntilStopped();
   }
 
@@ -74,6 +83,7 @@ export class SqliteJobFeed implements JobFeed {
     this.wake();
     await this.loop;
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (this.keepHidden) clearInterval(this.keepHidden);
   }
 
   on<E extends keyof JobFeedEvents>(event: E, listener: JobFeedEvents[E]): void {
@@ -90,11 +100,17 @@ export class SqliteJobFeed implements JobFeed {
           await this.nap(Infinity); // a handler finishing (or stop) wakes us
           continue;
         }
+        const room = Math.min(free, this.options.room?.(null) ?? free);
+        if (room <= 0) {
+          this.signalled = false;
+          await this.nap(ROOM_RECHECK_MS);
+          continue;
+        }
         this.signalled = false;
         this.queue.changedElsewhere(); // note the data version: only writes after this receive count
         let result: ReceiveResult;
         try {
-          result = this.queue.receive(Math.min(this.options.batchSize, free), this.options.visibilityTimeoutSeconds);
+          result = this.queue.receive(Math.min(this.options.batchSize, room), this.options.visibilityTimeoutSeconds);
         } catch (error) {
           this.emit('error', asError(error));
           await this.nap(this.errorBackoffMs);
@@ -140,15 +156,18 @@ export class SqliteJobFeed implements JobFeed {
       return;
     }
     const handler = this.handler!;
+    this.held.add(received.receipt);
     const settled = (async () => {
       let outcome;
       try {
         outcome = await handler({ message, receiveCount: received.receiveCount });
       } catch (error) {
         // Not acked: the message reappears when its visibility timeout ends.
+        this.held.delete(received.receipt);
         this.emit('error', new Error(`handler failed for job ${message.jobId}: ${describeError(error)}`, { cause: error }));
         return;
       }
+      this.held.delete(received.receipt);
       try {
         if (outcome.kind === 'ack') this.queue.ack(received.receipt);
         else this.queue.release(received.receipt, outcome.delaySeconds);
@@ -161,6 +180,16 @@ export class SqliteJobFeed implements JobFeed {
       this.wake();
     });
     this.inFlight.add(tracked);
+  }
+
+  private extendHeld(): void {
+    if (this.held.size === 0) return;
+    try {
+      this.queue.extend([...this.held], this.options.visibilityTimeoutSeconds);
+    } catch (error) {
+      // The next round tries again; a message that did come back meanwhile is a duplicate the claim absorbs.
+      this.emit('error', asError(error));
+    }
   }
 
   private nap(ms: number): Promise<void> {

@@ -75,6 +75,7 @@ export class SqliteJobQueue implements JobQueue {
     nextVisibleAt: StatementSync;
     ack: StatementSync;
     release: StatementSync;
+    extend: StatementSync;
     dataVersion: StatementSync;
   };
   private lastDataVersion = -1;
@@ -106,6 +107,7 @@ export class SqliteJobQueue implements JobQueue {
       nextVisibleAt: db.prepare('SELECT min(visible_at) AS at FROM queue_messages WHERE visible_at > ?'),
       ack: db.prepare('DELETE FROM queue_messages WHERE message_id = ? AND receipt = ?'),
       release: db.prepare('UPDATE queue_messages SET visible_at = ?, receipt = NULL WHERE message_id = ? AND receipt = ?'),
+      extend: db.prepare('UPDATE queue_messages SET visible_at = ? WHERE message_id = ? AND receipt = ?'),
       dataVersion: db.prepare('PRAGMA data_version'),
     };
   }
@@ -200,6 +202,21 @@ export class SqliteJobQueue implements JobQueue {
     const released = Number(this.statements.release.run(visibleAt, messageIdOf(receipt), receipt).changes) > 0;
     if (released) this.notify();
     return released;
+  }
+
+  /**
+   * Keeps held messages hidden another `visibilityTimeoutSeconds` from now (SQS
+   * ChangeMessageVisibility on a message still being handled), in one transaction. A stale receipt
+   * is skipped. Returns how many were extended.
+   */
+  extend(receipts: readonly string[], visibilityTimeoutSeconds: number): number {
+    if (receipts.length === 0) return 0;
+    const hiddenUntil = this.clock.now().getTime() + clampVisibility(visibilityTimeoutSeconds) * 1000;
+    return inImmediateTransaction(this.db, () => {
+      let extended = 0;
+      for (const receipt of receipts) extended += Number(this.statements.extend.run(hiddenUntil, messageIdOf(receipt), receipt).changes);
+      return extended;
+    });
   }
 
   deadLetters(): DeadLetter[] {
