@@ -64,12 +64,18 @@ async function launches(system: Awaited<ReturnType<typeof startSystem>>, ids: st
 
 /** A backlog of N queued jobs, then one unpaced dispatcher: how fast can it launch? */
 async function backlog(backend: BackendName): Promise<Result> {
-  const system = await startSystem(backend, { ...quiet, AGENT_RUNNER_MAX_RUNNING: '100000', AGENT_RUNNER_LAUNCH_RATE: '100000', AGENT_RUNNER_LAUNCH_BURST: '100000' }, { runTasks: false });
+  const system = await startSystem(
+    backend,
+    { ...quiet, AGENT_RUNNER_MAX_RUNNING: '100000', AGENT_RUNNER_LAUNCH_RATE: '100000', AGENT_RUNNER_LAUNCH_BURST: '100000' },
+    { runTasks: false },
+  );
   try {
     const ids: string[] = [];
     for (let i = 0; i < BACKLOG_JOBS; i += 25) {
       const batch = await Promise.all(
-        Array.from({ length: Math.min(25, BACKLOG_JOBS - i) }, (_, j) => postJob(system.url, { job_type: 'echo', payload: { message: `bench ${i + j}` } })),
+        Array.from({ length: Math.min(25, BACKLOG_JOBS - i) }, (_, j) =>
+          postJob(system.url, { job_type: 'echo', payload: { message: `bench ${i + j}` } }),
+        ),
       );
       ids.push(...batch.map((b) => b.job_id));
     }
@@ -77,7 +83,13 @@ async function backlog(backend: BackendName): Promise<Result> {
     system.startDispatcher({ visibilityTimeoutSeconds: 300 });
     const seen = await launches(system, ids);
     const last = Math.max(...seen.map((s) => s.at));
-    return { backend, run: `backlog of ${BACKLOG_JOBS}, unpaced`, jobs: ids.length, launchesPerSecond: ids.length / ((last - start) / 1000), latencies: seen.map((s) => s.at - start) };
+    return {
+      backend,
+      run: `backlog of ${BACKLOG_JOBS}, unpaced`,
+      jobs: ids.length,
+      launchesPerSecond: ids.length / ((last - start) / 1000),
+      latencies: seen.map((s) => s.at - start),
+    };
   } finally {
     await system.stop();
   }
@@ -97,7 +109,13 @@ async function steady(backend: BackendName): Promise<Result> {
     }
     const seen = await launches(system, ids);
     const span = (Math.max(...seen.map((s) => s.at)) - Math.min(...seen.map((s) => s.at))) / 1000;
-    return { backend, run: `steady ${STEADY_RATE}/s, default pacing`, jobs: ids.length, launchesPerSecond: (ids.length - 1) / span, latencies: seen.map((s) => s.latency) };
+    return {
+      backend,
+      run: `steady ${STEADY_RATE}/s, default pacing`,
+      jobs: ids.length,
+      launchesPerSecond: (ids.length - 1) / span,
+      latencies: seen.map((s) => s.latency),
+    };
   } finally {
     await system.stop();
   }
@@ -127,6 +145,8 @@ for (const backend of backendNames()) {
     console.log(JSON.stringify(row(result)));
   }
 }
-console.log('\nDispatch benchmark (one dispatcher). Latency: backlog = dispatcher start → launch recorded; steady = queued → launch recorded. ms.');
+console.log(
+  '\nDispatch benchmark (one dispatcher). Latency: backlog = dispatcher start → launch recorded; steady = queued → launch recorded. ms.',
+);
 console.table(results.map(row));
 process.exit(0);

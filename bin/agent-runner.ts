@@ -25,7 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 async function overview(): Promise<string> {
   const lines = ['usage: agent-runner <command> [options]', '', 'commands:'];
   for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${(await load()).summary}`);
-  lines.push('', 'Run `agent-runner <command> --help` for a command\'s options.');
+  lines.push('', "Run `agent-runner <command> --help` for a command's options.");
   return lines.join('\n');
 }
 

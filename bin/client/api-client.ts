@@ -54,7 +54,10 @@ export function createApiClient(baseUrl: string, options: ApiClientOptions = {})
   async function send(path: string, init: RequestInit & { expect: number[] }, signal?: AbortSignal): Promise<Response> {
     let res: Response;
     try {
-      const headers = { ...(init.headers as Record<string, string> | undefined), ...(options.apiKey !== undefined && { authorization: `Bearer ${options.apiKey}` }) };
+      const headers = {
+        ...(init.headers as Record<string, string> | undefined),
+        ...(options.apiKey !== undefined && { authorization: `Bearer ${options.apiKey}` }),
+      };
       res = await fetch(`${base}${path}`, { ...init, headers, signal: signal ?? AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       if (signal?.aborted) throw error;
@@ -118,7 +121,11 @@ async function refusal(res: Response, request: string): Promise<ApiRefusedError>
       // not problem details after all: described below
     }
   }
-  return new ApiRefusedError(res.status, null, `${request} answered ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`);
+  return new ApiRefusedError(
+    res.status,
+    null,
+    `${request} answered ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`,
+  );
 }
 
 function reasonOf(error: unknown): string {

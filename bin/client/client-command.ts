@@ -25,7 +25,11 @@ export class UsageError extends Error {
 }
 
 /** parseArgs with the client options, turning its errors into UsageError and checking the positional count. */
-export function parseCommandArgs<T extends ParseArgsOptionsConfig>(argv: string[], options: T, positionals: { names: string[]; optional?: number }) {
+export function parseCommandArgs<T extends ParseArgsOptionsConfig>(
+  argv: string[],
+  options: T,
+  positionals: { names: string[]; optional?: number },
+) {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: { ...CLIENT_OPTIONS, ...options }, allowPositionals: true, strict: true });
@@ -35,7 +39,8 @@ export function parseCommandArgs<T extends ParseArgsOptionsConfig>(argv: string[
   }
   const required = positionals.names.length - (positionals.optional ?? 0);
   if (parsed.positionals.length < required) throw new UsageError(`missing ${positionals.names.slice(parsed.positionals.length).join(' ')}`);
-  if (parsed.positionals.length > positionals.names.length) throw new UsageError(`unexpected argument "${parsed.positionals[positionals.names.length]}"`);
+  if (parsed.positionals.length > positionals.names.length)
+    throw new UsageError(`unexpected argument "${parsed.positionals[positionals.names.length]}"`);
   return parsed;
 }
 
@@ -48,7 +53,8 @@ export function clientFor(apiFlag: string | undefined, env: Record<string, strin
   } catch {
     throw new UsageError(`--api / AGENT_RUNNER_API_URL must be an http(s) URL, got "${url}"`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--api / AGENT_RUNNER_API_URL must be an http(s) URL, got "${url}"`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new UsageError(`--api / AGENT_RUNNER_API_URL must be an http(s) URL, got "${url}"`);
   const apiKey = apiKeyFlag ?? (env.AGENT_RUNNER_API_KEY || undefined);
   return createApiClient(url, apiKey !== undefined ? { apiKey } : {});
 }
@@ -57,7 +63,8 @@ export function clientFor(apiFlag: string | undefined, env: Record<string, strin
 export function integerOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
   return n;
 }
 

@@ -73,16 +73,21 @@ export async function* followJobEvents(client: ApiClient, jobId: string, options
         yield { kind: 'event', event: eventOf(sse.event, sse.data) };
       }
       if (!options.follow) {
-        if (interrupted) throw new ApiRefusedError(200, null, 'the API could not read the job\'s events (its event stream was interrupted)');
+        if (interrupted) throw new ApiRefusedError(200, null, "the API could not read the job's events (its event stream was interrupted)");
         return;
       }
     } catch (error) {
       if (caughtUp) return;
       if (error instanceof ApiRefusedError || (!(error instanceof ApiUnreachableError) && !isDroppedConnection(error))) throw error;
-      if (!options.follow) throw error instanceof ApiUnreachableError ? error : new ApiUnreachableError(`the event stream broke off: ${String(error)}`, { cause: error });
+      if (!options.follow)
+        throw error instanceof ApiUnreachableError
+          ? error
+          : new ApiUnreachableError(`the event stream broke off: ${String(error)}`, { cause: error });
       unreachableSince ??= Date.now();
       if (Date.now() - unreachableSince > unreachableForMs) {
-        throw error instanceof ApiUnreachableError ? error : new ApiUnreachableError('the event stream kept breaking off', { cause: error });
+        throw error instanceof ApiUnreachableError
+          ? error
+          : new ApiUnreachableError('the event stream kept breaking off', { cause: error });
       }
     } finally {
       clearTimeout(quietTimer);

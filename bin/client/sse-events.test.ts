@@ -20,7 +20,10 @@ async function collect(chunks: string[], hints?: StreamHints): Promise<ServerSen
 
 test('events with ids, types and multi-line data; comments and retry are not events', async () => {
   const hints: StreamHints = { retryMs: null };
-  const events = await collect(['retry: 1000\n\n: keep-alive\n\nid: 1\nevent: text_delta\ndata: {"a":1}\n\nid: 2\ndata: line one\ndata: line two\n\n'], hints);
+  const events = await collect(
+    ['retry: 1000\n\n: keep-alive\n\nid: 1\nevent: text_delta\ndata: {"a":1}\n\nid: 2\ndata: line one\ndata: line two\n\n'],
+    hints,
+  );
   assert.deepEqual(events, [
     { id: '1', event: 'text_delta', data: '{"a":1}' },
     { id: '2', event: 'message', data: 'line one\nline two' },
@@ -29,13 +32,7 @@ test('events with ids, types and multi-line data; comments and retry are not eve
 });
 
 test('lines split across chunks, CRLF split between chunks, CR-only line ends, and multi-byte characters split mid-character', async () => {
-  const events = await collect([
-    'id: 7\r',
-    '\nevent: end\r\ndata: {"status":',
-    '"SUCCEEDED"}\r',
-    '\r',
-    'data: cr only\r\r',
-  ]);
+  const events = await collect(['id: 7\r', '\nevent: end\r\ndata: {"status":', '"SUCCEEDED"}\r', '\r', 'data: cr only\r\r']);
   assert.deepEqual(events, [
     { id: '7', event: 'end', data: '{"status":"SUCCEEDED"}' },
     { id: '7', event: 'message', data: 'cr only' },

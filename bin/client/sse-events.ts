@@ -18,7 +18,10 @@ export interface StreamHints {
  * end in LF, CR or CRLF and may arrive split across chunks; `:` lines are comments (keep-alives);
  * a blank line dispatches the event being built; an event with no data is dropped.
  */
-export async function* readServerSentEvents(body: ReadableStream<Uint8Array>, hints: StreamHints = { retryMs: null }): AsyncGenerator<ServerSentEvent> {
+export async function* readServerSentEvents(
+  body: ReadableStream<Uint8Array>,
+  hints: StreamHints = { retryMs: null },
+): AsyncGenerator<ServerSentEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
   let id: string | null = null;

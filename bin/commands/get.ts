@@ -1,7 +1,7 @@
 import { CLIENT_OPTIONS_USAGE, EXIT, clientFor, parseCommandArgs, printJson, runClientCommand } from '../client/client-command.ts';
 import { formatJobDetail } from '../client/format-job.ts';
 
-export const summary = "show a job: its status, attempts, error and result";
+export const summary = 'show a job: its status, attempts, error and result';
 export const usage = `usage: agent-runner get JOB_ID [--json] [--api URL] [--api-key KEY]
 
 Shows the job (GET /jobs/{id}): status, timings, every attempt, the error of a failed job and the

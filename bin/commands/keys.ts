@@ -27,7 +27,12 @@ export async function run(argv: string[], env: Record<string, string | undefined
   try {
     parsed = parseArgs({
       args: argv,
-      options: { tenant: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: {
+        tenant: { type: 'string' },
+        name: { type: 'string' },
+        scopes: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -36,13 +41,18 @@ export async function run(argv: string[], env: Record<string, string | undefined
   }
   const { values, positionals } = parsed;
   const [action, ...rest] = positionals;
-  if (action !== 'create' && action !== 'list' && action !== 'revoke') return usageError(action ? `unknown action "${action}"` : 'missing create, list or revoke');
-  if (action === 'revoke' ? rest.length !== 1 : rest.length !== 0) return usageError(action === 'revoke' ? 'revoke takes one KEY_ID' : `unexpected argument "${rest[0]}"`);
+  if (action !== 'create' && action !== 'list' && action !== 'revoke')
+    return usageError(action ? `unknown action "${action}"` : 'missing create, list or revoke');
+  if (action === 'revoke' ? rest.length !== 1 : rest.length !== 0)
+    return usageError(action === 'revoke' ? 'revoke takes one KEY_ID' : `unexpected argument "${rest[0]}"`);
   let scopes = DEFAULT_SCOPES;
   if (action === 'create') {
     if (!values.tenant) return usageError('create needs --tenant');
     if (values.scopes !== undefined) {
-      const named = values.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+      const named = values.scopes
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const unknown = named.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
       if (named.length === 0 || unknown.length > 0) return usageError(`--scopes must name some of ${API_KEY_SCOPES.join(', ')}`);
       scopes = [...new Set(named)] as ApiKeyScope[];
@@ -93,7 +103,15 @@ export async function run(argv: string[], env: Record<string, string | undefined
 
 /** A record as shown: everything but the hash. */
 function view(r: ApiKeyRecord) {
-  return { key_id: r.keyId, tenant: r.tenant, name: r.name, scopes: r.scopes, created_at: r.createdAt, last_used_at: r.lastUsedAt, revoked_at: r.revokedAt };
+  return {
+    key_id: r.keyId,
+    tenant: r.tenant,
+    name: r.name,
+    scopes: r.scopes,
+    created_at: r.createdAt,
+    last_used_at: r.lastUsedAt,
+    revoked_at: r.revokedAt,
+  };
 }
 
 function describe(r: ApiKeyRecord): string {

@@ -1,5 +1,14 @@
 import { JOB_STATUSES } from '@agent-runner/shared/domain/job-status.ts';
-import { CLIENT_OPTIONS_USAGE, EXIT, UsageError, clientFor, integerOption, parseCommandArgs, printJson, runClientCommand } from '../client/client-command.ts';
+import {
+  CLIENT_OPTIONS_USAGE,
+  EXIT,
+  UsageError,
+  clientFor,
+  integerOption,
+  parseCommandArgs,
+  printJson,
+  runClientCommand,
+} from '../client/client-command.ts';
 import { formatJobTable } from '../client/format-job.ts';
 
 export const summary = 'list jobs, newest first (filter by status and type)';

@@ -10,7 +10,7 @@ reconnecting where it left off (Last-Event-ID) if the connection drops. Exits 1 
 FAILED, TIMED_OUT or CANCELLED.
 
   -f, --follow       wait for new events until the job ends
-${CLIENT_OPTIONS_USAGE.replace('print the API\'s JSON instead of text', 'one JSON object per event (JSON lines)')}`;
+${CLIENT_OPTIONS_USAGE.replace("print the API's JSON instead of text", 'one JSON object per event (JSON lines)')}`;
 
 const OPTIONS = { follow: { type: 'boolean', short: 'f', default: false } } as const;
 
@@ -25,7 +25,8 @@ export function run(argv: string[], env: Record<string, string | undefined>): Pr
     let endStatus: string | null = null;
     for await (const item of followJobEvents(client, jobId, { follow: values.follow })) {
       if (item.kind === 'event') printer.event(item.event);
-      else if (item.kind === 'reconnecting') process.stderr.write(`(connection lost; resuming after event ${item.lastEventId ?? 'none'})\n`);
+      else if (item.kind === 'reconnecting')
+        process.stderr.write(`(connection lost; resuming after event ${item.lastEventId ?? 'none'})\n`);
       else {
         endStatus = item.status;
         printer.end(item.status);

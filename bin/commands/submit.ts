@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
 import type { JsonValue } from '@agent-runner/shared/domain/job.ts';
 import type { JobView, SubmitJobRequest } from '../client/api-client.ts';
-import { CLIENT_OPTIONS_USAGE, EXIT, UsageError, clientFor, integerOption, parseCommandArgs, printJson, runClientCommand } from '../client/client-command.ts';
+import {
+  CLIENT_OPTIONS_USAGE,
+  EXIT,
+  UsageError,
+  clientFor,
+  integerOption,
+  parseCommandArgs,
+  printJson,
+  runClientCommand,
+} from '../client/client-command.ts';
 import { formatDuration, runTimeMs } from '../client/format-job.ts';
 import { isTerminalStatus, waitForJob } from '../client/wait-for-job.ts';
 
@@ -55,7 +64,8 @@ export function run(argv: string[], env: Record<string, string | undefined>): Pr
     progress.done(final);
     if (values.json) printJson(final);
     else if (final.status === 'SUCCEEDED') printJson(final.result ?? null);
-    else if (final.error) process.stderr.write(`${final.error.kind}${final.error.handler ? ` in ${final.error.handler}` : ''}: ${final.error.message}\n`);
+    else if (final.error)
+      process.stderr.write(`${final.error.kind}${final.error.handler ? ` in ${final.error.handler}` : ''}: ${final.error.message}\n`);
     return final.status === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
   });
 }

@@ -54,7 +54,10 @@ export async function run(argv: string[], env: Record<string, string | undefined
   }
 }
 
-type Parsed = { action: 'set'; tenant: string; changes: QuotaChanges; json: boolean } | { action: 'get'; tenant: string; json: boolean } | { action: 'list'; json: boolean };
+type Parsed =
+  | { action: 'set'; tenant: string; changes: QuotaChanges; json: boolean }
+  | { action: 'get'; tenant: string; json: boolean }
+  | { action: 'list'; json: boolean };
 
 async function perform(parsed: Parsed, backend: Backend, config: Config): Promise<TenantView[]> {
   const now = new Date();
@@ -95,7 +98,8 @@ function parseTenantsArgs(argv: string[]): Parsed {
     if (tenant !== undefined) throw new UsageError(`unexpected argument "${tenant}"`);
     return { action, json };
   }
-  if (action !== 'set' && action !== 'get') throw new UsageError(action ? `unknown action "${action}"` : 'missing the action: set, get or list');
+  if (action !== 'set' && action !== 'get')
+    throw new UsageError(action ? `unknown action "${action}"` : 'missing the action: set, get or list');
   if (tenant === undefined) throw new UsageError('missing TENANT');
   if (!TENANT_NAME.test(tenant)) throw new UsageError(`TENANT must be 1 to 128 printable ASCII characters without spaces, got "${tenant}"`);
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
@@ -104,11 +108,16 @@ function parseTenantsArgs(argv: string[]): Parsed {
     if (Object.keys(changes).length > 0) throw new UsageError('get takes no quota options; use set');
     return { action, tenant, json };
   }
-  if (Object.keys(changes).length === 0) throw new UsageError('set needs at least one of --submit-rate, --max-queued, --budget-usd-per-day');
+  if (Object.keys(changes).length === 0)
+    throw new UsageError('set needs at least one of --submit-rate, --max-queued, --budget-usd-per-day');
   return { action, tenant, changes, json };
 }
 
-function quotaChanges(values: { 'submit-rate'?: string | undefined; 'max-queued'?: string | undefined; 'budget-usd-per-day'?: string | undefined }): QuotaChanges {
+function quotaChanges(values: {
+  'submit-rate'?: string | undefined;
+  'max-queued'?: string | undefined;
+  'budget-usd-per-day'?: string | undefined;
+}): QuotaChanges {
   const changes: QuotaChanges = {};
   const rate = values['submit-rate'];
   if (rate !== undefined) {
@@ -117,10 +126,21 @@ function quotaChanges(values: { 'submit-rate'?: string | undefined; 'max-queued'
     changes.submitRate = parsed;
   }
   const queued = values['max-queued'];
-  if (queued !== undefined) changes.maxQueued = limit('--max-queued', queued, (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 10_000_000 ? Number(v) : null), 'a whole number from 1');
+  if (queued !== undefined)
+    changes.maxQueued = limit(
+      '--max-queued',
+      queued,
+      (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 10_000_000 ? Number(v) : null),
+      'a whole number from 1',
+    );
   const budget = values['budget-usd-per-day'];
   if (budget !== undefined) {
-    changes.budgetUsdPerDay = limit('--budget-usd-per-day', budget, (v) => (/^\d+(\.\d+)?$/.test(v) && Number(v) > 0 && Number(v) <= 1_000_000 ? Number(v) : null), 'an amount in USD above 0');
+    changes.budgetUsdPerDay = limit(
+      '--budget-usd-per-day',
+      budget,
+      (v) => (/^\d+(\.\d+)?$/.test(v) && Number(v) > 0 && Number(v) <= 1_000_000 ? Number(v) : null),
+      'an amount in USD above 0',
+    );
   }
   return changes;
 }

@@ -28,7 +28,12 @@ const FIELD: Readonly<Record<QuotaName, 'submit_rate' | 'max_queued' | 'budget_u
   budgetUsdPerDay: 'budget_usd_per_day',
 };
 
-export function tenantView(tenant: string, defaults: TenantQuotas, settings: TenantSettings | null, spent: { day: string; usd: number }): TenantView {
+export function tenantView(
+  tenant: string,
+  defaults: TenantQuotas,
+  settings: TenantSettings | null,
+  spent: { day: string; usd: number },
+): TenantView {
   const quotas = effectiveQuotas(defaults, settings);
   return {
     tenant,
@@ -61,5 +66,12 @@ export function formatTenantList(views: readonly TenantView[]): string {
   const rows = views.map((v) => [v.tenant, v.submit_rate, String(v.max_queued), String(v.budget_usd_per_day), `$${v.spent_today_usd}`]);
   const header = ['TENANT', 'SUBMIT RATE', 'MAX QUEUED', 'BUDGET/DAY', 'SPENT TODAY'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

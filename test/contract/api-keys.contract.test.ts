@@ -12,7 +12,17 @@ function newRecord(tenant: string, overrides: Partial<ApiKeyRecord> = {}): { rec
   const minted = mintApiKey();
   return {
     key: minted.key,
-    record: { keyId: minted.keyId, tenant, name: null, scopes: ['submit', 'read'], hash: minted.hash, createdAt: created.toISOString(), lastUsedAt: null, revokedAt: null, ...overrides },
+    record: {
+      keyId: minted.keyId,
+      tenant,
+      name: null,
+      scopes: ['submit', 'read'],
+      hash: minted.hash,
+      createdAt: created.toISOString(),
+      lastUsedAt: null,
+      revokedAt: null,
+      ...overrides,
+    },
   };
 }
 
@@ -43,7 +53,7 @@ for (const target of backendsUnderTest()) {
       assert.equal((await keys.get(record.keyId))?.tenant, record.tenant);
     });
 
-    test('list returns a tenant\'s keys oldest first, or every key', async () => {
+    test("list returns a tenant's keys oldest first, or every key", async () => {
       const tenant = `t-${randomUUID()}`;
       const first = newRecord(tenant, { createdAt: '2026-01-01T00:00:01.000Z' }).record;
       const second = newRecord(tenant, { createdAt: '2026-01-01T00:00:02.000Z' }).record;

@@ -19,7 +19,14 @@ function newJob(at: Date): Job {
 }
 
 function recordFor(job: Job, tenant: string, key: string, requestHash = 'a'.repeat(64)): IdempotencyRecord {
-  return { tenant, key, requestHash, jobId: job.jobId, createdAt: job.createdAt, expiresAt: new Date(Date.parse(job.createdAt) + 24 * HOUR_MS).toISOString() };
+  return {
+    tenant,
+    key,
+    requestHash,
+    jobId: job.jobId,
+    createdAt: job.createdAt,
+    expiresAt: new Date(Date.parse(job.createdAt) + 24 * HOUR_MS).toISOString(),
+  };
 }
 
 const uniqueKey = () => `key-${randomUUID()}`;
@@ -99,7 +106,10 @@ for (const target of backendsUnderTest()) {
       const job = newJob(new Date());
       await store.create(job, recordFor(job, 'acme', uniqueKey()));
       const page = await store.list({ limit: 1000 });
-      assert.ok(page.jobs.every((j) => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(j.jobId)), 'only jobs are listed');
+      assert.ok(
+        page.jobs.every((j) => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(j.jobId)),
+        'only jobs are listed',
+      );
       const queued = await store.listByStatus('QUEUED', 1000);
       assert.ok(queued.every((j) => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(j.jobId)));
     });

@@ -4,7 +4,12 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import type { JobEventLog, NewJobEvent } from '@agent-runner/shared/ports/job-events.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
 
-const event = (type: string, data: NewJobEvent['data'], attempt = 1): NewJobEvent => ({ at: new Date().toISOString(), attempt, type, data });
+const event = (type: string, data: NewJobEvent['data'], attempt = 1): NewJobEvent => ({
+  at: new Date().toISOString(),
+  attempt,
+  type,
+  data,
+});
 
 for (const target of backendsUnderTest()) {
   describe(`JobEventLog contract (${target.name})`, () => {
@@ -20,12 +25,29 @@ for (const target of backendsUnderTest()) {
       const job = `job-${randomUUID()}`;
       assert.equal(await log.lastSeq(job), 0);
       await log.append(job, 1, [event('text_delta', { text: 'Hel' }), event('text_delta', { text: 'lo' })]);
-      await log.append(job, 3, [event('tool_call', { name: 'calculator', input: { expression: '2+2' } }), event('attempt_succeeded', { attempt: 1 }, 1)]);
+      await log.append(job, 3, [
+        event('tool_call', { name: 'calculator', input: { expression: '2+2' } }),
+        event('attempt_succeeded', { attempt: 1 }, 1),
+      ]);
       const all = await log.read(job, 0, 100);
-      assert.deepEqual(all.map((e) => [e.seq, e.type]), [[1, 'text_delta'], [2, 'text_delta'], [3, 'tool_call'], [4, 'attempt_succeeded']]);
+      assert.deepEqual(
+        all.map((e) => [e.seq, e.type]),
+        [
+          [1, 'text_delta'],
+          [2, 'text_delta'],
+          [3, 'tool_call'],
+          [4, 'attempt_succeeded'],
+        ],
+      );
       assert.deepEqual(all[2]?.data, { name: 'calculator', input: { expression: '2+2' } });
-      assert.deepEqual((await log.read(job, 2, 100)).map((e) => e.seq), [3, 4]);
-      assert.deepEqual((await log.read(job, 0, 2)).map((e) => e.seq), [1, 2]);
+      assert.deepEqual(
+        (await log.read(job, 2, 100)).map((e) => e.seq),
+        [3, 4],
+      );
+      assert.deepEqual(
+        (await log.read(job, 0, 2)).map((e) => e.seq),
+        [1, 2],
+      );
       assert.equal(await log.lastSeq(job), 4);
     });
 
@@ -34,7 +56,10 @@ for (const target of backendsUnderTest()) {
       const b = `job-${randomUUID()}`;
       await log.append(a, 1, [event('x', 1)]);
       await log.append(b, 1, [event('y', 2), event('z', 3)]);
-      assert.deepEqual((await log.read(a, 0, 10)).map((e) => e.type), ['x']);
+      assert.deepEqual(
+        (await log.read(a, 0, 10)).map((e) => e.type),
+        ['x'],
+      );
       assert.equal(await log.lastSeq(b), 2);
     });
 
@@ -42,15 +67,25 @@ for (const target of backendsUnderTest()) {
       const job = `job-${randomUUID()}`;
       await log.append(job, 1, [event('first', 'kept')]);
       await assert.rejects(log.append(job, 1, [event('second', 'lost')]));
-      assert.deepEqual((await log.read(job, 0, 10)).map((e) => e.data), ['kept']);
+      assert.deepEqual(
+        (await log.read(job, 0, 10)).map((e) => e.data),
+        ['kept'],
+      );
     });
 
     test('a large batch (more than one write request) stays in order', async () => {
       const job = `job-${randomUUID()}`;
-      await log.append(job, 1, Array.from({ length: 230 }, (_, i) => event('n', i)));
+      await log.append(
+        job,
+        1,
+        Array.from({ length: 230 }, (_, i) => event('n', i)),
+      );
       const read = await log.read(job, 0, 1000);
       assert.equal(read.length, 230);
-      assert.deepEqual(read.map((e) => e.data), Array.from({ length: 230 }, (_, i) => i));
+      assert.deepEqual(
+        read.map((e) => e.data),
+        Array.from({ length: 230 }, (_, i) => i),
+      );
     });
   });
 }

@@ -24,7 +24,10 @@ const message = (priority: Priority = 'normal', orderingKey: string | null = nul
   orderingKey,
 });
 const total = (depth: QueueDepth) =>
-  Object.values(depth).reduce((sum, d) => ({ waiting: sum.waiting + d.waiting, inFlight: sum.inFlight + d.inFlight }), { waiting: 0, inFlight: 0 });
+  Object.values(depth).reduce((sum, d) => ({ waiting: sum.waiting + d.waiting, inFlight: sum.inFlight + d.inFlight }), {
+    waiting: 0,
+    inFlight: 0,
+  });
 
 for (const target of backendsUnderTest()) {
   describe(`JobQueue and JobFeed contract (${target.name})`, () => {
@@ -230,7 +233,10 @@ for (const target of backendsUnderTest()) {
       await waitFor('every message', () => (acked.size === sent.length ? true : undefined), { timeoutMs: 20_000, intervalMs: 20 });
       await Promise.all([first.stop(), second.stop()]);
       assert.deepEqual(doubled, []);
-      assert.ok([...acked.values()].every((n) => n === 1), 'each message was handled exactly once');
+      assert.ok(
+        [...acked.values()].every((n) => n === 1),
+        'each message was handled exactly once',
+      );
     });
 
     test('a message stays hidden while its handler still has it, past the visibility timeout', async () => {

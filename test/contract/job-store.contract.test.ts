@@ -70,7 +70,11 @@ for (const target of backendsUnderTest()) {
         status: 'RUNNING',
         version: 4,
         orderingKey: 'group-1',
-        payload: { text: 'héllo ✓ 🚀', list: [1, 2.5, -3, 0, true, false, null, 'x'], nested: { empty: {}, none: [], deep: { a: [{ b: null }] } } },
+        payload: {
+          text: 'héllo ✓ 🚀',
+          list: [1, 2.5, -3, 0, true, false, null, 'x'],
+          nested: { empty: {}, none: [], deep: { a: [{ b: null }] } },
+        },
         attempt: 2,
         attempts: [
           {
@@ -155,7 +159,10 @@ for (const target of backendsUnderTest()) {
       test(`an update expecting the wrong ${what} is a ConflictError and changes nothing`, async () => {
         const job = newJob(uniqueType(`conflict-${what}`));
         await store.create(job);
-        await rejectsWith(store.update(job.jobId, { ...expect, status: [...expect.status] }, { status: 'DISPATCHED', attempt: 1 }, nextTime()), ConflictError);
+        await rejectsWith(
+          store.update(job.jobId, { ...expect, status: [...expect.status] }, { status: 'DISPATCHED', attempt: 1 }, nextTime()),
+          ConflictError,
+        );
         assert.deepEqual(await store.get(job.jobId), job);
       });
     }
@@ -235,12 +242,21 @@ for (const target of backendsUnderTest()) {
       await store.update(mine[1]!.jobId, { status: ['QUEUED'] }, { status: 'CANCELLED' }, nextTime());
 
       const all = await readAllPages(2, (page) => store.list({ tenant, ...page }));
-      assert.deepEqual(all.map((j) => j.jobId), mine.map((j) => j.jobId).reverse());
+      assert.deepEqual(
+        all.map((j) => j.jobId),
+        mine.map((j) => j.jobId).reverse(),
+      );
       assert.ok(all.every((j) => j.keyId === '0123456789abcdef'));
       assert.equal((await store.get(theirs.jobId))?.keyId, null);
       const queuedOfType = await store.list({ tenant, status: 'QUEUED', jobType, limit: 10 });
-      assert.deepEqual(queuedOfType.jobs.map((j) => j.jobId), [mine[4]!, mine[3]!, mine[2]!, mine[0]!].map((j) => j.jobId));
-      assert.deepEqual((await store.list({ tenant, status: 'CANCELLED', limit: 10 })).jobs.map((j) => j.jobId), [mine[1]!.jobId]);
+      assert.deepEqual(
+        queuedOfType.jobs.map((j) => j.jobId),
+        [mine[4]!, mine[3]!, mine[2]!, mine[0]!].map((j) => j.jobId),
+      );
+      assert.deepEqual(
+        (await store.list({ tenant, status: 'CANCELLED', limit: 10 })).jobs.map((j) => j.jobId),
+        [mine[1]!.jobId],
+      );
       assert.deepEqual((await store.list({ tenant: `${tenant}-nobody`, limit: 10 })).jobs, []);
     });
 
@@ -253,8 +269,22 @@ for (const target of backendsUnderTest()) {
       await store.create(job);
       assert.equal((await store.get(job.jobId))?.usage, null);
       assert.equal((await store.get(job.jobId))?.rateLimits, null);
-      const sonnet = { calls: 2, input_tokens: 1200, output_tokens: 345, cache_write_tokens: 4000, cache_read_tokens: 0, cost_usd: 0.018_149_123 };
-      const haiku = { calls: 1, input_tokens: 7, output_tokens: 3, cache_write_tokens: 0, cache_read_tokens: 90_000, cost_usd: 0.000_000_9 };
+      const sonnet = {
+        calls: 2,
+        input_tokens: 1200,
+        output_tokens: 345,
+        cache_write_tokens: 4000,
+        cache_read_tokens: 0,
+        cost_usd: 0.018_149_123,
+      };
+      const haiku = {
+        calls: 1,
+        input_tokens: 7,
+        output_tokens: 3,
+        cache_write_tokens: 0,
+        cache_read_tokens: 90_000,
+        cost_usd: 0.000_000_9,
+      };
       const usage = {
         calls: 3,
         input_tokens: 1207,
@@ -279,7 +309,13 @@ for (const target of backendsUnderTest()) {
       const ids = createUlidSource();
       const at = (ms: number) => newJob(uniqueType('window'), { jobId: ids(new Date(ms)) }, new Date(ms));
       const before = at(from.getTime() - 1);
-      const inside = [at(from.getTime()), at(from.getTime() + 1000), at(from.getTime() + 2000), at(from.getTime() + 30_000), at(to.getTime() - 1)];
+      const inside = [
+        at(from.getTime()),
+        at(from.getTime() + 1000),
+        at(from.getTime() + 2000),
+        at(from.getTime() + 30_000),
+        at(to.getTime() - 1),
+      ];
       const after = at(to.getTime());
       for (const job of [after, ...inside, before]) await store.create(job);
 
@@ -289,8 +325,14 @@ for (const target of backendsUnderTest()) {
         inside.map((j) => j.jobId),
       );
       assert.deepEqual(seen[0], inside[0], 'whole records');
-      assert.deepEqual((await store.listCreatedBetween({ from: to, to: new Date(to.getTime() + 1), limit: 10 })).jobs.map((j) => j.jobId), [after.jobId]);
-      assert.deepEqual((await store.listCreatedBetween({ from: new Date(to.getTime() + 1), to: new Date(to.getTime() + 60_000), limit: 10 })).jobs, []);
+      assert.deepEqual(
+        (await store.listCreatedBetween({ from: to, to: new Date(to.getTime() + 1), limit: 10 })).jobs.map((j) => j.jobId),
+        [after.jobId],
+      );
+      assert.deepEqual(
+        (await store.listCreatedBetween({ from: new Date(to.getTime() + 1), to: new Date(to.getTime() + 60_000), limit: 10 })).jobs,
+        [],
+      );
     });
 
     test('listCreatedBetween rejects a cursor it did not issue with a ValidationError', async () => {

@@ -32,7 +32,11 @@ for (const target of backendsUnderTest()) {
 
       const later = new Date(now.getTime() + 1000);
       const changed = await tenants.update(tenant, { budgetUsdPerDay: null, maxQueued: 'default' }, later);
-      assert.deepEqual(changed.quotas, { submitRate: { limit: 20, windowSeconds: 1 }, budgetUsdPerDay: null }, 'null is "unlimited", kept; maxQueued follows the default');
+      assert.deepEqual(
+        changed.quotas,
+        { submitRate: { limit: 20, windowSeconds: 1 }, budgetUsdPerDay: null },
+        'null is "unlimited", kept; maxQueued follows the default',
+      );
       assert.equal(changed.updatedAt, later.toISOString());
       assert.deepEqual(await tenants.get(tenant), changed);
     });
@@ -45,7 +49,11 @@ for (const target of backendsUnderTest()) {
         tenants.update(tenant, { budgetUsdPerDay: 3 }, now),
         tenants.update(tenant, { submitRate: { limit: 1, windowSeconds: 60 } }, now),
       ]);
-      assert.deepEqual((await tenants.get(tenant))?.quotas, { maxQueued: 5, budgetUsdPerDay: 3, submitRate: { limit: 1, windowSeconds: 60 } });
+      assert.deepEqual((await tenants.get(tenant))?.quotas, {
+        maxQueued: 5,
+        budgetUsdPerDay: 3,
+        submitRate: { limit: 1, windowSeconds: 60 },
+      });
     });
 
     test('list holds every configured tenant, by name, and nothing else of the store', async () => {

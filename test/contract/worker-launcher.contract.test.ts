@@ -92,7 +92,9 @@ for (const target of backendsUnderTest()) {
       assert.equal((await launcher.inspectAll([])).size, 0);
     });
 
-    test('a worker that exits by itself is stopped with its exit code', { skip: Boolean(target.name === 'aws' && 'emulated tasks never run') }, async () => {
+    test('a worker that exits by itself is stopped with its exit code', {
+      skip: Boolean(target.name === 'aws' && 'emulated tasks never run'),
+    }, async () => {
       const { workerRef } = await launcher.launch(request({ STAND_IN_SLEEP_MS: '0', STAND_IN_EXIT_CODE: '3' }));
       const stopped = await stateBecomes(launcher, workerRef, 'stopped');
       assert.deepEqual(stopped, { state: 'stopped', exitCode: 3, reason: 'exited with code 3' });
@@ -107,7 +109,9 @@ async function processEnvironment(opened: OpenedBackend, launch: LaunchRequest):
     'the stand-in worker to report',
     () => {
       try {
-        return readFileSync(log, 'utf8').split('\n').find((l) => l.startsWith('{'));
+        return readFileSync(log, 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('{'));
       } catch {
         return undefined;
       }

@@ -14,7 +14,9 @@ import { startSystem, type TestSystem } from '../support/system.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
-describe('dashboard with AGENT_RUNNER_AUTH=required (headless Chromium, embedded)', { skip: Boolean(existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM}`) }, () => {
+describe('dashboard with AGENT_RUNNER_AUTH=required (headless Chromium, embedded)', {
+  skip: Boolean(existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM}`),
+}, () => {
   let system: TestSystem;
   let context: BrowserContext;
   let page: Page;
@@ -26,9 +28,22 @@ describe('dashboard with AGENT_RUNNER_AUTH=required (headless Chromium, embedded
     system.startDispatcher();
     const minted = mintApiKey();
     key = minted.key;
-    await system.backend.apiKeys.create({ keyId: minted.keyId, tenant: 'web', name: null, scopes: ['submit', 'read', 'cancel'], hash: minted.hash, createdAt: new Date().toISOString(), lastUsedAt: null, revokedAt: null });
+    await system.backend.apiKeys.create({
+      keyId: minted.keyId,
+      tenant: 'web',
+      name: null,
+      scopes: ['submit', 'read', 'cancel'],
+      hash: minted.hash,
+      createdAt: new Date().toISOString(),
+      lastUsedAt: null,
+      revokedAt: null,
+    });
     profile = mkdtempSync(join(tmpdir(), 'agent-runner-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
     page = context.pages()[0] ?? (await context.newPage());
   });
   afterAll(async () => {
@@ -37,7 +52,7 @@ describe('dashboard with AGENT_RUNNER_AUTH=required (headless Chromium, embedded
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  test('asks for a key, then lists the tenant\'s jobs and streams a job\'s events with a stream token', async () => {
+  test("asks for a key, then lists the tenant's jobs and streams a job's events with a stream token", async () => {
     const res = await fetch(`${system.url}/jobs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
@@ -65,7 +80,10 @@ describe('dashboard with AGENT_RUNNER_AUTH=required (headless Chromium, embedded
     assert.ok(authorized.includes('/jobs'), 'the key went as a header');
     const streams = urls.filter((u) => u.includes(`/jobs/${job.job_id}/events`));
     assert.ok(streams.length > 0 && streams.every((u) => /[?&]stream_token=/.test(u)), 'the stream opened with a token');
-    assert.ok(urls.every((u) => !u.includes(key.slice(-32))), 'the key is in no URL');
+    assert.ok(
+      urls.every((u) => !u.includes(key.slice(-32))),
+      'the key is in no URL',
+    );
     // After a reload the tab still has its key: no second question.
     await page.reload();
     await row.waitFor({ timeout: 15_000 });

@@ -23,7 +23,9 @@ const REPLY =
   'Queues decouple the API from the workers. A job waits in its priority queue until the dispatcher has capacity, ' +
   'then one worker runs it and exits. Nothing is lost when a worker dies: the reaper puts the job back.';
 
-describe('dashboard (headless Chromium, real API on the embedded backend)', { skip: skipWithout(CHROMIUM, 'apt-get install chromium; .ci/run installs it') }, () => {
+describe('dashboard (headless Chromium, real API on the embedded backend)', {
+  skip: skipWithout(CHROMIUM, 'apt-get install chromium; .ci/run installs it'),
+}, () => {
   let fake: FakeAnthropic;
   let system: TestSystem;
   let context: BrowserContext;
@@ -99,7 +101,10 @@ describe('dashboard (headless Chromium, real API on the embedded backend)', { sk
     const partial = (await output.textContent()) ?? '';
     assert.ok(partial.length < REPLY.length, `only part of the reply has arrived (${partial.length} of ${REPLY.length} characters)`);
     assert.ok(REPLY.startsWith(partial), 'deltas arrive in order');
-    assert.match((await page.locator('#jobs-table tr[data-job-id="' + chat.job_id + '"] .badge').textContent()) ?? '', /DISPATCHED|RUNNING/);
+    assert.match(
+      (await page.locator('#jobs-table tr[data-job-id="' + chat.job_id + '"] .badge').textContent()) ?? '',
+      /DISPATCHED|RUNNING/,
+    );
 
     await page.locator('#detail-status[data-status="SUCCEEDED"]').waitFor({ timeout: 30_000 });
     await page.locator('#detail-result:not([hidden])').waitFor();
@@ -149,11 +154,26 @@ describe('dashboard (headless Chromium, real API on the embedded backend)', { sk
     const now = new Date();
     const record = createJobRecord(
       ulid(now),
-      { jobType: 'claude_chat', payload: { prompt: 'hi' }, priority: 'normal', tenant: 'default', orderingKey: null, maxAttempts: 3, timeoutSeconds: 60 },
+      {
+        jobType: 'claude_chat',
+        payload: { prompt: 'hi' },
+        priority: 'normal',
+        tenant: 'default',
+        orderingKey: null,
+        maxAttempts: 3,
+        timeoutSeconds: 60,
+      },
       now,
       { payload: { prompt: 'hi' }, payloadRef: null },
     );
-    await system.backend.jobs.create({ ...record, status: 'SUCCEEDED', startedAt: now.toISOString(), finishedAt: now.toISOString(), usage: null, result: { response: 'hello', cost_usd: 0.0024 } });
+    await system.backend.jobs.create({
+      ...record,
+      status: 'SUCCEEDED',
+      startedAt: now.toISOString(),
+      finishedAt: now.toISOString(),
+      usage: null,
+      result: { response: 'hello', cost_usd: 0.0024 },
+    });
 
     await page.goto(url);
     await costCell(record.jobId).waitFor({ timeout: 15_000 });
@@ -176,7 +196,10 @@ describe('dashboard (headless Chromium, real API on the embedded backend)', { sk
     // What ECS StopTask and the process launcher's stop send first.
     process.kill(pid, 'SIGTERM');
     await page.locator('#detail-events li[data-type="attempt_stopped"]').waitFor({ state: 'attached', timeout: 20_000 });
-    assert.match((await page.locator('#detail-events li[data-type="attempt_stopped"]').textContent()) ?? '', /#1 attempt_stopped \{"attempt":1\}/);
+    assert.match(
+      (await page.locator('#detail-events li[data-type="attempt_stopped"]').textContent()) ?? '',
+      /#1 attempt_stopped \{"attempt":1\}/,
+    );
     await fetch(`${system.url}/jobs/${job.job_id}/cancel`, { method: 'POST' });
   });
 });

@@ -22,25 +22,35 @@ for (const name of backendNames()) {
       system = sys;
       // Jobs are submitted while no dispatcher runs, then every message is sent a second time (SQS
       // delivers at least once; a redrive or a sweeper can duplicate too).
-      const jobs = await Promise.all(Array.from({ length: 10 }, (_, i) => postJob(sys.url, { job_type: 'echo', payload: { message: `dup ${i}` } })));
+      const jobs = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => postJob(sys.url, { job_type: 'echo', payload: { message: `dup ${i}` } })),
+      );
       for (const job of jobs) {
         const record = await sys.backend.jobs.get(job.job_id);
         await sys.backend.queue.enqueue(messageFor(record!), { deduplicationId: `${job.job_id}:duplicate` });
       }
       sys.startDispatcher();
       sys.startDispatcher();
-      const done = await waitUntilTerminal(sys.url, jobs.map((j) => j.job_id), 90_000);
+      const done = await waitUntilTerminal(
+        sys.url,
+        jobs.map((j) => j.job_id),
+        90_000,
+      );
       for (const job of done) {
         assert.equal(job.status, 'SUCCEEDED');
         assert.equal(job.attempts.length, 1);
         assert.equal(sys.launcher.launchesOf(job.job_id), 1, `launches of ${job.job_id}`);
       }
       // Both copies of every message were consumed and deleted.
-      await waitFor('the queue to drain', async () => {
-        const depth = await sys.backend.queue.depth();
-        const total = Object.values(depth).reduce((n, d) => n + d.waiting + d.inFlight, 0);
-        return total === 0 ? true : undefined;
-      }, { timeoutMs: 30_000 });
+      await waitFor(
+        'the queue to drain',
+        async () => {
+          const depth = await sys.backend.queue.depth();
+          const total = Object.values(depth).reduce((n, d) => n + d.waiting + d.inFlight, 0);
+          return total === 0 ? true : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
       await sys.stopDispatchers();
     });
 

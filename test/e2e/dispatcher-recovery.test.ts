@@ -48,7 +48,9 @@ function startDoomedDispatcher(sys: TestSystem): Doomed {
 
 /** Submits the jobs and waits until the doomed dispatcher has launched one and holds the others. */
 async function submitAndWaitUntilHeld(sys: TestSystem, doomed: Doomed): Promise<JobView[]> {
-  const jobs = await Promise.all(Array.from({ length: JOBS }, (_, i) => postJob(sys.url, { job_type: 'echo', payload: { message: `held ${i}` } })));
+  const jobs = await Promise.all(
+    Array.from({ length: JOBS }, (_, i) => postJob(sys.url, { job_type: 'echo', payload: { message: `held ${i}` } })),
+  );
   await waitFor(
     'the doomed dispatcher to launch one job and hold the rest',
     async () => {
@@ -70,14 +72,21 @@ async function killAndTimeNextLaunch(t: TestContext, sys: TestSystem, doomed: Do
   await exited;
   const diedAt = Date.now();
   const before = sys.launcher.launches.length;
-  await waitFor('a launch after the death', () => (sys.launcher.launches.length > before ? true : undefined), { timeoutMs: RECOVERY_BOUND_MS + 60_000, intervalMs: 50 });
+  await waitFor('a launch after the death', () => (sys.launcher.launches.length > before ? true : undefined), {
+    timeoutMs: RECOVERY_BOUND_MS + 60_000,
+    intervalMs: 50,
+  });
   const tookMs = Date.now() - diedAt;
   t.annotate(`${sys.name}: first launch ${(tookMs / 1000).toFixed(1)} s after the dispatcher was killed`);
   return tookMs;
 }
 
 async function assertEachRanOnce(sys: TestSystem, jobs: JobView[]): Promise<void> {
-  const done = await waitUntilTerminal(sys.url, jobs.map((j) => j.job_id), 60_000);
+  const done = await waitUntilTerminal(
+    sys.url,
+    jobs.map((j) => j.job_id),
+    60_000,
+  );
   for (const job of done) {
     assert.equal(job.status, 'SUCCEEDED');
     assert.equal(job.attempts.length, 1, `${job.job_id} ran in one attempt`);
@@ -122,12 +131,17 @@ for (const name of backendNames()) {
     test('a dispatcher holds only what free capacity can use soon, not the whole backlog', async (t) => {
       const maxRunning = 2;
       const sys = (system = await startSystem(name, { AGENT_RUNNER_MAX_RUNNING: String(maxRunning) }));
-      await Promise.all(Array.from({ length: 24 }, (_, i) => postJob(sys.url, { job_type: 'echo', payload: { message: `backlog ${i}`, sleep_ms: 1_500 } })));
+      await Promise.all(
+        Array.from({ length: 24 }, (_, i) => postJob(sys.url, { job_type: 'echo', payload: { message: `backlog ${i}`, sleep_ms: 1_500 } })),
+      );
       sys.startDispatcher();
       let mostHeld = 0;
       for (const until = Date.now() + 6_000; Date.now() < until; ) {
         const depth = await sys.backend.queue.depth();
-        mostHeld = Math.max(mostHeld, Object.values(depth).reduce((n, d) => n + d.inFlight, 0));
+        mostHeld = Math.max(
+          mostHeld,
+          Object.values(depth).reduce((n, d) => n + d.inFlight, 0),
+        );
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       t.annotate(`${name}: at most ${mostHeld} of 24 messages held with AGENT_RUNNER_MAX_RUNNING=${maxRunning}`);

@@ -25,7 +25,11 @@ for (const name of backendNames()) {
       for (const job of submitted) assert.equal(job.status, 'QUEUED');
 
       // A deadline, not a speed test: on a loaded 2-core machine the aws run once needed more than 120 s.
-      const finished = await waitUntilTerminal(system.url, submitted.map((j) => j.job_id), 300_000);
+      const finished = await waitUntilTerminal(
+        system.url,
+        submitted.map((j) => j.job_id),
+        300_000,
+      );
       finished.forEach((job, i) => {
         assert.equal(job.status, 'SUCCEEDED', JSON.stringify(job.error));
         const result = job.result as { echoed_message: string; processed_by: string; processed_at: string };
@@ -43,7 +47,10 @@ for (const name of backendNames()) {
         // A worker records SUCCEEDED, then closes its clients and exits: give the last ones a moment.
         const runs = [...system.tasks.runs.values()];
         await waitFor('every task process to exit', () => (runs.every((r) => r.exitCode !== null || r.signal !== null) ? true : undefined));
-        assert.deepEqual(runs.map((r) => r.exitCode), Array(JOBS).fill(0));
+        assert.deepEqual(
+          runs.map((r) => r.exitCode),
+          Array(JOBS).fill(0),
+        );
       }
       // The worker writes every result to the blob store (S3 on AWS) before it records SUCCEEDED.
       const { getJson } = await import('@agent-runner/shared/ports/job-store.ts');

@@ -59,7 +59,9 @@ if (backendNames().includes('aws')) {
       const taskArn = done!.attempts[0]!.worker_ref!;
       const ecs = new ECSClient({ region: system.env.AWS_REGION!, endpoint: system.env.AWS_ENDPOINT_URL! });
       try {
-        const out = await ecs.send(new DescribeTasksCommand({ cluster: system.env.AGENT_RUNNER_ECS_CLUSTER!, tasks: [taskArn], include: ['TAGS'] }));
+        const out = await ecs.send(
+          new DescribeTasksCommand({ cluster: system.env.AGENT_RUNNER_ECS_CLUSTER!, tasks: [taskArn], include: ['TAGS'] }),
+        );
         const task = out.tasks![0]!;
         assert.equal(task.launchType, 'FARGATE');
         const env = Object.fromEntries((task.overrides?.containerOverrides?.[0]?.environment ?? []).map((e) => [e.name, e.value]));

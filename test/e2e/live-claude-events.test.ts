@@ -13,10 +13,9 @@ import { backendNames, startSystem, type TestSystem } from '../support/system.ts
 
 const API_KEY = 'sk-live-events';
 // ~60 words at 40 ms a delta: a stream of ~2.5 s, long enough to drop the connection inside it.
-const ANSWER = Array.from(
-  { length: 12 },
-  (_, i) => `Step ${i + 1}: the dispatcher hands the job to one worker,`,
-).join(' ') + ' and the client follows every word live.';
+const ANSWER =
+  Array.from({ length: 12 }, (_, i) => `Step ${i + 1}: the dispatcher hands the job to one worker,`).join(' ') +
+  ' and the client follows every word live.';
 
 interface StreamedEvent {
   seq: number;
@@ -83,7 +82,11 @@ for (const name of backendNames()) {
 
     test('a client that drops the stream mid-answer and reconnects with Last-Event-ID reassembles the exact text', async () => {
       const job = await postJob(system.url, { job_type: 'claude_chat', payload: { prompt: 'How does a job travel?' } });
-      const textOf = (events: StreamedEvent[]) => events.filter((e) => e.type === 'text_delta').map((e) => String(e.data.text)).join('');
+      const textOf = (events: StreamedEvent[]) =>
+        events
+          .filter((e) => e.type === 'text_delta')
+          .map((e) => String(e.data.text))
+          .join('');
 
       const first = await readEvents(system.url, job.job_id, null, (events) => events.filter((e) => e.type === 'text_delta').length >= 3);
       assert.equal(first.end, null, 'the first connection was dropped before the stream ended');
@@ -93,14 +96,20 @@ for (const name of backendNames()) {
       assert.equal(JSON.parse(second.end.data).status, 'SUCCEEDED');
 
       const all = [...first.events, ...second.events];
-      assert.ok(second.events.some((e) => e.type === 'text_delta'), 'part of the answer arrived after the reconnect');
+      assert.ok(
+        second.events.some((e) => e.type === 'text_delta'),
+        'part of the answer arrived after the reconnect',
+      );
       assert.deepEqual(
         all.map((e) => e.seq),
         all.map((_, i) => all[0]!.seq + i),
         'sequence numbers run on without a gap or a repeat across the reconnect',
       );
       assert.equal(textOf(all), ANSWER);
-      assert.ok(all.some((e) => e.type === 'model_call'), 'the priced model call is among the events');
+      assert.ok(
+        all.some((e) => e.type === 'model_call'),
+        'the priced model call is among the events',
+      );
 
       const done = await getJob(system.url, job.job_id);
       assert.equal(done.status, 'SUCCEEDED');

@@ -41,7 +41,10 @@ for (const name of backendNames()) {
           // The attempts say whether this is a broken group or a retry (a retried job re-enters its
           // group behind jobs already queued, so the next may start between its attempts).
           const attempts = (j: JobView) => JSON.stringify(j.attempts);
-          assert.ok(startedAt(runs[i]!) >= endedAt(runs[i - 1]!), `${key}: job ${i} started before job ${i - 1} ended: ${attempts(runs[i - 1]!)} then ${attempts(runs[i]!)}`);
+          assert.ok(
+            startedAt(runs[i]!) >= endedAt(runs[i - 1]!),
+            `${key}: job ${i} started before job ${i - 1} ended: ${attempts(runs[i - 1]!)} then ${attempts(runs[i]!)}`,
+          );
         }
       }
       // Parallel across keys: some two jobs of different keys overlapped.
@@ -89,7 +92,11 @@ for (const name of backendNames()) {
           await new Promise((r) => setTimeout(r, 25));
         }
       })();
-      const done = await waitUntilTerminal(system.url, jobs.map((j) => j.job_id), 240_000);
+      const done = await waitUntilTerminal(
+        system.url,
+        jobs.map((j) => j.job_id),
+        240_000,
+      );
       sampling = false;
       await sampler;
       for (const job of done) assert.equal(job.status, 'SUCCEEDED');
@@ -100,5 +107,4 @@ for (const name of backendNames()) {
       await waitForSlotsReleased(system.backend.leases);
     });
   });
-
 }

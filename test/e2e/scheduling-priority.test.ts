@@ -30,7 +30,11 @@ for (const name of backendNames()) {
 
       system.startDispatcher();
       const all = [...lowBefore, ...high, ...lowAfter];
-      const done = await waitUntilTerminal(system.url, all.map((j) => j.job_id), 180_000);
+      const done = await waitUntilTerminal(
+        system.url,
+        all.map((j) => j.job_id),
+        180_000,
+      );
       for (const job of done) assert.equal(job.status, 'SUCCEEDED');
       const byId = new Map(done.map((j) => [j.job_id, j]));
       const lastHighStart = Math.max(...high.map((j) => startedAt(byId.get(j.job_id)!)));
@@ -55,10 +59,12 @@ for (const name of backendNames()) {
       const blocker = await postJob(system.url, { job_type: 'sleep', payload: { ms: 8000 } });
       const waiter = await postJob(system.url, { job_type: 'echo', payload: { message: 'patient' } });
       const done = await waitUntilTerminal(system.url, [blocker.job_id, waiter.job_id], 60_000);
-      assert.deepEqual(done.map((j) => j.status), ['SUCCEEDED', 'SUCCEEDED']);
+      assert.deepEqual(
+        done.map((j) => j.status),
+        ['SUCCEEDED', 'SUCCEEDED'],
+      );
       assert.ok(startedAt(done[1]!) >= endedAt(done[0]!), 'the waiter ran after the blocker');
       assert.equal(system.launcher.launchesOf(waiter.job_id), 1);
     });
   });
-
 }

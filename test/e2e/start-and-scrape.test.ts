@@ -97,7 +97,9 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
     dataDir = mkdtempSync(join(tmpdir(), 'agent-runner-start-'));
     system = await startAgentRunner(dataDir, fake.url);
     const ok = Array.from({ length: SUCCEEDING }, (_, i) => postJob(system.apiUrl, { job_type: 'echo', payload: { message: `m${i}` } }));
-    const bad = Array.from({ length: FAILING }, () => postJob(system.apiUrl, { job_type: 'echo', payload: { message: 'x', fail: 'fatal' }, priority: 'high' }));
+    const bad = Array.from({ length: FAILING }, () =>
+      postJob(system.apiUrl, { job_type: 'echo', payload: { message: 'x', fail: 'fatal' }, priority: 'high' }),
+    );
     jobIds = (await Promise.all([...ok, ...bad])).map((j) => j.job_id);
     const claude = await postJob(system.apiUrl, { job_type: 'claude_chat', payload: { prompt: 'Count me.' } });
     [claudeJob] = (await waitUntilTerminal(system.apiUrl, [...jobIds, claude.job_id], 60_000)).slice(-1) as [JobView];
@@ -115,7 +117,10 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
     assert.equal(sample(text, 'agent_runner_jobs_submitted_total', { job_type: 'echo', priority: 'normal' }), SUCCEEDING);
     assert.equal(sample(text, 'agent_runner_jobs_submitted_total', { job_type: 'echo', priority: 'high' }), FAILING);
     assert.ok(sample(text, 'agent_runner_http_request_duration_seconds_count', { route: '/jobs/:id', method: 'GET', status: '200' }) >= 1);
-    assert.equal(sample(text, 'agent_runner_http_request_duration_seconds_count', { route: '/jobs', method: 'POST', status: '202' }), SUCCEEDING + FAILING + 1);
+    assert.equal(
+      sample(text, 'agent_runner_http_request_duration_seconds_count', { route: '/jobs', method: 'POST', status: '202' }),
+      SUCCEEDING + FAILING + 1,
+    );
     assert.match(text, /agent_runner_queue_depth\{priority="normal",state="waiting",service="api"\} 0/);
     assert.match(text, /^process_resident_memory_bytes\{service="api"\} \d/m, 'default process metrics');
     assert.doesNotMatch(text, ULID_IN_TEXT, 'no job id in any label');
@@ -126,12 +131,17 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
       'the dispatcher to see every job end',
       async () => {
         const t = await scrape(system.dispatcherUrl);
-        const finished = sample(t, 'agent_runner_jobs_finished_total', { outcome: 'SUCCEEDED' }) + sample(t, 'agent_runner_jobs_finished_total', { outcome: 'FAILED' });
+        const finished =
+          sample(t, 'agent_runner_jobs_finished_total', { outcome: 'SUCCEEDED' }) +
+          sample(t, 'agent_runner_jobs_finished_total', { outcome: 'FAILED' });
         return finished === SUCCEEDING + FAILING + 1 ? t : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 250 },
     );
-    assert.equal(sample(text, 'agent_runner_jobs_finished_total', { job_type: 'echo', priority: 'normal', outcome: 'SUCCEEDED' }), SUCCEEDING);
+    assert.equal(
+      sample(text, 'agent_runner_jobs_finished_total', { job_type: 'echo', priority: 'normal', outcome: 'SUCCEEDED' }),
+      SUCCEEDING,
+    );
     assert.equal(sample(text, 'agent_runner_jobs_finished_total', { job_type: 'echo', priority: 'high', outcome: 'FAILED' }), FAILING);
     assert.equal(sample(text, 'agent_runner_jobs_dispatched_total', { job_type: 'echo', priority: 'normal' }), SUCCEEDING);
     assert.equal(sample(text, 'agent_runner_job_queue_wait_seconds_count', { job_type: 'echo' }), SUCCEEDING + FAILING);
@@ -144,7 +154,14 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
 
   test('the Claude job’s tokens and dollars reach the dispatcher’s counters from its record', async () => {
     assert.equal(claudeJob.status, 'SUCCEEDED');
-    const usage = (claudeJob as unknown as { usage: { cost_usd: number; by_model: Record<string, { input_tokens: number; output_tokens: number; cache_read_tokens: number; cost_usd: number }> } }).usage;
+    const usage = (
+      claudeJob as unknown as {
+        usage: {
+          cost_usd: number;
+          by_model: Record<string, { input_tokens: number; output_tokens: number; cache_read_tokens: number; cost_usd: number }>;
+        };
+      }
+    ).usage;
     const [model, spent] = Object.entries(usage.by_model)[0]!;
     assert.equal(spent.input_tokens, 1200);
     assert.ok(spent.cost_usd > 0);
@@ -156,7 +173,9 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
     assert.equal(sample(text, 'agent_runner_jobs_finished_total', { job_type: 'claude_chat', outcome: 'SUCCEEDED' }), 1);
   });
 
-  test('a real Prometheus scrapes both services and its queries return the test’s numbers', { skip: skipWithout(PROMETHEUS, 'apt-get install prometheus; .ci/run installs it') }, async () => {
+  test('a real Prometheus scrapes both services and its queries return the test’s numbers', {
+    skip: skipWithout(PROMETHEUS, 'apt-get install prometheus; .ci/run installs it'),
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-runner-prometheus-'));
     const port = await freePort();
     const target = (url: string) => new URL(url).host;
@@ -175,7 +194,12 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
     );
     const prometheus = spawn(
       PROMETHEUS,
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let log = '';
@@ -188,7 +212,10 @@ describe('agent-runner start, its metrics, and Prometheus scraping them', () => 
       return first ? Number(first.value[1]) : undefined;
     };
     const equals = (promql: string, wanted: number) =>
-      waitFor(`${promql} == ${wanted}`, async () => ((await query(promql)) === wanted ? true : undefined), { timeoutMs: 30_000, intervalMs: 500 });
+      waitFor(`${promql} == ${wanted}`, async () => ((await query(promql)) === wanted ? true : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      });
     try {
       await equals('sum(up{job=~"agent-runner-.*"})', 2);
       await equals('sum(agent_runner_jobs_submitted_total)', SUCCEEDING + FAILING + 1);

@@ -55,7 +55,11 @@ function importsOf(source: string): { imports: ModuleImport[]; computed: number 
   for (const m of source.matchAll(/^[ \t]*(import|export)(\s+type)?\b([^'"`;]*?)\bfrom\s*(['"])([^'"]+)\4/gm)) {
     const clause = m[3] ?? '';
     // `import { type A, type B } from` is type-only too when every name is marked.
-    const names = /^\s*\{([^}]*)\}\s*$/.exec(clause)?.[1]?.split(',').map((n) => n.trim()).filter(Boolean);
+    const names = /^\s*\{([^}]*)\}\s*$/
+      .exec(clause)?.[1]
+      ?.split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
     const allTyped = names !== undefined && names.length > 0 && names.every((n) => n.startsWith('type '));
     imports.push({ specifier: m[5]!, typeOnly: m[2] !== undefined || allTyped });
   }
@@ -131,10 +135,15 @@ describe('module boundaries', () => {
     assert.ok(edges.get('bin/commands/worker.ts')?.includes('services/worker/src/main.ts'));
   });
 
-  test('nothing outside services/worker imports worker code (but the CLI\'s worker command its entry point)', () => {
+  test("nothing outside services/worker imports worker code (but the CLI's worker command its entry point)", () => {
     const offending = files
       .filter((file) => !file.startsWith('services/worker/'))
-      .flatMap((file) => edges.get(file)!.filter((target) => target.startsWith('services/worker/')).map((target) => `${file} -> ${target}`))
+      .flatMap((file) =>
+        edges
+          .get(file)!
+          .filter((target) => target.startsWith('services/worker/'))
+          .map((target) => `${file} -> ${target}`),
+      )
       .filter((edge) => !ALLOWED_WORKER_IMPORTS.has(edge));
     assert.deepEqual(offending, []);
   });
@@ -148,8 +157,9 @@ describe('module boundaries', () => {
     const outside = files
       .filter((file) => file.startsWith('shared/src/domain/'))
       .flatMap((file) =>
-        parsed.get(file)!.imports
-          .map((i) => resolveSpecifier(file, i.specifier) ?? i.specifier)
+        parsed
+          .get(file)!
+          .imports.map((i) => resolveSpecifier(file, i.specifier) ?? i.specifier)
           .filter((target) => !target.startsWith('shared/src/domain/') && !target.startsWith('node:'))
           .map((target) => `${file} -> ${target}`),
       );
@@ -195,7 +205,10 @@ describe('module boundaries', () => {
           used.add(name);
           // A type-only import is needed to type-check, not to run.
           const typesOnly = i.typeOnly && (devDeps.has(name) || devDeps.has(`@types/${name.replace(/^@(.*)\//, '$1__')}`));
-          if (!deps.has(name) && !typesOnly) problems.push(`${file} imports ${name}, not in ${dir}/package.json ${i.typeOnly ? 'dependencies or devDependencies' : 'dependencies'}`);
+          if (!deps.has(name) && !typesOnly)
+            problems.push(
+              `${file} imports ${name}, not in ${dir}/package.json ${i.typeOnly ? 'dependencies or devDependencies' : 'dependencies'}`,
+            );
         }
       }
       for (const name of deps) if (!used.has(name)) problems.push(`${dir}/package.json depends on ${name}, which its code does not import`);

@@ -31,10 +31,14 @@ function isAlive(pid: number): boolean {
 const pidOf = (workerRef: string) => Number(/^pid:(\d+)$/.exec(workerRef)?.[1]);
 
 async function until(launcher: WorkerLauncher, workerRef: string, state: WorkerState['state']): Promise<WorkerState> {
-  return waitFor(`${workerRef} ${state}`, async () => {
-    const s = await launcher.inspect(workerRef);
-    return s.state === state ? s : undefined;
-  }, { timeoutMs: 10_000, intervalMs: 20 });
+  return waitFor(
+    `${workerRef} ${state}`,
+    async () => {
+      const s = await launcher.inspect(workerRef);
+      return s.state === state ? s : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 20 },
+  );
 }
 
 describe('process launcher (embedded only)', () => {
@@ -58,7 +62,10 @@ describe('process launcher (embedded only)', () => {
   });
 
   test('the worker gets the base environment, the config, the launch settings and its job; nothing else of ours', async () => {
-    const launcher = createProcessLauncher(config, { command: [process.execPath, STAND_IN], baseEnv: { PATH: '/usr/bin:/bin', HOME: undefined } });
+    const launcher = createProcessLauncher(config, {
+      command: [process.execPath, STAND_IN],
+      baseEnv: { PATH: '/usr/bin:/bin', HOME: undefined },
+    });
     const jobId = ulid(new Date());
     const { workerRef } = await launcher.launch({ jobId, attempt: 2, jobType: 'echo', env: { STAND_IN_MARK: 'x' } });
     started.push(pidOf(workerRef));
@@ -108,14 +115,16 @@ describe('process launcher (embedded only)', () => {
     const { workerRef } = await launcher.launch({ jobId, attempt: 1, jobType: 'echo' });
     started.push(pidOf(workerRef));
     // Wait until its SIGTERM handler is installed.
-    await waitFor('the worker to be ready', () => (readFileSync(join(dir, 'logs', `${jobId}-1.log`), 'utf8').includes('ready') ? true : undefined));
+    await waitFor('the worker to be ready', () =>
+      readFileSync(join(dir, 'logs', `${jobId}-1.log`), 'utf8').includes('ready') ? true : undefined,
+    );
     const t0 = Date.now();
     await launcher.stop(workerRef, 'test');
     assert.ok(Date.now() - t0 >= 300, 'waited out the grace period');
     assert.deepEqual(await launcher.inspect(workerRef), { state: 'stopped', exitCode: null, reason: 'killed by SIGKILL' });
   });
 
-  test("stop also ends the processes the worker started (its process group)", async () => {
+  test('stop also ends the processes the worker started (its process group)', async () => {
     const launcher = createProcessLauncher(config, {
       command: node(
         "const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(c.pid); setInterval(() => {}, 1000)",
@@ -124,7 +133,10 @@ describe('process launcher (embedded only)', () => {
     const jobId = ulid(new Date());
     const { workerRef } = await launcher.launch({ jobId, attempt: 1, jobType: 'echo' });
     started.push(pidOf(workerRef));
-    const grandchild = await waitFor('the grandchild pid', () => Number(readFileSync(join(dir, 'logs', `${jobId}-1.log`), 'utf8').trim()) || undefined);
+    const grandchild = await waitFor(
+      'the grandchild pid',
+      () => Number(readFileSync(join(dir, 'logs', `${jobId}-1.log`), 'utf8').trim()) || undefined,
+    );
     started.push(grandchild);
     assert.equal(isAlive(grandchild), true);
     await launcher.stop(workerRef, 'test');

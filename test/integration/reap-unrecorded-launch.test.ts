@@ -50,14 +50,38 @@ for (const target of backendsUnderTest()) {
     async function runningWithoutLaunchRecord(): Promise<{ jobId: string; workerRef: string }> {
       const { backend, config } = opened;
       const job = await submitJob(
-        { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock: systemClock, newId: ulid, inlineLimitBytes: config.inlineLimitBytes },
-        { jobType: 'sleep', payload: { ms: 60_000 }, priority: 'normal', tenant: 't', orderingKey: null, maxAttempts: 3, timeoutSeconds: 120 },
+        {
+          jobs: backend.jobs,
+          queue: backend.queue,
+          blobs: backend.blobs,
+          clock: systemClock,
+          newId: ulid,
+          inlineLimitBytes: config.inlineLimitBytes,
+        },
+        {
+          jobType: 'sleep',
+          payload: { ms: 60_000 },
+          priority: 'normal',
+          tenant: 't',
+          orderingKey: null,
+          maxAttempts: 3,
+          timeoutSeconds: 120,
+        },
       );
       await applyTransition(backend.jobs, job.jobId, (j) => claimForLaunch(j, now(), 30), now);
       assert.ok((await backend.leases.acquire(job.jobId, [{ key: 'global', limit: 100 }], now())).acquired);
-      const { workerRef } = await launcher.launch({ jobId: job.jobId, attempt: 1, jobType: 'sleep', env: { AGENT_RUNNER_HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS) } });
+      const { workerRef } = await launcher.launch({
+        jobId: job.jobId,
+        attempt: 1,
+        jobType: 'sleep',
+        env: { AGENT_RUNNER_HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS) },
+      });
       workers.push(workerRef);
-      await waitFor('the worker to start the job', async () => ((await backend.jobs.get(job.jobId))?.status === 'RUNNING' ? true : undefined), { timeoutMs: 20_000 });
+      await waitFor(
+        'the worker to start the job',
+        async () => ((await backend.jobs.get(job.jobId))?.status === 'RUNNING' ? true : undefined),
+        { timeoutMs: 20_000 },
+      );
       const record = await backend.jobs.get(job.jobId);
       assert.equal(record?.attempts[0]?.workerRef, null, 'RUNNING with no recorded launch');
       return { jobId: job.jobId, workerRef };

@@ -51,7 +51,10 @@ for (const target of backendsUnderTest()) {
 
       const stillHeld = new Set((await leases.list()).map((l) => l.holder));
       assert.deepEqual(
-        Object.entries(holders).filter(([, job]) => stillHeld.has(job.jobId)).map(([name]) => name).sort(),
+        Object.entries(holders)
+          .filter(([, job]) => stillHeld.has(job.jobId))
+          .map(([name]) => name)
+          .sort(),
         ['dispatched', 'justFinished', 'launching', 'running'],
       );
       assert.ok(!stillHeld.has(vanished));

@@ -82,7 +82,10 @@ describe('SQLite job queue (embedded only)', () => {
       queue.deadLetters().map((d) => [jobIdOf(d.body), d.receiveCount]),
       [[sent.jobId, 5]],
     );
-    assert.equal(Object.values(await queue.depth()).reduce((n, d) => n + d.waiting + d.inFlight, 0), 0);
+    assert.equal(
+      Object.values(await queue.depth()).reduce((n, d) => n + d.waiting + d.inFlight, 0),
+      0,
+    );
   });
 
   test('the feed reports a dead-lettered message as an error', async () => {
@@ -98,7 +101,10 @@ describe('SQLite job queue (embedded only)', () => {
     await realQueue.enqueue(sent);
     await waitFor('the dead letter', () => (realQueue.deadLetters().length > 0 ? true : undefined), { timeoutMs: 5000, intervalMs: 20 });
     await waitFor('the report', () => errors.find((e) => e.message.includes('dead letters')), { timeoutMs: 2000, intervalMs: 20 });
-    assert.ok(errors.some((e) => e.message.includes('always fails')), 'the handler failure is reported too');
+    assert.ok(
+      errors.some((e) => e.message.includes('always fails')),
+      'the handler failure is reported too',
+    );
   });
 
   test('an ack with a stale receipt deletes nothing', async () => {
@@ -152,7 +158,10 @@ describe('SQLite job queue (embedded only)', () => {
       () => new SqliteJobFeed(queue, { visibilityTimeoutSeconds: 30, batchSize: 11, maxInFlight: 1 }),
       (error: unknown) => error instanceof ValidationError && /batchSize/.test(error.message),
     );
-    assert.throws(() => new SqliteJobFeed(queue, { visibilityTimeoutSeconds: 0, batchSize: 1, maxInFlight: 1 }), /visibilityTimeoutSeconds/);
+    assert.throws(
+      () => new SqliteJobFeed(queue, { visibilityTimeoutSeconds: 0, batchSize: 1, maxInFlight: 1 }),
+      /visibilityTimeoutSeconds/,
+    );
     assert.throws(() => new SqliteJobFeed(queue, { visibilityTimeoutSeconds: 1, batchSize: 1, maxInFlight: 0 }), /maxInFlight/);
   });
 

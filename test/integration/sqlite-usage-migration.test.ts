@@ -19,7 +19,15 @@ test('records written before usage existed read back with usage and rateLimits n
   const now = new Date();
   const job = createJobRecord(
     ulid(now),
-    { jobType: 'claude_chat', payload: { prompt: 'hi' }, priority: 'normal', tenant: 'acme', orderingKey: null, maxAttempts: 3, timeoutSeconds: 60 },
+    {
+      jobType: 'claude_chat',
+      payload: { prompt: 'hi' },
+      priority: 'normal',
+      tenant: 'acme',
+      orderingKey: null,
+      maxAttempts: 3,
+      timeoutSeconds: 60,
+    },
     now,
     { payload: { prompt: 'hi' }, payloadRef: null },
   );
@@ -39,8 +47,21 @@ test('records written before usage existed read back with usage and rateLimits n
     assert.ok(CURRENT_SCHEMA_VERSION >= 2);
     const store = new SqliteJobStore(db);
     assert.deepEqual(await store.get(job.jobId), job, 'exactly the record, with usage: null and rateLimits: null');
-    const usage = { calls: 1, input_tokens: 10, output_tokens: 5, cache_write_tokens: 0, cache_read_tokens: 0, cost_usd: 0.000_07, by_model: {} };
-    const written = await store.update(job.jobId, { status: ['QUEUED'], version: 1 }, { usage, rateLimits: { 'requests-remaining': '7' } }, new Date());
+    const usage = {
+      calls: 1,
+      input_tokens: 10,
+      output_tokens: 5,
+      cache_write_tokens: 0,
+      cache_read_tokens: 0,
+      cost_usd: 0.000_07,
+      by_model: {},
+    };
+    const written = await store.update(
+      job.jobId,
+      { status: ['QUEUED'], version: 1 },
+      { usage, rateLimits: { 'requests-remaining': '7' } },
+      new Date(),
+    );
     assert.deepEqual((await store.get(job.jobId))?.usage, usage);
     assert.deepEqual(await store.get(job.jobId), written);
   } finally {

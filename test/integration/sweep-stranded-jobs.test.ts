@@ -35,10 +35,19 @@ for (const target of backendsUnderTest()) {
         },
         depth: () => queue.depth(),
       };
-      const deps = { config: opened.config, jobs, queue: noting, clock: { now: () => now }, log: createLogger('test', 'silent') } as unknown as DispatcherDeps;
+      const deps = {
+        config: opened.config,
+        jobs,
+        queue: noting,
+        clock: { now: () => now },
+        log: createLogger('test', 'silent'),
+      } as unknown as DispatcherDeps;
 
       assert.equal(await sweepStrandedJobs(deps), 1);
-      assert.deepEqual(sent.map((s) => s.message.jobId), [stranded.jobId]);
+      assert.deepEqual(
+        sent.map((s) => s.message.jobId),
+        [stranded.jobId],
+      );
       const marked = await jobs.get(stranded.jobId);
       assert.equal(marked?.status, 'QUEUED');
       assert.equal(marked?.version, stranded.version + 1, 'the re-enqueued job is marked');
@@ -47,8 +56,17 @@ for (const target of backendsUnderTest()) {
       now = new Date(now.getTime() + 301_000);
       // Five minutes on, both QUEUED jobs are past the limit, once each.
       assert.equal(await sweepStrandedJobs(deps), 2);
-      assert.deepEqual(sent.slice(1).map((s) => s.message.jobId).sort(), [stranded.jobId, recent.jobId].sort());
-      assert.notEqual(sent[0]?.options?.deduplicationId, sent.find((s, i) => i > 0 && s.message.jobId === stranded.jobId)?.options?.deduplicationId);
+      assert.deepEqual(
+        sent
+          .slice(1)
+          .map((s) => s.message.jobId)
+          .sort(),
+        [stranded.jobId, recent.jobId].sort(),
+      );
+      assert.notEqual(
+        sent[0]?.options?.deduplicationId,
+        sent.find((s, i) => i > 0 && s.message.jobId === stranded.jobId)?.options?.deduplicationId,
+      );
     });
   });
 }

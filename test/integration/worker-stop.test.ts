@@ -41,21 +41,44 @@ describe('a worker told to stop (embedded only)', () => {
   /** Submits a long sleep job and launches the real worker for it, as the dispatcher does. */
   async function runningSleepJob(): Promise<{ jobId: string; workerRef: string }> {
     const job = await submitJob(
-      { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock: systemClock, newId: ulid, inlineLimitBytes: config.inlineLimitBytes },
-      { jobType: 'sleep', payload: { ms: 60_000 }, priority: 'normal', tenant: 't', orderingKey: null, maxAttempts: 3, timeoutSeconds: 120 },
+      {
+        jobs: backend.jobs,
+        queue: backend.queue,
+        blobs: backend.blobs,
+        clock: systemClock,
+        newId: ulid,
+        inlineLimitBytes: config.inlineLimitBytes,
+      },
+      {
+        jobType: 'sleep',
+        payload: { ms: 60_000 },
+        priority: 'normal',
+        tenant: 't',
+        orderingKey: null,
+        maxAttempts: 3,
+        timeoutSeconds: 120,
+      },
     );
     const claimed = await applyTransition(backend.jobs, job.jobId, (j) => claimForLaunch(j, now(), 30), now);
     const { workerRef } = await launcher.launch({ jobId: job.jobId, attempt: claimed.job.attempt, jobType: 'sleep' });
     await applyTransition(backend.jobs, job.jobId, (j) => recordLaunch(j, 1, workerRef, now()), now);
-    await waitFor('the worker to start the job', async () => ((await backend.jobs.get(job.jobId))?.status === 'RUNNING' ? true : undefined), { timeoutMs: 15_000 });
+    await waitFor(
+      'the worker to start the job',
+      async () => ((await backend.jobs.get(job.jobId))?.status === 'RUNNING' ? true : undefined),
+      { timeoutMs: 15_000 },
+    );
     return { jobId: job.jobId, workerRef };
   }
 
   async function stopped(workerRef: string): Promise<Extract<WorkerState, { state: 'stopped' }>> {
-    return waitFor('the worker to exit', async () => {
-      const state = await launcher.inspect(workerRef);
-      return state.state === 'stopped' ? state : undefined;
-    }, { timeoutMs: 8_000, intervalMs: 20 });
+    return waitFor(
+      'the worker to exit',
+      async () => {
+        const state = await launcher.inspect(workerRef);
+        return state.state === 'stopped' ? state : undefined;
+      },
+      { timeoutMs: 8_000, intervalMs: 20 },
+    );
   }
 
   test('on SIGTERM it stops the handler at once, exits 1, and leaves the attempt for the reaper to judge', async () => {
@@ -68,7 +91,10 @@ describe('a worker told to stop (embedded only)', () => {
     const job = await backend.jobs.get(jobId);
     assert.equal(job?.status, 'RUNNING', 'no verdict written: a lost worker is the reaper’s to retry');
     const events = await backend.events.read(jobId, 0, 100);
-    assert.ok(events.some((e) => e.type === 'attempt_stopped'), events.map((e) => e.type).join(', '));
+    assert.ok(
+      events.some((e) => e.type === 'attempt_stopped'),
+      events.map((e) => e.type).join(', '),
+    );
   });
 
   test('a cancelled job’s worker told to stop ends as cancelled and exits 0', async () => {

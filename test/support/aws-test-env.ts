@@ -18,7 +18,9 @@ export function skipUnlessAws(): string | false {
  * Provisions a fresh, uniquely named set of resources in the emulator and returns the environment
  * that points agent-runner at them (what `agent-runner provision` prints), plus emulator credentials.
  */
-export async function provisionTestAws(options: { prefix?: string; workerEnv?: Record<string, string>; anthropicSecretName?: string } = {}): Promise<Record<string, string>> {
+export async function provisionTestAws(
+  options: { prefix?: string; workerEnv?: Record<string, string>; anthropicSecretName?: string } = {},
+): Promise<Record<string, string>> {
   const endpoint = await motoEndpoint();
   // The SDK's default credential chain reads these; moto accepts any.
   Object.assign(process.env, CREDENTIALS);

@@ -59,7 +59,12 @@ export interface OpenedBackend {
 /** A fresh environment for `target` and the backend `createBackend(loadConfig(env))` builds on it. */
 export async function openBackend(target: BackendUnderTest, overrides: Record<string, string> = {}): Promise<OpenedBackend> {
   // Auth off unless asked for (on aws it would otherwise be required): suites about keys turn it on.
-  const env: Record<string, string> = { AGENT_RUNNER_LOG_LEVEL: 'warn', AGENT_RUNNER_AUTH: 'off', ...(await target.makeEnv()), ...overrides };
+  const env: Record<string, string> = {
+    AGENT_RUNNER_LOG_LEVEL: 'warn',
+    AGENT_RUNNER_AUTH: 'off',
+    ...(await target.makeEnv()),
+    ...overrides,
+  };
   const config = loadConfig(env);
   const backend = await createBackend(config);
   return {

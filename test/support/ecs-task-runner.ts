@@ -74,7 +74,11 @@ export class EcsTaskRunner {
     if (this.timer) clearInterval(this.timer);
     await this.polling;
     for (const child of this.children.values()) child.kill('SIGKILL');
-    await Promise.all([...this.children.values()].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)))));
+    await Promise.all(
+      [...this.children.values()].map(
+        (c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r))),
+      ),
+    );
     this.ecs.destroy();
   }
 
@@ -125,14 +129,20 @@ export class EcsTaskRunner {
 
     const run: RecordedTaskRun = { taskArn, env, exitCode: null, signal: null };
     this.runs.set(taskArn, run);
-    const child = spawn(executable, args, { cwd: REPO, env: { ...this.roleEnv, ...env, AGENT_RUNNER_WORKER_ID: taskArn }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(executable, args, {
+      cwd: REPO,
+      env: { ...this.roleEnv, ...env, AGENT_RUNNER_WORKER_ID: taskArn },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     this.children.set(taskArn, child);
     child.once('exit', (code, signal) => {
       run.exitCode = code;
       run.signal = signal;
       this.children.delete(taskArn);
       this.ecs
-        .send(new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason: `Essential container in task exited (${code ?? signal})` }))
+        .send(
+          new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason: `Essential container in task exited (${code ?? signal})` }),
+        )
         .catch(() => {});
     });
   }

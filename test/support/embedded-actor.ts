@@ -31,7 +31,12 @@ try {
   } else if (action === 'update') {
     await sleep(Math.max(0, Number(arg2) - Date.now()));
     try {
-      await backend.jobs.update(arg, { status: ['QUEUED'], version: 1 }, { status: 'DISPATCHED', attempt: 1, tenant: `pid-${process.pid}` }, new Date());
+      await backend.jobs.update(
+        arg,
+        { status: ['QUEUED'], version: 1 },
+        { status: 'DISPATCHED', attempt: 1, tenant: `pid-${process.pid}` },
+        new Date(),
+      );
       process.stdout.write('won\n');
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;

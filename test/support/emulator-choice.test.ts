@@ -3,7 +3,10 @@ import { test } from 'vitest';
 import { chooseEmulator, requestedEmulator, type DockerProbe } from './emulator-choice.ts';
 
 const reachable = async (): Promise<DockerProbe> => ({ reachable: true });
-const absent = async (): Promise<DockerProbe> => ({ reachable: false, why: 'no Docker daemon reachable (connect ENOENT /var/run/docker.sock)' });
+const absent = async (): Promise<DockerProbe> => ({
+  reachable: false,
+  why: 'no Docker daemon reachable (connect ENOENT /var/run/docker.sock)',
+});
 
 test('moto unless AGENT_RUNNER_TEST_EMULATOR names LocalStack; any other value is refused, naming the variable', () => {
   assert.equal(requestedEmulator(undefined), 'moto');
@@ -32,5 +35,8 @@ test('LocalStack asked for without Docker: moto, and one line that says why', as
   assert.equal(choice.emulator, 'moto');
   assert.ok(choice.note, 'the fallback is never silent');
   assert.doesNotMatch(choice.note, /\n/, 'one line');
-  assert.match(choice.note, /AGENT_RUNNER_TEST_EMULATOR=localstack not used: no Docker daemon reachable \(connect ENOENT \/var\/run\/docker.sock\)/);
+  assert.match(
+    choice.note,
+    /AGENT_RUNNER_TEST_EMULATOR=localstack not used: no Docker daemon reachable \(connect ENOENT \/var\/run\/docker.sock\)/,
+  );
 });

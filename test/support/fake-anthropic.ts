@@ -22,9 +22,7 @@ export interface RecordedRequest {
   receivedAtMs: number;
 }
 
-export type FakeContent =
-  | { type: 'text'; text: string }
-  | { type: 'tool_use'; id: string; name: string; input: JsonObject };
+export type FakeContent = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: JsonObject };
 
 export interface FakeUsage {
   input_tokens: number;
@@ -371,11 +369,18 @@ async function writeStream(
   openStream(res, headers);
   const sse = new SseWriter(res, r.eventDelayMs ?? 0);
   // message_start carries the input side of usage and one output token, as the API's does.
-  await sse.send('message_start', { type: 'message_start', message: { ...messageShell(id, model), usage: usageOf({ ...r.usage, output_tokens: 1 }) } });
+  await sse.send('message_start', {
+    type: 'message_start',
+    message: { ...messageShell(id, model), usage: usageOf({ ...r.usage, output_tokens: 1 }) },
+  });
   await sse.send('ping', { type: 'ping' });
   for (const [index, block] of r.content.entries()) {
     if (block.type === 'text') {
-      await sse.send('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '', citations: null } });
+      await sse.send('content_block_start', {
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'text', text: '', citations: null },
+      });
       for (const text of textChunks(block.text)) {
         await sse.send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text } });
       }
@@ -415,8 +420,15 @@ async function writeStreamError(
 ): Promise<void> {
   openStream(res, headers);
   const sse = new SseWriter(res, 0);
-  await sse.send('message_start', { type: 'message_start', message: { ...messageShell('msg_fake_broken', model), usage: usageOf({ ...DEFAULT_USAGE, output_tokens: 1 }) } });
-  await sse.send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '', citations: null } });
+  await sse.send('message_start', {
+    type: 'message_start',
+    message: { ...messageShell('msg_fake_broken', model), usage: usageOf({ ...DEFAULT_USAGE, output_tokens: 1 }) },
+  });
+  await sse.send('content_block_start', {
+    type: 'content_block_start',
+    index: 0,
+    content_block: { type: 'text', text: '', citations: null },
+  });
   for (const text of textChunks(r.textBefore)) {
     await sse.send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
   }

@@ -46,7 +46,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 async function start(): Promise<{ endpoints: string[]; stop: () => Promise<void> }> {
-  const wantsAws = (process.env.AGENT_RUNNER_TEST_BACKENDS ?? 'embedded,aws').split(',').map((s) => s.trim()).includes('aws');
+  const wantsAws = (process.env.AGENT_RUNNER_TEST_BACKENDS ?? 'embedded,aws')
+    .split(',')
+    .map((s) => s.trim())
+    .includes('aws');
   if (!wantsAws) return { endpoints: [], stop: async () => {} };
   const given = process.env.AGENT_RUNNER_TEST_AWS_ENDPOINT;
   if (given) return { endpoints: [given], stop: async () => {} };

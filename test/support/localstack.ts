@@ -19,7 +19,9 @@ export async function probeDocker(): Promise<DockerProbe> {
 /** Starts LocalStack with testcontainers' LocalStack module; `stop` removes the container. */
 export async function startLocalStack(): Promise<{ url: string; stop: () => Promise<void> }> {
   const { LocalstackContainer } = await import('@testcontainers/localstack');
-  const container = await new LocalstackContainer(LOCALSTACK_IMAGE).withEnvironment({ SERVICES: 'dynamodb,sqs,s3,ecs,ec2,secretsmanager,iam,sts,application-autoscaling' }).start();
+  const container = await new LocalstackContainer(LOCALSTACK_IMAGE)
+    .withEnvironment({ SERVICES: 'dynamodb,sqs,s3,ecs,ec2,secretsmanager,iam,sts,application-autoscaling' })
+    .start();
   return {
     url: container.getConnectionUri(),
     stop: async () => {

@@ -56,7 +56,9 @@ export async function startMoto(): Promise<{ url: string; child: ChildProcess }>
   ensureMotoInstalled();
   const port = await freePort();
   // moto's own server, with each DynamoDB request made atomic as on AWS (see moto-server.py).
-  const child = spawn(join(VENV, 'bin', 'python'), [SERVER, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(join(VENV, 'bin', 'python'), [SERVER, '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -43,7 +43,8 @@ export function readRawResponse(socket: Socket, timeoutMs = 10_000): Promise<Raw
       const body = buffered.subarray(end + 4, end + 4 + length).toString('utf8');
       done(null, { status: Number(statusLine?.split(' ')[1]), headers, body });
     };
-    const onEnd = () => done(new Error(`the connection ended before a whole response: ${JSON.stringify(buffered.toString('latin1').slice(0, 200))}`));
+    const onEnd = () =>
+      done(new Error(`the connection ended before a whole response: ${JSON.stringify(buffered.toString('latin1').slice(0, 200))}`));
     const onError = (error: Error) => done(error);
     const timer = setTimeout(() => done(new Error(`no whole response within ${timeoutMs} ms`)), timeoutMs);
     socket.on('data', onData).on('end', onEnd).on('error', onError);

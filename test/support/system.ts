@@ -49,14 +49,21 @@ export interface SystemOptions {
   anthropicApiKey?: string;
 }
 
-export async function startSystem(name: BackendName, overrides: Record<string, string> = {}, options: SystemOptions = {}): Promise<TestSystem> {
+export async function startSystem(
+  name: BackendName,
+  overrides: Record<string, string> = {},
+  options: SystemOptions = {},
+): Promise<TestSystem> {
   let env: Record<string, string>;
   let dataDir: string | null = null;
   if (name === 'aws') {
     // Loaded only when the AWS backend is under test: it brings the emulator and the AWS SDK.
     const { provisionTestAws, putTestSecret } = await import('./aws-test-env.ts');
     const anthropicSecretName = options.anthropicApiKey ? await putTestSecret('anthropic-key', options.anthropicApiKey) : undefined;
-    env = await provisionTestAws({ ...(options.workerEnv ? { workerEnv: options.workerEnv } : {}), ...(anthropicSecretName ? { anthropicSecretName } : {}) });
+    env = await provisionTestAws({
+      ...(options.workerEnv ? { workerEnv: options.workerEnv } : {}),
+      ...(anthropicSecretName ? { anthropicSecretName } : {}),
+    });
     // The in-process SDK clients read credentials from the default chain, as on a real host.
     process.env.AWS_ACCESS_KEY_ID = env.AWS_ACCESS_KEY_ID;
     process.env.AWS_SECRET_ACCESS_KEY = env.AWS_SECRET_ACCESS_KEY;
@@ -65,7 +72,16 @@ export async function startSystem(name: BackendName, overrides: Record<string, s
     env = { AGENT_RUNNER_DATA_DIR: dataDir };
   }
   // Auth off unless a test turns it on: on aws it is otherwise required (the security tests ask for it).
-  env = { AGENT_RUNNER_LOG_LEVEL: 'warn', AGENT_RUNNER_AUTH: 'off', AGENT_RUNNER_PORT: '0', AGENT_RUNNER_HEARTBEAT_SECONDS: '2', AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: '1', AGENT_RUNNER_QUEUE_DEPTH_INTERVAL_SECONDS: '1', ...env, ...overrides };
+  env = {
+    AGENT_RUNNER_LOG_LEVEL: 'warn',
+    AGENT_RUNNER_AUTH: 'off',
+    AGENT_RUNNER_PORT: '0',
+    AGENT_RUNNER_HEARTBEAT_SECONDS: '2',
+    AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: '1',
+    AGENT_RUNNER_QUEUE_DEPTH_INTERVAL_SECONDS: '1',
+    ...env,
+    ...overrides,
+  };
   const config = loadConfig(env);
   const backend = await createBackend(config);
   const log = createLogger('test', config.logLevel);

@@ -6,6 +6,7 @@
 export function testWorkers(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.AGENT_RUNNER_TEST_WORKERS ?? '3';
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 16) throw new Error(`AGENT_RUNNER_TEST_WORKERS must be an integer from 1 to 16, not ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 16)
+    throw new Error(`AGENT_RUNNER_TEST_WORKERS must be an integer from 1 to 16, not ${JSON.stringify(raw)}`);
   return n;
 }

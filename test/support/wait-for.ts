@@ -26,5 +26,7 @@ export async function waitFor<T>(
  * past `timeoutMs` leaked (the dispatcher's orphan sweep would free it only after the claim timeout).
  */
 export async function waitForSlotsReleased(leases: { list(): Promise<readonly unknown[]> }, timeoutMs = 5_000): Promise<void> {
-  await waitFor('every concurrency slot to be released', async () => ((await leases.list()).length === 0 ? true : undefined), { timeoutMs });
+  await waitFor('every concurrency slot to be released', async () => ((await leases.list()).length === 0 ? true : undefined), {
+    timeoutMs,
+  });
 }

@@ -26,7 +26,8 @@ export type { ApiDeps };
  */
 export function createApp(deps: ApiDeps): Koa {
   const metrics =
-    deps.metrics ?? createMetrics({ service: 'api', jobTypes: JOB_TYPE_NAMES, models: deps.config.anthropic.allowedModels, defaultMetrics: false });
+    deps.metrics ??
+    createMetrics({ service: 'api', jobTypes: JOB_TYPE_NAMES, models: deps.config.anthropic.allowedModels, defaultMetrics: false });
   const quotas = deps.quotas ?? new SubmissionQuotas({ backend: deps.backend, config: deps.config, clock: deps.clock });
   const routed = { ...deps, metrics, quotas };
   const app = new Koa();

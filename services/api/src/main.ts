@@ -37,14 +37,23 @@ export async function startApi(config: Config, backend: Backend, log: Logger, op
     intervalMs: config.queueDepthIntervalSeconds * 1000,
     onError: (error) => log.warn({ err: error }, 'queue depth could not be sampled'),
   });
-  const app = createApp({ config, backend, clock: options.clock ?? systemClock, newId: options.newId ?? ulid, log, metrics, queueDepth: sampler.latest });
+  const app = createApp({
+    config,
+    backend,
+    clock: options.clock ?? systemClock,
+    newId: options.newId ?? ulid,
+    log,
+    metrics,
+    queueDepth: sampler.latest,
+  });
   const serving = await serve(app.callback(), config.host, config.apiPort, {
     drainMs: options.drainMs ?? 10_000,
     headersTimeoutMs: config.http.headersTimeoutMs,
     requestTimeoutMs: config.http.requestTimeoutMs,
     onClientError: answerClientError(log),
   });
-  const metricsServer = config.metricsPort === null ? null : await startMetricsServer(metrics.registry, { host: config.host, port: config.metricsPort });
+  const metricsServer =
+    config.metricsPort === null ? null : await startMetricsServer(metrics.registry, { host: config.host, port: config.metricsPort });
   log.info({ url: serving.url, backend: backend.name, ...(metricsServer && { metrics_url: metricsServer.url }) }, 'api listening');
   reportAuthMode(config, log);
   return {
@@ -64,10 +73,15 @@ export async function startApi(config: Config, backend: Backend, log: Logger, op
  * loopback address (a one-command try-out); off anywhere else was asked for, and is worth a warning.
  */
 function reportAuthMode(config: Config, log: Logger): void {
-  if (config.auth.mode === 'required') log.info('auth required: every job route needs Authorization: Bearer <key> (agent-runner keys create)');
-  else if (!config.auth.explicit) log.info('auth off: embedded backend on a loopback address; set AGENT_RUNNER_AUTH=required to require API keys');
+  if (config.auth.mode === 'required')
+    log.info('auth required: every job route needs Authorization: Bearer <key> (agent-runner keys create)');
+  else if (!config.auth.explicit)
+    log.info('auth off: embedded backend on a loopback address; set AGENT_RUNNER_AUTH=required to require API keys');
   else if (config.backend === 'aws' || !isLoopbackHost(config.host)) {
-    log.warn({ backend: config.backend, host: config.host }, 'auth off (AGENT_RUNNER_AUTH=off): anyone who can reach this API can run, read and cancel every tenant\'s jobs');
+    log.warn(
+      { backend: config.backend, host: config.host },
+      "auth off (AGENT_RUNNER_AUTH=off): anyone who can reach this API can run, read and cancel every tenant's jobs",
+    );
   } else log.info('auth off (AGENT_RUNNER_AUTH=off)');
 }
 

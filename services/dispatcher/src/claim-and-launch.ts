@@ -55,7 +55,16 @@ export async function claimAndLaunch(deps: DispatcherDeps, jobId: string): Promi
   }
   const recorded = await applyTransition(deps.jobs, jobId, (j) => recordLaunch(j, attempt, workerRef, now()), now);
   deps.outcomes.launched(recorded.job);
-  deps.log.info({ job_id: jobId, attempt, worker_ref: workerRef, ...(workerRef.startsWith('arn:') ? { task_arn: workerRef } : {}), job_type: job.jobType }, 'worker launched');
+  deps.log.info(
+    {
+      job_id: jobId,
+      attempt,
+      worker_ref: workerRef,
+      ...(workerRef.startsWith('arn:') ? { task_arn: workerRef } : {}),
+      job_type: job.jobType,
+    },
+    'worker launched',
+  );
   return { kind: 'launched', workerRef };
 }
 

@@ -40,7 +40,8 @@ export class JobOutcomeMetrics {
 
   /** A launch failed and, out of attempts, ended the job. */
   endedAtLaunch(job: Job): void {
-    if (isTerminal(job.status)) this.deps.metrics.jobFinished({ jobType: job.jobType, priority: job.priority, outcome: job.status as JobOutcome, ranSeconds: null });
+    if (isTerminal(job.status))
+      this.deps.metrics.jobFinished({ jobType: job.jobType, priority: job.priority, outcome: job.status as JobOutcome, ranSeconds: null });
   }
 
   /**
@@ -81,7 +82,12 @@ export class JobOutcomeMetrics {
     for (const [model, totals] of Object.entries(job.usage?.by_model ?? {})) {
       this.deps.metrics.claudeUsage(
         model,
-        { inputTokens: totals.input_tokens, outputTokens: totals.output_tokens, cacheWriteTokens: totals.cache_write_tokens, cacheReadTokens: totals.cache_read_tokens },
+        {
+          inputTokens: totals.input_tokens,
+          outputTokens: totals.output_tokens,
+          cacheWriteTokens: totals.cache_write_tokens,
+          cacheReadTokens: totals.cache_read_tokens,
+        },
         totals.cost_usd,
       );
     }

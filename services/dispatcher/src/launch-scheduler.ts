@@ -178,7 +178,10 @@ export class LaunchScheduler {
 
     const order = compareWaiting(nowMs, config.dispatch.priorityAgingSeconds);
     const candidates = [...this.waiting.values()].sort((a, b) =>
-      order({ priority: a.job.priority, submittedAt: Date.parse(a.job.createdAt) }, { priority: b.job.priority, submittedAt: Date.parse(b.job.createdAt) }),
+      order(
+        { priority: a.job.priority, submittedAt: Date.parse(a.job.createdAt) },
+        { priority: b.job.priority, submittedAt: Date.parse(b.job.createdAt) },
+      ),
     );
     const fullScopes = new Set<string>();
     const groupsSeen = new Set<string>();
@@ -231,12 +234,10 @@ export class LaunchScheduler {
     for (const [jobId, waiter] of this.waiting) {
       if (nowMs - waiter.enteredAt < limit || waiter.job.orderingKey !== null) continue;
       this.waiting.delete(jobId);
-      this.deps.queue
-        .enqueue(messageFor(waiter.job), { deduplicationId: `${jobId}:wait:${nowMs}` })
-        .then(
-          () => waiter.settle(ACK),
-          () => waiter.settle({ kind: 'release', delaySeconds: 0 }),
-        );
+      this.deps.queue.enqueue(messageFor(waiter.job), { deduplicationId: `${jobId}:wait:${nowMs}` }).then(
+        () => waiter.settle(ACK),
+        () => waiter.settle({ kind: 'release', delaySeconds: 0 }),
+      );
     }
   }
 
@@ -250,7 +251,14 @@ export class LaunchScheduler {
           // Our slots are the job's slots (leases are held per job): release them only if nobody
           // else is running it, i.e. the job is finished or back in the queue.
           const job = await this.deps.jobs.get(jobId);
-          if (!job || job.status === 'QUEUED' || job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'TIMED_OUT' || job.status === 'CANCELLED') {
+          if (
+            !job ||
+            job.status === 'QUEUED' ||
+            job.status === 'SUCCEEDED' ||
+            job.status === 'FAILED' ||
+            job.status === 'TIMED_OUT' ||
+            job.status === 'CANCELLED'
+          ) {
             await this.deps.leases.release(jobId);
           }
           waiter.settle(triageDelivery(job, this.deps) === 'launch' ? { kind: 'release', delaySeconds: 0 } : ACK);

@@ -53,7 +53,8 @@ function maxHeld(config: Config): number {
 
 /** Consumes the job feed, launches workers, and runs the sweeper and reaper until stopped. */
 export function startDispatcher(config: Config, backend: Backend, log: Logger, options: DispatcherOptions = {}): RunningDispatcher {
-  const metrics = options.metrics ?? createMetrics({ service: 'dispatcher', jobTypes: JOB_TYPE_NAMES, models: config.anthropic.allowedModels });
+  const metrics =
+    options.metrics ?? createMetrics({ service: 'dispatcher', jobTypes: JOB_TYPE_NAMES, models: config.anthropic.allowedModels });
   const outcomes = new JobOutcomeMetrics({ jobs: backend.jobs, metrics, log });
   const deps: DispatcherDeps = {
     config,
@@ -76,7 +77,9 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     // and a dispatcher that dies hides them until their visibility timeout ends.
     room: (priority) => scheduler.room(priority),
   });
-  feed.on('malformed', (raw, error) => log.error({ err: error, bytes: raw.length }, 'malformed queue message left for the dead-letter queue'));
+  feed.on('malformed', (raw, error) =>
+    log.error({ err: error, bytes: raw.length }, 'malformed queue message left for the dead-letter queue'),
+  );
   feed.on('error', (error) => log.error({ err: error }, 'job feed error'));
   feed.start((delivery) => scheduler.admit(delivery));
 
@@ -93,7 +96,12 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     (error) => log.error({ err: error }, 'reaper failed'),
     { atStart: true },
   );
-  const sweeper = every(intervalMs, () => sweepStrandedJobs(deps), (error) => log.error({ err: error }, 'sweeper failed'), { atStart: true });
+  const sweeper = every(
+    intervalMs,
+    () => sweepStrandedJobs(deps),
+    (error) => log.error({ err: error }, 'sweeper failed'),
+    { atStart: true },
+  );
   log.info({ backend: backend.name, launcher: config.launcher }, 'dispatcher started');
 
   return {

@@ -11,7 +11,8 @@ let base: string;
 beforeAll(async () => {
   // Stands in for the ECS task metadata endpoint (v4): GET ${ECS_CONTAINER_METADATA_URI_V4}/task.
   server = createServer((req, res) => {
-    if (req.url === '/v4/ok/task') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Cluster: 'agent-runner', TaskARN: ARN }));
+    if (req.url === '/v4/ok/task')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Cluster: 'agent-runner', TaskARN: ARN }));
     if (req.url === '/v4/slow/task') return void setTimeout(() => res.end('{}'), 2000);
     res.writeHead(404).end();
   });

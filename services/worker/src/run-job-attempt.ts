@@ -279,13 +279,19 @@ async function recordFailure(
  * Adds the attempt's spend to a record this attempt may no longer end. Best effort: the outcome
  * is someone else's, and the spend is in the `model_call` events if this write fails.
  */
-async function recordSpendOnly(deps: WorkerDeps, jobId: string, spent: AttemptSpend, log: Logger, tenantBudget: TenantDailyBudget): Promise<void> {
+async function recordSpendOnly(
+  deps: WorkerDeps,
+  jobId: string,
+  spent: AttemptSpend,
+  log: Logger,
+  tenantBudget: TenantDailyBudget,
+): Promise<void> {
   const now = () => deps.clock.now();
   try {
     const { applied } = await applyTransition(deps.backend.jobs, jobId, (j) => addAttemptSpend(j, spent), now);
     if (applied) await tenantBudget.record(costOf(spent));
   } catch (error) {
-    log.warn({ err: error }, 'could not add the attempt\'s Claude usage to the job record');
+    log.warn({ err: error }, "could not add the attempt's Claude usage to the job record");
   }
 }
 

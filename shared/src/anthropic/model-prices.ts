@@ -113,7 +113,10 @@ export function costUsd(model: string, usage: TokenUsage, prices: PriceList = DE
 export function parseModelPrices(text: string): { prices: Record<string, ModelPrice>; problems: string[] } {
   const prices: Record<string, ModelPrice> = {};
   const problems: string[] = [];
-  for (const entry of text.split(';').map((e) => e.trim()).filter((e) => e.length > 0)) {
+  for (const entry of text
+    .split(';')
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0)) {
     const match = /^([A-Za-z0-9._:@/-]+)\s*=\s*(.+)$/.exec(entry);
     const numbers = match?.[2]?.split('/').map((n) => n.trim()) ?? [];
     const values = numbers.map((n) => (/^\d+(\.\d+)?$/.test(n) ? Number(n) : Number.NaN));

@@ -18,5 +18,6 @@ test('a minted key carries its id, 192 random bits, and matches only its own has
 
 test('anything not shaped like a key has no id', () => {
   const { key } = mintApiKey();
-  for (const bad of ['', 'ar_live_', `${key}x`, key.replace('ar_live_', 'ar_test_'), key.toUpperCase(), `Bearer ${key}`]) assert.equal(keyIdOf(bad), null, bad);
+  for (const bad of ['', 'ar_live_', `${key}x`, key.replace('ar_live_', 'ar_test_'), key.toUpperCase(), `Bearer ${key}`])
+    assert.equal(keyIdOf(bad), null, bad);
 });

@@ -35,8 +35,20 @@ test('a bad number names its variable', () => {
 
 test('the aws backend names every missing required variable', () => {
   const problems = problemsOf({ AGENT_RUNNER_BACKEND: 'aws' });
-  for (const name of ['AGENT_RUNNER_QUEUE_URL', 'AWS_REGION', 'AGENT_RUNNER_TABLE', 'AGENT_RUNNER_BUCKET', 'AGENT_RUNNER_ECS_CLUSTER', 'AGENT_RUNNER_TASK_DEFINITION', 'AGENT_RUNNER_SUBNETS', 'AGENT_RUNNER_SECURITY_GROUPS']) {
-    assert.ok(problems.some((p) => p.startsWith(`${name}:`)), `${name} should be named in ${problems.join('; ')}`);
+  for (const name of [
+    'AGENT_RUNNER_QUEUE_URL',
+    'AWS_REGION',
+    'AGENT_RUNNER_TABLE',
+    'AGENT_RUNNER_BUCKET',
+    'AGENT_RUNNER_ECS_CLUSTER',
+    'AGENT_RUNNER_TASK_DEFINITION',
+    'AGENT_RUNNER_SUBNETS',
+    'AGENT_RUNNER_SECURITY_GROUPS',
+  ]) {
+    assert.ok(
+      problems.some((p) => p.startsWith(`${name}:`)),
+      `${name} should be named in ${problems.join('; ')}`,
+    );
   }
 });
 
@@ -79,7 +91,14 @@ test('auth is off by default only for the embedded backend on a loopback host', 
   assert.deepEqual(loadConfig({}).auth, { mode: 'off', explicit: false, cacheSeconds: 5 });
   for (const host of ['localhost', '::1', '127.0.0.2']) assert.equal(loadConfig({ AGENT_RUNNER_HOST: host }).auth.mode, 'off', host);
   assert.equal(loadConfig({ AGENT_RUNNER_HOST: '0.0.0.0' }).auth.mode, 'required');
-  const aws = { AGENT_RUNNER_BACKEND: 'aws', AWS_REGION: 'us-east-1', AGENT_RUNNER_TABLE: 't', AGENT_RUNNER_BUCKET: 'b', AGENT_RUNNER_QUEUE_URL: 'http://q/1', AGENT_RUNNER_LAUNCHER: 'process' };
+  const aws = {
+    AGENT_RUNNER_BACKEND: 'aws',
+    AWS_REGION: 'us-east-1',
+    AGENT_RUNNER_TABLE: 't',
+    AGENT_RUNNER_BUCKET: 'b',
+    AGENT_RUNNER_QUEUE_URL: 'http://q/1',
+    AGENT_RUNNER_LAUNCHER: 'process',
+  };
   assert.equal(loadConfig(aws).auth.mode, 'required');
   assert.deepEqual(loadConfig({ ...aws, AGENT_RUNNER_AUTH: 'off' }).auth, { mode: 'off', explicit: true, cacheSeconds: 5 });
   assert.equal(loadConfig({ AGENT_RUNNER_AUTH: 'required' }).auth.mode, 'required');
@@ -95,7 +114,11 @@ test('a bad auth mode, a key cache over 10 s or a bad metrics port is refused, n
 });
 
 test('tenant quotas default to unlimited; rates, caps and budgets parse; a bad one names its variable', () => {
-  assert.deepEqual(loadConfig({}).tenants, { defaults: { submitRate: null, maxQueued: null, budgetUsdPerDay: null }, apiInstances: 1, cacheSeconds: 5 });
+  assert.deepEqual(loadConfig({}).tenants, {
+    defaults: { submitRate: null, maxQueued: null, budgetUsdPerDay: null },
+    apiInstances: 1,
+    cacheSeconds: 5,
+  });
   const set = loadConfig({
     AGENT_RUNNER_TENANT_SUBMIT_RATE: '600/min',
     AGENT_RUNNER_TENANT_MAX_QUEUED: '1000',
@@ -105,7 +128,10 @@ test('tenant quotas default to unlimited; rates, caps and budgets parse; a bad o
   assert.deepEqual(set.defaults, { submitRate: { limit: 600, windowSeconds: 60 }, maxQueued: 1000, budgetUsdPerDay: 25.5 });
   assert.equal(set.apiInstances, 3);
   assert.equal(loadConfig({ AGENT_RUNNER_TENANT_MAX_QUEUED: 'unlimited' }).tenants.defaults.maxQueued, null);
-  assert.match(problemsOf({ AGENT_RUNNER_TENANT_SUBMIT_RATE: '20 per second' }).join(), /AGENT_RUNNER_TENANT_SUBMIT_RATE: expected a rate like 20\/s/);
+  assert.match(
+    problemsOf({ AGENT_RUNNER_TENANT_SUBMIT_RATE: '20 per second' }).join(),
+    /AGENT_RUNNER_TENANT_SUBMIT_RATE: expected a rate like 20\/s/,
+  );
   assert.match(problemsOf({ AGENT_RUNNER_TENANT_BUDGET_USD_PER_DAY: '-1' }).join(), /AGENT_RUNNER_TENANT_BUDGET_USD_PER_DAY/);
 });
 
@@ -114,7 +140,10 @@ test('on a loopback address the API answers only to loopback names by default; e
   assert.deepEqual(loadConfig({ AGENT_RUNNER_HOST: '[::1]' }).http.allowedHosts, ['localhost', '127.0.0.1', '::1']);
   assert.deepEqual(loadConfig({ AGENT_RUNNER_HOST: '127.0.0.2' }).http.allowedHosts, ['localhost', '127.0.0.1', '::1', '127.0.0.2']);
   assert.equal(loadConfig({ AGENT_RUNNER_HOST: '0.0.0.0' }).http.allowedHosts, null);
-  assert.deepEqual(loadConfig({ AGENT_RUNNER_HOST: '0.0.0.0', AGENT_RUNNER_ALLOWED_HOSTS: 'Runner.Example.com, [::1]' }).http.allowedHosts, ['runner.example.com', '::1']);
+  assert.deepEqual(
+    loadConfig({ AGENT_RUNNER_HOST: '0.0.0.0', AGENT_RUNNER_ALLOWED_HOSTS: 'Runner.Example.com, [::1]' }).http.allowedHosts,
+    ['runner.example.com', '::1'],
+  );
   assert.equal(loadConfig({ AGENT_RUNNER_ALLOWED_HOSTS: '*' }).http.allowedHosts, null);
 });
 
@@ -125,7 +154,12 @@ test('allowed origins must be bare origins; the request timeout may not be short
   ]);
   assert.match(problemsOf({ AGENT_RUNNER_ALLOWED_ORIGINS: 'https://ops.example.com/' })[0]!, /^AGENT_RUNNER_ALLOWED_ORIGINS: .*origin/);
   assert.match(problemsOf({ AGENT_RUNNER_ALLOWED_ORIGINS: 'ops.example.com' })[0]!, /^AGENT_RUNNER_ALLOWED_ORIGINS/);
-  assert.deepEqual(loadConfig({}).http, { allowedHosts: ['localhost', '127.0.0.1', '::1'], allowedOrigins: [], headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+  assert.deepEqual(loadConfig({}).http, {
+    allowedHosts: ['localhost', '127.0.0.1', '::1'],
+    allowedOrigins: [],
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+  });
   assert.match(
     problemsOf({ AGENT_RUNNER_HEADERS_TIMEOUT_SECONDS: '20', AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS: '5' })[0]!,
     /^AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS: must be at least/,

@@ -9,13 +9,19 @@ import { parseSubmitRate, type TenantQuotas } from '../domain/tenant-quotas.ts';
  */
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((v) => v.trim()).filter((v) => v.length > 0));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0),
+);
 /** `claude_chat=10,echo=50` → `{ claude_chat: 10, echo: 50 }` */
 const limitsByKey = z.string().transform((s, ctx) => {
   const out: Record<string, number> = {};
-  for (const pair of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [key, value] = pair.split('=');
     const n = Number(value);
     if (!key || !Number.isInteger(n) || n < 0) {
@@ -164,7 +170,10 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_SUBNETS: list.optional(),
   AGENT_RUNNER_SECURITY_GROUPS: list.optional(),
   AGENT_RUNNER_ASSIGN_PUBLIC_IP: flag.default(false),
-  AGENT_RUNNER_NAME_PREFIX: z.string().regex(/^[a-zA-Z0-9-]{1,40}$/).default('agent-runner'),
+  AGENT_RUNNER_NAME_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9-]{1,40}$/)
+    .default('agent-runner'),
 
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: z.url().optional(),
@@ -367,7 +376,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dispatcherPort: env.AGENT_RUNNER_DISPATCHER_PORT,
     metricsPort: env.AGENT_RUNNER_METRICS_PORT ?? null,
     auth: {
-      mode: env.AGENT_RUNNER_AUTH ?? (env.AGENT_RUNNER_BACKEND === 'embedded' && isLoopbackHost(env.AGENT_RUNNER_HOST) ? 'off' : 'required'),
+      mode:
+        env.AGENT_RUNNER_AUTH ?? (env.AGENT_RUNNER_BACKEND === 'embedded' && isLoopbackHost(env.AGENT_RUNNER_HOST) ? 'off' : 'required'),
       explicit: env.AGENT_RUNNER_AUTH !== undefined,
       cacheSeconds: env.AGENT_RUNNER_AUTH_CACHE_SECONDS,
     },

@@ -3,7 +3,16 @@
  * to retry decisions; nothing matches on message strings. Defined once, here.
  */
 export abstract class AgentRunnerError extends Error {
-  abstract readonly kind: 'validation' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'unavailable' | 'retryable' | 'fatal' | 'quota';
+  abstract readonly kind:
+    | 'validation'
+    | 'unauthenticated'
+    | 'forbidden'
+    | 'not_found'
+    | 'conflict'
+    | 'unavailable'
+    | 'retryable'
+    | 'fatal'
+    | 'quota';
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -17,10 +26,7 @@ export class ValidationError extends AgentRunnerError {
   /** A short machine-readable problem type slug, e.g. `payload-too-large`. */
   readonly problem: string;
   readonly errors: readonly { path: string; message: string }[];
-  constructor(
-    message: string,
-    opts: { status?: number; problem?: string; errors?: readonly { path: string; message: string }[] } = {},
-  ) {
+  constructor(message: string, opts: { status?: number; problem?: string; errors?: readonly { path: string; message: string }[] } = {}) {
     super(message);
     this.status = opts.status ?? 400;
     this.problem = opts.problem ?? 'validation-error';

@@ -6,15 +6,7 @@
  *     ▲                  │                             │
  *     └──── retry ───────┴─────────────────────────────┘          any non-terminal ──▶ CANCELLED
  */
-export const JOB_STATUSES = [
-  'QUEUED',
-  'DISPATCHED',
-  'RUNNING',
-  'SUCCEEDED',
-  'FAILED',
-  'TIMED_OUT',
-  'CANCELLED',
-] as const;
+export const JOB_STATUSES = ['QUEUED', 'DISPATCHED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'] as const;
 
 export type JobStatus = (typeof JOB_STATUSES)[number];
 

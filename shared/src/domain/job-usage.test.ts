@@ -16,7 +16,10 @@ const totals = (calls: number, input: number, output: number, write: number, rea
 const sonnet = totals(2, 100, 50, 10, 1000, 0.001_23);
 const haiku = totals(1, 7, 3, 0, 0, 0.000_000_1);
 const first: JobUsage = { ...sonnet, by_model: { 'claude-sonnet-5-5': sonnet } };
-const second: JobUsage = { ...totals(3, 107, 53, 10, 1000, 0.001_230_1), by_model: { 'claude-sonnet-5-5': sonnet, 'claude-haiku-5-5': haiku } };
+const second: JobUsage = {
+  ...totals(3, 107, 53, 10, 1000, 0.001_230_1),
+  by_model: { 'claude-sonnet-5-5': sonnet, 'claude-haiku-5-5': haiku },
+};
 
 test('adding usage sums every count and the cost, in total and per model', () => {
   assert.deepEqual(addUsage(first, second), {
@@ -44,7 +47,10 @@ test('null is "no model call": it adds nothing, and null + null stays null', () 
 test('the last rate-limit headers replace the earlier ones; an attempt that saw none keeps them', () => {
   const job = { usage: first, rateLimits: { 'requests-remaining': '10' } };
   assert.deepEqual(withSpend(job, { usage: null, rateLimits: { 'requests-remaining': '9' } }).rateLimits, { 'requests-remaining': '9' });
-  assert.deepEqual(withSpend(job, { usage: second, rateLimits: null }), { usage: addUsage(first, second), rateLimits: { 'requests-remaining': '10' } });
+  assert.deepEqual(withSpend(job, { usage: second, rateLimits: null }), {
+    usage: addUsage(first, second),
+    rateLimits: { 'requests-remaining': '10' },
+  });
 });
 
 function running(): Job {
@@ -64,18 +70,28 @@ function running(): Job {
 
 test('a failed attempt and the attempt that ends the job each add their usage in their own write', () => {
   const job = { ...running(), usage: first };
-  const failed = failAttempt(job, 1, { kind: 'retryable', message: 'x', handler: 'research' }, new Date(), { usage: second, rateLimits: null });
+  const failed = failAttempt(job, 1, { kind: 'retryable', message: 'x', handler: 'research' }, new Date(), {
+    usage: second,
+    rateLimits: null,
+  });
   assert.deepEqual(failed?.transition.changes.usage, addUsage(first, second));
   assert.equal(failed?.transition.expect.version, job.version, 'the sum is written only over the record it was computed from');
   const done = succeedAttempt(job, 1, { result: null, resultRef: null }, new Date(), { usage: second, rateLimits: { a: '1' } });
   assert.deepEqual(done?.changes.usage, addUsage(first, second));
   assert.deepEqual(done?.changes.rateLimits, { a: '1' });
-  assert.equal(succeedAttempt(job, 1, { result: null, resultRef: null }, new Date())?.changes.usage, undefined, 'no spend given: usage untouched');
+  assert.equal(
+    succeedAttempt(job, 1, { result: null, resultRef: null }, new Date())?.changes.usage,
+    undefined,
+    'no spend given: usage untouched',
+  );
 });
 
 test('a spend-only write applies in any status, and not at all when nothing was spent', () => {
   const cancelled: Job = { ...running(), status: 'CANCELLED', usage: null };
   const step = addAttemptSpend(cancelled, { usage: first, rateLimits: null });
-  assert.deepEqual(step, { expect: { status: ['CANCELLED'], version: cancelled.version }, changes: { usage: addUsage(null, first), rateLimits: null } });
+  assert.deepEqual(step, {
+    expect: { status: ['CANCELLED'], version: cancelled.version },
+    changes: { usage: addUsage(null, first), rateLimits: null },
+  });
   assert.equal(addAttemptSpend(cancelled, { usage: null, rateLimits: null }), null);
 });

@@ -10,7 +10,10 @@ test('higher classes go first; within a class the oldest', () => {
     { id: 'critical', priority: 'critical' as const, submittedAt: now },
     { id: 'high-old', priority: 'high' as const, submittedAt: now - 5_000 },
   ];
-  assert.deepEqual(jobs.sort(compareWaiting(now, 60)).map((j) => j.id), ['critical', 'high-old', 'high-new', 'low-old']);
+  assert.deepEqual(
+    jobs.sort(compareWaiting(now, 60)).map((j) => j.id),
+    ['critical', 'high-old', 'high-new', 'low-old'],
+  );
 });
 
 test('aging promotes a waiting job one class per aging period, so low jobs cannot starve', () => {

@@ -25,6 +25,5 @@ export interface Waiting {
 export function compareWaiting(nowMs: number, agingSeconds: number): (a: Waiting, b: Waiting) => number {
   return (a, b) =>
     effectiveRank(a.priority, (nowMs - a.submittedAt) / 1000, agingSeconds) -
-      effectiveRank(b.priority, (nowMs - b.submittedAt) / 1000, agingSeconds) ||
-    a.submittedAt - b.submittedAt;
+      effectiveRank(b.priority, (nowMs - b.submittedAt) / 1000, agingSeconds) || a.submittedAt - b.submittedAt;
 }

@@ -28,7 +28,10 @@ test('backoff is full jitter under an exponentially growing, capped ceiling', ()
   assert.equal(backoffSeconds(2, DEFAULT_BACKOFF, top), 4);
   assert.equal(backoffSeconds(3, DEFAULT_BACKOFF, top), 8);
   assert.equal(backoffSeconds(20, DEFAULT_BACKOFF, top), 900);
-  assert.equal(backoffSeconds(5, DEFAULT_BACKOFF, () => 0), 0);
+  assert.equal(
+    backoffSeconds(5, DEFAULT_BACKOFF, () => 0),
+    0,
+  );
   for (let i = 0; i < 100; i++) {
     const d = backoffSeconds(4, DEFAULT_BACKOFF, Math.random);
     assert.ok(d >= 0 && d <= 16, `delay ${d} out of [0, 16]`);

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'vitest';
-import { applyQuotaChanges, effectiveQuotas, formatSubmitRate, parseSubmitRate, secondsUntilNextUtcDay, type TenantQuotas } from './tenant-quotas.ts';
+import {
+  applyQuotaChanges,
+  effectiveQuotas,
+  formatSubmitRate,
+  parseSubmitRate,
+  secondsUntilNextUtcDay,
+  type TenantQuotas,
+} from './tenant-quotas.ts';
 
 test('rates parse from "<n>/<unit>" and format back', () => {
   assert.deepEqual(parseSubmitRate('20/s'), { limit: 20, windowSeconds: 1 });
@@ -16,7 +23,11 @@ test("a tenant's overrides win over the defaults; null overrides to unlimited; '
   const defaults: TenantQuotas = { submitRate: { limit: 20, windowSeconds: 1 }, maxQueued: 100, budgetUsdPerDay: 10 };
   const now = new Date('2026-12-02T00:00:00Z');
   const settings = applyQuotaChanges(null, 't', { maxQueued: 5, budgetUsdPerDay: null }, now);
-  assert.deepEqual(effectiveQuotas(defaults, settings), { submitRate: { limit: 20, windowSeconds: 1 }, maxQueued: 5, budgetUsdPerDay: null });
+  assert.deepEqual(effectiveQuotas(defaults, settings), {
+    submitRate: { limit: 20, windowSeconds: 1 },
+    maxQueued: 5,
+    budgetUsdPerDay: null,
+  });
   const back = applyQuotaChanges(settings, 't', { maxQueued: 'default' }, now);
   assert.deepEqual(back.quotas, { budgetUsdPerDay: null });
   assert.deepEqual(effectiveQuotas(defaults, null), defaults);

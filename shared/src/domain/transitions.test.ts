@@ -16,7 +16,10 @@ function queued(): Job {
 }
 
 /** Applies a transition the way a store would: check the expectation, merge, bump the version. */
-function apply(job: Job, step: { expect: { status: readonly string[]; version?: number; attempt?: number }; changes: Partial<Job> } | null): Job {
+function apply(
+  job: Job,
+  step: { expect: { status: readonly string[]; version?: number; attempt?: number }; changes: Partial<Job> } | null,
+): Job {
   assert.ok(step, 'expected a transition');
   assert.ok(step.expect.status.includes(job.status));
   if (step.expect.version !== undefined) assert.equal(step.expect.version, job.version);
@@ -74,7 +77,10 @@ test('a retryable failure requeues until attempts run out, then the job fails wi
   job = apply(job, second!.transition);
   assert.equal(job.status, 'FAILED');
   assert.equal(job.error?.message, 'throttled again');
-  assert.deepEqual(job.attempts.map((a) => a.outcome), ['FAILED', 'FAILED']);
+  assert.deepEqual(
+    job.attempts.map((a) => a.outcome),
+    ['FAILED', 'FAILED'],
+  );
 });
 
 test('timeouts end TIMED_OUT and fatal errors end FAILED at once', () => {

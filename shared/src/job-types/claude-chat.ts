@@ -24,7 +24,9 @@ export const claudeChatJobType = defineJobType({
     })
     .refine((p) => (p.prompt === undefined) !== (p.messages === undefined), {
       error: (issue) =>
-        (issue.input as { prompt?: unknown }).prompt === undefined ? 'give prompt or messages (one of them)' : 'give either prompt or messages, not both',
+        (issue.input as { prompt?: unknown }).prompt === undefined
+          ? 'give prompt or messages (one of them)'
+          : 'give either prompt or messages, not both',
       path: ['prompt'],
     })
     .refine((p) => p.messages === undefined || p.messages[0]?.role === 'user', {

@@ -24,16 +24,23 @@ export interface IdempotentSubmission {
  * with another request is refused (422). Racing requests are settled by the store's atomic write of
  * job + key: the loser re-reads the key and replays the winner's job.
  */
-export async function submitJobOnce(deps: SubmitJobDeps, input: NewJob, submission: IdempotentSubmission): Promise<{ job: Job; replayed: boolean }> {
+export async function submitJobOnce(
+  deps: SubmitJobDeps,
+  input: NewJob,
+  submission: IdempotentSubmission,
+): Promise<{ job: Job; replayed: boolean }> {
   const claim: IdempotencyClaim = { ...submission, lifetimeMs: IDEMPOTENCY_KEY_LIFETIME_MS };
   for (let round = 0; round < ROUNDS; round++) {
     const existing = await deps.jobs.findIdempotencyRecord(submission.tenant, submission.key, deps.clock.now());
     if (existing) {
       if (existing.requestHash !== submission.requestHash) {
-        throw new ValidationError(`Idempotency-Key "${submission.key}" was used for a different request (job ${existing.jobId}); use a new key`, {
-          status: 422,
-          problem: 'idempotency-key-reused',
-        });
+        throw new ValidationError(
+          `Idempotency-Key "${submission.key}" was used for a different request (job ${existing.jobId}); use a new key`,
+          {
+            status: 422,
+            problem: 'idempotency-key-reused',
+          },
+        );
       }
       const job = await deps.jobs.get(existing.jobId);
       if (job) return { job, replayed: true };

@@ -25,7 +25,8 @@ class MemoryJobStore implements JobStore {
     if (this.failDelete) throw new Error('store down too');
     const job = this.jobs.get(jobId);
     if (!job) throw new NotFoundError(jobId);
-    if (!expect.status.includes(job.status) || (expect.version !== undefined && expect.version !== job.version)) throw new ConflictError(jobId);
+    if (!expect.status.includes(job.status) || (expect.version !== undefined && expect.version !== job.version))
+      throw new ConflictError(jobId);
     this.jobs.delete(jobId);
   }
   list(): never {

@@ -13,7 +13,8 @@ const t = (calls: number, input: number, usd: number): UsageTotals => ({
 });
 const usage = (byModel: Record<string, UsageTotals>): JobUsage => {
   let sum = t(0, 0, 0);
-  for (const m of Object.values(byModel)) sum = { ...t(sum.calls + m.calls, sum.input_tokens + m.input_tokens, Math.round((sum.cost_usd + m.cost_usd) * 1e9) / 1e9) };
+  for (const m of Object.values(byModel))
+    sum = { ...t(sum.calls + m.calls, sum.input_tokens + m.input_tokens, Math.round((sum.cost_usd + m.cost_usd) * 1e9) / 1e9) };
   return { ...sum, by_model: byModel };
 };
 
@@ -39,7 +40,15 @@ test('grouped by tenant: each job in its tenant, most expensive first; jobs with
       ['globex', 1, 2, 0.002],
     ],
   );
-  assert.deepEqual(total, { jobs: 3, calls: 9, input_tokens: 1130, output_tokens: 90, cache_write_tokens: 0, cache_read_tokens: 2260, cost_usd: 0.553 });
+  assert.deepEqual(total, {
+    jobs: 3,
+    calls: 9,
+    input_tokens: 1130,
+    output_tokens: 90,
+    cache_write_tokens: 0,
+    cache_read_tokens: 2260,
+    cost_usd: 0.553,
+  });
 });
 
 test('grouped by job type', () => {
@@ -69,6 +78,12 @@ test('groups of equal cost are ordered by key, and no jobs make an empty report'
   const even = new UsageTally('tenant');
   even.add({ tenant: 'b', jobType: 'x', usage: usage({ m: t(1, 1, 0.1) }) });
   even.add({ tenant: 'a', jobType: 'x', usage: usage({ m: t(1, 1, 0.1) }) });
-  assert.deepEqual(even.result().groups.map((g) => g.key), ['a', 'b']);
-  assert.deepEqual(new UsageTally('model').result(), { groups: [], total: { jobs: 0, calls: 0, input_tokens: 0, output_tokens: 0, cache_write_tokens: 0, cache_read_tokens: 0, cost_usd: 0 } });
+  assert.deepEqual(
+    even.result().groups.map((g) => g.key),
+    ['a', 'b'],
+  );
+  assert.deepEqual(new UsageTally('model').result(), {
+    groups: [],
+    total: { jobs: 0, calls: 0, input_tokens: 0, output_tokens: 0, cache_write_tokens: 0, cache_read_tokens: 0, cost_usd: 0 },
+  });
 });

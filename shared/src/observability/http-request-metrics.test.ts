@@ -53,11 +53,7 @@ test('requests are labelled by the matched route template, not the path; unmatch
     assert.equal((await fetch(`${url}/nothing/here`)).status, 404);
     assert.equal((await fetch(`${url}/also/not/${Math.random()}`)).status, 404);
     assert.equal((await fetch(`${url}/jobs/01A/cancel`, { method: 'POST' })).status, 418);
-    assert.deepEqual(await requestCounts(metrics), [
-      'GET /jobs/:id 200 ×3',
-      'GET unmatched 404 ×2',
-      'POST /jobs/:id/cancel 418 ×1',
-    ]);
+    assert.deepEqual(await requestCounts(metrics), ['GET /jobs/:id 200 ×3', 'GET unmatched 404 ×2', 'POST /jobs/:id/cancel 418 ×1']);
   } finally {
     server.close();
   }
@@ -65,10 +61,25 @@ test('requests are labelled by the matched route template, not the path; unmatch
 
 test('an error that escapes every middleware is recorded with its status (else 500) and still thrown', async () => {
   const metrics = createMetrics({ service: 'api', defaultMetrics: false });
-  const middleware = httpRequestMetrics(metrics, { now: (() => { let t = 0; return () => (t += 250); })() });
+  const middleware = httpRequestMetrics(metrics, {
+    now: (() => {
+      let t = 0;
+      return () => (t += 250);
+    })(),
+  });
   const ctx = { method: 'GET', status: 404, _matchedRoute: '/jobs/:id' } as unknown as Parameters<typeof middleware>[0];
-  await assert.rejects(middleware(ctx, async () => { throw new TeapotError('x'); }), TeapotError);
-  await assert.rejects(middleware(ctx, async () => { throw new Error('bug'); }), /bug/);
+  await assert.rejects(
+    middleware(ctx, async () => {
+      throw new TeapotError('x');
+    }),
+    TeapotError,
+  );
+  await assert.rejects(
+    middleware(ctx, async () => {
+      throw new Error('bug');
+    }),
+    /bug/,
+  );
   assert.deepEqual(await requestCounts(metrics), ['GET /jobs/:id 418 ×1', 'GET /jobs/:id 500 ×1']);
   const { values } = await metrics.registry.getSingleMetric('agent_runner_http_request_duration_seconds')!.get();
   assert.equal(values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum') && v.labels.status === '418')?.value, 0.25);

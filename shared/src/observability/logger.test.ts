@@ -13,7 +13,9 @@ function capture(): { stream: PassThrough; text: () => string } {
 test('JSON lines carry the service, bound fields and level; payloads and API keys are redacted', async () => {
   const out = capture();
   const log = createLogger('dispatcher', 'info', { destination: out.stream });
-  log.child({ job_id: '01JOB', attempt: 2, task_arn: 'arn:aws:ecs:us-east-1:1:task/c/abc' }).info({ payload: { secret: 's' }, apiKey: 'sk-x' }, 'worker launched');
+  log
+    .child({ job_id: '01JOB', attempt: 2, task_arn: 'arn:aws:ecs:us-east-1:1:task/c/abc' })
+    .info({ payload: { secret: 's' }, apiKey: 'sk-x' }, 'worker launched');
   log.debug('not at info');
   await new Promise((r) => setImmediate(r));
   const lines = out.text().trim().split('\n');

@@ -35,7 +35,16 @@ export function createProcessLogger(level: string, options: LoggerOptions = {}):
     base: null,
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['payload', '*.payload', 'apiKey', '*.apiKey', 'authorization', '*.authorization', 'headers.authorization', 'headers["x-api-key"]'],
+      paths: [
+        'payload',
+        '*.payload',
+        'apiKey',
+        '*.apiKey',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'headers["x-api-key"]',
+      ],
       censor: '[redacted]',
     },
   };
@@ -44,7 +53,13 @@ export function createProcessLogger(level: string, options: LoggerOptions = {}):
     // Loaded only for a person at a terminal: a worker (one per job) does not pay for it. In-process
     // and synchronous (not a worker-thread transport): nothing is lost at exit.
     const pretty = createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty;
-    const stream = pretty({ destination: options.destination ?? 1, sync: true, colorize: options.destination === undefined, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+    const stream = pretty({
+      destination: options.destination ?? 1,
+      sync: true,
+      colorize: options.destination === undefined,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+    });
     return pino(settings, stream);
   }
   return pino(settings, options.destination ?? pino.destination({ fd: 1, sync: false }));

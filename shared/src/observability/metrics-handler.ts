@@ -29,7 +29,11 @@ export function metricsHandler(registry: Registry): MetricsHandler {
       }
       registry.metrics().then(
         (body) => {
-          res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
+          res.writeHead(200, {
+            'Content-Type': registry.contentType,
+            'Cache-Control': 'no-store',
+            'Content-Length': Buffer.byteLength(body),
+          });
           res.end(req.method === 'HEAD' ? undefined : body);
         },
         () => {

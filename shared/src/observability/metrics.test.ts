@@ -12,7 +12,9 @@ async function seriesValue(metrics: AgentRunnerMetrics, name: string, labels: Re
   assert.ok(metric, `${name} is registered`);
   const { values } = await metric.get();
   const found = values.find(
-    (v) => ((v as { metricName?: string }).metricName ?? name) === name && Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want),
+    (v) =>
+      ((v as { metricName?: string }).metricName ?? name) === name &&
+      Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want),
   );
   return found?.value;
 }
@@ -35,12 +37,15 @@ test('each call makes its own registry: two services in one process do not colli
 test('every series is named agent_runner_*, carries the service label, and Node process metrics come along', async () => {
   const metrics = createMetrics({ service: 'api' });
   const text = await metrics.registry.metrics();
-  const ours = metrics.registry.getMetricsAsArray().map((m) => m.name).filter((n) => !/^(process_|nodejs_)/.test(n));
+  const ours = metrics.registry
+    .getMetricsAsArray()
+    .map((m) => m.name)
+    .filter((n) => !/^(process_|nodejs_)/.test(n));
   assert.ok(ours.length >= 12, `found ${ours.join(', ')}`);
   for (const name of ours) assert.match(name, /^agent_runner_/);
   assert.match(text, /^process_cpu_user_seconds_total\{service="api"\} /m);
   assert.match(text, /^agent_runner_queue_depth\{priority="critical",state="waiting",service="api"\} 0$/m);
-  assert.doesNotMatch((await createMetrics({ service: 'x', defaultMetrics: false }).registry.metrics()), /process_cpu/);
+  assert.doesNotMatch(await createMetrics({ service: 'x', defaultMetrics: false }).registry.metrics(), /process_cpu/);
 });
 
 test('job types and models outside the declared sets are recorded as "other", so label sets stay bounded', async () => {
@@ -116,6 +121,9 @@ test('HTTP requests: unknown methods collapse to "other", status is the code', a
   const metrics = createMetrics({ service: 'api', defaultMetrics: false });
   metrics.httpRequestAnswered({ method: 'GET', route: '/jobs/:id', status: 404 }, 0.002);
   metrics.httpRequestAnswered({ method: 'BREW', route: 'unmatched', status: 405 }, 0.001);
-  assert.equal(await seriesValue(metrics, 'agent_runner_http_request_duration_seconds_count', { method: 'GET', route: '/jobs/:id', status: '404' }), 1);
+  assert.equal(
+    await seriesValue(metrics, 'agent_runner_http_request_duration_seconds_count', { method: 'GET', route: '/jobs/:id', status: '404' }),
+    1,
+  );
   assert.equal(await seriesValue(metrics, 'agent_runner_http_request_duration_seconds_count', { method: 'other', status: '405' }), 1);
 });

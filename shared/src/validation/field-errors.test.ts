@@ -23,5 +23,8 @@ test('paths are dotted with indexes in brackets, unknown keys are named one by o
 
 test('a problem with the whole body is reported at "(body)"', () => {
   const parsed = schema.safeParse([1, 2]);
-  assert.deepEqual(fieldErrors(parsed.error!.issues).map((e) => e.path), ['(body)']);
+  assert.deepEqual(
+    fieldErrors(parsed.error!.issues).map((e) => e.path),
+    ['(body)'],
+  );
 });

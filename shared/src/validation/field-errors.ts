@@ -48,7 +48,10 @@ export const MAX_LISTED_ERRORS = 20;
 
 /** The errors in one line, for a problem's `detail`: the first MAX_LISTED_ERRORS, and how many more. */
 export function summarize(errors: readonly FieldError[]): string {
-  const listed = errors.slice(0, MAX_LISTED_ERRORS).map((e) => `${e.path}: ${e.message}`).join('; ');
+  const listed = errors
+    .slice(0, MAX_LISTED_ERRORS)
+    .map((e) => `${e.path}: ${e.message}`)
+    .join('; ');
   const more = errors.length - MAX_LISTED_ERRORS;
   return more > 0 ? `${listed}; and ${more} more` : listed;
 }

@@ -47,16 +47,58 @@ function chunked(totalBytes: number): ReadableStream<Uint8Array> {
 }
 
 const CASES: BadInput[] = [
-  { name: 'no Content-Type', headers: {}, body: new TextEncoder().encode(JSON.stringify(echo({ message: 'x' }))), status: 415, problem: 'unsupported-media-type' },
-  { name: 'text/plain', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(echo({ message: 'x' })), status: 415, problem: 'unsupported-media-type' },
-  { name: 'a charset other than UTF-8', headers: { 'content-type': 'application/json; charset=latin1' }, body: echo({ message: 'x' }), status: 415, problem: 'unsupported-media-type' },
-  { name: 'a real HTML form body', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'job_type=echo&payload=x', status: 415, problem: 'unsupported-media-type' },
-  { name: 'a multipart form body', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: '--x\r\n\r\n{}\r\n--x--', status: 415, problem: 'unsupported-media-type' },
+  {
+    name: 'no Content-Type',
+    headers: {},
+    body: new TextEncoder().encode(JSON.stringify(echo({ message: 'x' }))),
+    status: 415,
+    problem: 'unsupported-media-type',
+  },
+  {
+    name: 'text/plain',
+    headers: { 'content-type': 'text/plain' },
+    body: JSON.stringify(echo({ message: 'x' })),
+    status: 415,
+    problem: 'unsupported-media-type',
+  },
+  {
+    name: 'a charset other than UTF-8',
+    headers: { 'content-type': 'application/json; charset=latin1' },
+    body: echo({ message: 'x' }),
+    status: 415,
+    problem: 'unsupported-media-type',
+  },
+  {
+    name: 'a real HTML form body',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'job_type=echo&payload=x',
+    status: 415,
+    problem: 'unsupported-media-type',
+  },
+  {
+    name: 'a multipart form body',
+    headers: { 'content-type': 'multipart/form-data; boundary=x' },
+    body: '--x\r\n\r\n{}\r\n--x--',
+    status: 415,
+    problem: 'unsupported-media-type',
+  },
   { name: 'malformed JSON', body: '{"job_type": "echo", ', status: 400, problem: 'invalid-json', detail: /not valid JSON/ },
   { name: 'an empty body', body: '', status: 400, problem: 'invalid-json', detail: /empty/ },
-  { name: 'bytes that are not UTF-8', body: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), status: 400, problem: 'invalid-json', detail: /UTF-8/ },
+  {
+    name: 'bytes that are not UTF-8',
+    body: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+    status: 400,
+    problem: 'invalid-json',
+    detail: /UTF-8/,
+  },
   { name: 'nesting too deep to handle safely', body: nested(500), status: 400, problem: 'invalid-json', detail: /deeper than/ },
-  { name: 'a body over the limit (by Content-Length)', body: echo({ message: 'x'.repeat(LIMIT) }), status: 413, problem: 'payload-too-large', detail: new RegExp(`${LIMIT} bytes`) },
+  {
+    name: 'a body over the limit (by Content-Length)',
+    body: echo({ message: 'x'.repeat(LIMIT) }),
+    status: 413,
+    problem: 'payload-too-large',
+    detail: new RegExp(`${LIMIT} bytes`),
+  },
   { name: 'a chunked body over the limit', body: chunked(LIMIT * 4), status: 413, problem: 'payload-too-large' },
   { name: 'a body that is not an object', body: [echo({ message: 'x' })], status: 400, problem: 'invalid-request', paths: ['(body)'] },
   {
@@ -67,9 +109,29 @@ const CASES: BadInput[] = [
     paths: ['job_type'],
     detail: /"launch_rockets".*echo, sleep/,
   },
-  { name: 'a missing job_type', body: { payload: { message: 'x' } }, status: 400, problem: 'invalid-request', paths: ['job_type'], detail: /job_type: required/ },
-  { name: 'a missing payload', body: { job_type: 'echo' }, status: 400, problem: 'invalid-request', paths: ['payload'], detail: /payload: required/ },
-  { name: 'a payload the job type refuses', body: echo({ message: 42 }), status: 400, problem: 'invalid-payload', paths: ['payload.message'] },
+  {
+    name: 'a missing job_type',
+    body: { payload: { message: 'x' } },
+    status: 400,
+    problem: 'invalid-request',
+    paths: ['job_type'],
+    detail: /job_type: required/,
+  },
+  {
+    name: 'a missing payload',
+    body: { job_type: 'echo' },
+    status: 400,
+    problem: 'invalid-request',
+    paths: ['payload'],
+    detail: /payload: required/,
+  },
+  {
+    name: 'a payload the job type refuses',
+    body: echo({ message: 42 }),
+    status: 400,
+    problem: 'invalid-payload',
+    paths: ['payload.message'],
+  },
   { name: 'a payload missing a field', body: echo({}), status: 400, problem: 'invalid-payload', paths: ['payload.message'] },
   {
     name: 'a claude_chat payload with neither prompt nor messages',
@@ -79,7 +141,13 @@ const CASES: BadInput[] = [
     paths: ['payload.prompt'],
     detail: /prompt or messages \(one of them\)/,
   },
-  { name: 'a payload with an unknown field', body: echo({ message: 'x', colour: 'red' }), status: 400, problem: 'invalid-payload', paths: ['payload.colour'] },
+  {
+    name: 'a payload with an unknown field',
+    body: echo({ message: 'x', colour: 'red' }),
+    status: 400,
+    problem: 'invalid-payload',
+    paths: ['payload.colour'],
+  },
   {
     name: 'bad options',
     body: echo({ message: 'x' }, { priority: 'urgent', max_attempts: 0, timeout_seconds: 1.5, ordering_key: 'has space', tenant: '' }),
@@ -87,7 +155,13 @@ const CASES: BadInput[] = [
     problem: 'invalid-request',
     paths: ['priority', 'ordering_key', 'tenant', 'max_attempts', 'timeout_seconds'],
   },
-  { name: 'an unknown top-level field', body: echo({ message: 'x' }, { priorty: 'high' }), status: 400, problem: 'invalid-request', paths: ['priorty'] },
+  {
+    name: 'an unknown top-level field',
+    body: echo({ message: 'x' }, { priorty: 'high' }),
+    status: 400,
+    problem: 'invalid-request',
+    paths: ['priorty'],
+  },
 ];
 
 describe('bad input to POST /jobs is refused with a problem and changes nothing', () => {
@@ -95,7 +169,11 @@ describe('bad input to POST /jobs is refused with a problem and changes nothing'
   beforeAll(async () => {
     api = await startApiUnderTest({ AGENT_RUNNER_MAX_PAYLOAD_BYTES: String(LIMIT) });
     // One job already there, so "unchanged" is checked against a non-empty store and queue.
-    const res = await fetch(`${api.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(echo({ message: 'x' })) });
+    const res = await fetch(`${api.url}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(echo({ message: 'x' })),
+    });
     assert.equal(res.status, 202);
   });
   afterAll(() => api.stop());
@@ -117,7 +195,12 @@ describe('bad input to POST /jobs is refused with a problem and changes nothing'
       assert.equal(problem.status, c.status);
       assert.equal(problem.instance, '/jobs');
       assert.ok(problem.title.length > 0 && problem.detail.length > 0);
-      if (c.paths) assert.deepEqual(problem.errors?.map((e) => e.path), c.paths, JSON.stringify(problem.errors));
+      if (c.paths)
+        assert.deepEqual(
+          problem.errors?.map((e) => e.path),
+          c.paths,
+          JSON.stringify(problem.errors),
+        );
       if (c.detail) assert.match(problem.detail, c.detail);
       assert.deepEqual(await api.snapshot(), before, 'the job store and the queue are unchanged');
     });

@@ -52,7 +52,11 @@ describe('when a dependency fails', () => {
     });
     const before = await api.snapshot();
 
-    const res = await postJson(`${url}/jobs`, { job_type: 'echo', payload: { message: 'x'.repeat(200) } }, { 'x-request-id': 'enqueue-fails' });
+    const res = await postJson(
+      `${url}/jobs`,
+      { job_type: 'echo', payload: { message: 'x'.repeat(200) } },
+      { 'x-request-id': 'enqueue-fails' },
+    );
     assert.equal(res.status, 503);
     assert.equal(res.headers.get('content-type'), PROBLEM_JSON);
     assert.ok(Number(res.headers.get('retry-after')) > 0);
@@ -89,7 +93,10 @@ describe('when a dependency fails', () => {
     const url = await api.startVariant((backend) => replacing(backend, { jobs: brokenStore }));
     const before = await api.snapshot();
 
-    for (const [method, path] of [['POST', '/jobs'], ['GET', '/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV']] as const) {
+    for (const [method, path] of [
+      ['POST', '/jobs'],
+      ['GET', '/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV'],
+    ] as const) {
       const requestId = `broken-${method}`;
       const res =
         method === 'POST'

@@ -77,7 +77,8 @@ except urllib.error.HTTPError as e:
         let out = `POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
         out += `${(30).toString(16)}\r\n${'{"job_type":"echo","payload":{'.padEnd(30)}\r\n`;
         await writeAll(socket, out);
-        for (let sent = 0; sent < 4 * 1024 * 1024; sent += chunk.length) await writeAll(socket, `${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+        for (let sent = 0; sent < 4 * 1024 * 1024; sent += chunk.length)
+          await writeAll(socket, `${chunk.length.toString(16)}\r\n${chunk}\r\n`);
         await writeAll(socket, '0\r\n\r\n');
         const refused = await readRawResponse(socket);
         assert.equal(refused.status, 413);
@@ -92,7 +93,7 @@ except urllib.error.HTTPError as e:
   });
 
   describe('cross-site requests and foreign host names', () => {
-    test('a JSON POST from another origin is refused (403) and creates nothing; the API\'s own origin and an allowed one may post', async () => {
+    test("a JSON POST from another origin is refused (403) and creates nothing; the API's own origin and an allowed one may post", async () => {
       const before = await api.snapshot();
       const res = await postJson(`${api.url}/jobs`, JSON.parse(ECHO), { origin: 'http://evil.example' });
       assert.equal(res.status, 403);
@@ -108,7 +109,11 @@ except urllib.error.HTTPError as e:
       assert.deepEqual(await api.snapshot(), before);
 
       assert.equal((await postJson(`${api.url}/jobs`, JSON.parse(ECHO), { origin: api.url })).status, 202, 'the dashboard');
-      assert.equal((await postJson(`${api.url}/jobs`, JSON.parse(ECHO), { origin: 'https://ops.example.com' })).status, 202, 'AGENT_RUNNER_ALLOWED_ORIGINS');
+      assert.equal(
+        (await postJson(`${api.url}/jobs`, JSON.parse(ECHO), { origin: 'https://ops.example.com' })).status,
+        202,
+        'AGENT_RUNNER_ALLOWED_ORIGINS',
+      );
       assert.equal((await postJson(`${api.url}/jobs`, JSON.parse(ECHO))).status, 202, 'no Origin: a script or the CLI');
     });
 
@@ -159,7 +164,10 @@ except urllib.error.HTTPError as e:
       });
       assert.equal(res.status, 400);
       const problem = problemOf(await res.text());
-      assert.deepEqual(problem.errors?.map((e) => e.path), Array.from({ length: 20 }, (_, i) => `extra_${i}`));
+      assert.deepEqual(
+        problem.errors?.map((e) => e.path),
+        Array.from({ length: 20 }, (_, i) => `extra_${i}`),
+      );
       assert.equal(problem.more_errors, 880);
       assert.match(problem.detail, /extra_19: unknown field; and 880 more$/);
     });
@@ -172,7 +180,9 @@ except urllib.error.HTTPError as e:
         const req = httpRequest(`${api.url}/jobs`, { method: 'TRACE', headers: { 'x-request-id': 'trace-1' } }, (r) => {
           let body = '';
           r.on('data', (c: Buffer) => (body += c.toString()));
-          r.on('end', () => resolve({ status: r.statusCode ?? 0, type: String(r.headers['content-type']), allow: String(r.headers.allow), body }));
+          r.on('end', () =>
+            resolve({ status: r.statusCode ?? 0, type: String(r.headers['content-type']), allow: String(r.headers.allow), body }),
+          );
         });
         req.once('error', reject);
         req.end();
@@ -217,7 +227,13 @@ describe('slow clients cannot starve the others', () => {
     const sockets = await Promise.all(Array.from({ length: 40 }, () => openRawConnection(api.url)));
     const answers = sockets.map((socket) => readRawResponse(socket, 10_000));
     const started = Date.now();
-    sockets.forEach((socket, i) => socket.write(i < 20 ? 'POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n' : `POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${ECHO.length}\r\n\r\n{`));
+    sockets.forEach((socket, i) =>
+      socket.write(
+        i < 20
+          ? 'POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n'
+          : `POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${ECHO.length}\r\n\r\n{`,
+      ),
+    );
     const dribble = setInterval(() => sockets.forEach((socket, i) => socket.writable && socket.write(i < 20 ? 'X-Slow: 1\r\n' : ' ')), 200);
     try {
       for (let i = 0; i < 5; i++) {

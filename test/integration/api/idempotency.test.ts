@@ -98,7 +98,11 @@ for (const target of backendsUnderTest()) {
       const failed = await submit(broken.url, body, key);
       assert.equal(failed.status, 503);
       assert.deepEqual(await jobsMarked(marker), [], 'the job was undone');
-      assert.equal(await opened.backend.jobs.findIdempotencyRecord(opened.config.defaults.tenant, key, new Date()), null, 'and its key freed');
+      assert.equal(
+        await opened.backend.jobs.findIdempotencyRecord(opened.config.defaults.tenant, key, new Date()),
+        null,
+        'and its key freed',
+      );
       const retried = await submit(urls[0], body, key);
       assert.equal(retried.status, 202, await retried.clone().text());
       assert.equal((await jobsMarked(marker)).length, 1);
@@ -115,7 +119,10 @@ for (const target of backendsUnderTest()) {
       assert.equal(again.status, 202, await again.clone().text());
       const created = (await again.json()) as { job_id: string };
       assert.notEqual(created.job_id, first.job_id);
-      assert.equal((await opened.backend.jobs.findIdempotencyRecord(opened.config.defaults.tenant, key, new Date()))?.jobId, created.job_id);
+      assert.equal(
+        (await opened.backend.jobs.findIdempotencyRecord(opened.config.defaults.tenant, key, new Date()))?.jobId,
+        created.job_id,
+      );
     });
 
     test('keys are per tenant: another tenant with the same key gets its own job', async () => {
@@ -134,11 +141,20 @@ for (const target of backendsUnderTest()) {
         assert.equal(res.status, 400, bad);
         const problem = (await res.json()) as { type: string; errors: { path: string }[] };
         assert.equal(problem.type, 'urn:agent-runner:problem:invalid-idempotency-key');
-        assert.deepEqual(problem.errors.map((e) => e.path), ['Idempotency-Key']);
+        assert.deepEqual(
+          problem.errors.map((e) => e.path),
+          ['Idempotency-Key'],
+        );
       }
       assert.equal((await jobsMarked(marker)).length, 0);
-      const plain = [await submit(urls[0], { job_type: 'echo', payload: { message: marker } }, null), await submit(urls[0], { job_type: 'echo', payload: { message: marker } }, null)];
-      assert.deepEqual(plain.map((r) => r.status), [202, 202]);
+      const plain = [
+        await submit(urls[0], { job_type: 'echo', payload: { message: marker } }, null),
+        await submit(urls[0], { job_type: 'echo', payload: { message: marker } }, null),
+      ];
+      assert.deepEqual(
+        plain.map((r) => r.status),
+        [202, 202],
+      );
       assert.equal((await jobsMarked(marker)).length, 2);
     });
   });

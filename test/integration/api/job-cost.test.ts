@@ -34,7 +34,9 @@ const usageOf = (costUsd: number): JobUsage => {
 };
 
 async function costs(jobId: string): Promise<{ listed: unknown; detail: unknown }> {
-  const list = (await (await fetch(`${api.url}/jobs?limit=100`)).json()) as { jobs: { job_id: string; cost_usd?: unknown; result?: unknown }[] };
+  const list = (await (await fetch(`${api.url}/jobs?limit=100`)).json()) as {
+    jobs: { job_id: string; cost_usd?: unknown; result?: unknown }[];
+  };
   const entry = list.jobs.find((j) => j.job_id === jobId);
   assert.ok(entry, 'the job is listed');
   assert.equal(entry.result, undefined, 'list entries carry no result');

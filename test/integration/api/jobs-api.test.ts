@@ -44,8 +44,26 @@ describe('jobs API on the embedded backend', () => {
     assert.match(view.job_id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
     assert.equal(res.headers.get('location'), `/jobs/${view.job_id}`);
     assert.deepEqual(Object.keys(view).sort(), [
-      'attempt', 'attempts', 'cost_usd', 'created_at', 'error', 'finished_at', 'job_id', 'job_type', 'key_id', 'links', 'max_attempts',
-      'ordering_key', 'priority', 'rate_limits', 'started_at', 'status', 'tenant', 'timeout_seconds', 'updated_at', 'usage',
+      'attempt',
+      'attempts',
+      'cost_usd',
+      'created_at',
+      'error',
+      'finished_at',
+      'job_id',
+      'job_type',
+      'key_id',
+      'links',
+      'max_attempts',
+      'ordering_key',
+      'priority',
+      'rate_limits',
+      'started_at',
+      'status',
+      'tenant',
+      'timeout_seconds',
+      'updated_at',
+      'usage',
     ]);
     assert.deepEqual(
       { ...view, job_id: undefined, created_at: undefined, updated_at: undefined },
@@ -89,8 +107,12 @@ describe('jobs API on the embedded backend', () => {
     }
   });
 
-  test("a form media type is refused even with JSON in it (a web page could send it cross-site): curl -d needs -H", async () => {
-    const res = await postJson(`${api.url}/jobs`, { job_type: 'echo', payload: { message: 'curl' } }, { 'content-type': 'application/x-www-form-urlencoded' });
+  test('a form media type is refused even with JSON in it (a web page could send it cross-site): curl -d needs -H', async () => {
+    const res = await postJson(
+      `${api.url}/jobs`,
+      { job_type: 'echo', payload: { message: 'curl' } },
+      { 'content-type': 'application/x-www-form-urlencoded' },
+    );
     assert.equal(res.status, 415);
     assert.equal(((await res.json()) as { type: string }).type, 'urn:agent-runner:problem:unsupported-media-type');
   });
@@ -248,9 +270,15 @@ describe('listing jobs', () => {
     const res = await fetch(`${api.url}/jobs/${target}/cancel`, { method: 'POST' });
     assert.equal(res.status, 202);
     const cancelled = await list('?status=CANCELLED');
-    assert.deepEqual(cancelled.jobs.map((j) => j.job_id), [target]);
+    assert.deepEqual(
+      cancelled.jobs.map((j) => j.job_id),
+      [target],
+    );
     const queuedEcho = await list('?status=QUEUED&job_type=echo');
-    assert.deepEqual(queuedEcho.jobs.map((j) => j.job_id), echoIds.filter((id) => id !== target).reverse());
+    assert.deepEqual(
+      queuedEcho.jobs.map((j) => j.job_id),
+      echoIds.filter((id) => id !== target).reverse(),
+    );
   });
 
   test('a bad status, limit or cursor is a 400 problem naming the parameter', async () => {
@@ -266,7 +294,11 @@ describe('listing jobs', () => {
       assert.equal(res.status, 400, query);
       assert.equal(res.headers.get('content-type'), PROBLEM_JSON, query);
       const problem = (await res.json()) as { errors: { path: string }[] };
-      assert.deepEqual(problem.errors.map((e) => e.path), [path], query);
+      assert.deepEqual(
+        problem.errors.map((e) => e.path),
+        [path],
+        query,
+      );
     }
   });
 });

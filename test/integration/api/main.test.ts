@@ -42,7 +42,11 @@ test('run directly, the API serves on the configured port and stops cleanly on S
       }),
       15_000,
     );
-    const res = await fetch(`${url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"job_type":"echo","payload":{"message":"hi"}}' });
+    const res = await fetch(`${url}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"job_type":"echo","payload":{"message":"hi"}}',
+    });
     assert.equal(res.status, 202);
     api.child.kill('SIGTERM');
     assert.equal(await withDeadline('exit after SIGTERM', api.exited, 15_000), 0, api.stderr());

@@ -54,7 +54,12 @@ describe('the API against its own OpenAPI document (schemathesis, every route)',
     cancelling = setInterval(() => {
       void (async () => {
         for (const job of await api.backend.jobs.listByStatus('QUEUED', 100)) {
-          await applyTransition(api.backend.jobs, job.jobId, (found) => cancelJob(found, new Date()), () => new Date()).catch(() => {});
+          await applyTransition(
+            api.backend.jobs,
+            job.jobId,
+            (found) => cancelJob(found, new Date()),
+            () => new Date(),
+          ).catch(() => {});
         }
       })();
     }, 100);
@@ -69,19 +74,29 @@ describe('the API against its own OpenAPI document (schemathesis, every route)',
     const run = await runSchemathesis(
       bin,
       [
-        '--config-file', CONFIG,
-        'run', `${api.url}/openapi.json`,
-        '--checks', 'all',
+        '--config-file',
+        CONFIG,
+        'run',
+        `${api.url}/openapi.json`,
+        '--checks',
+        'all',
         // Some rules are not JSON Schema's to state, and the document says so: a cursor must be one
         // this API issued, a usage window is at most 31 days, a tool or model must be enabled by the
         // deployment. A request breaking one is a 400 the schema alone would call valid.
-        '--exclude-checks', 'positive_data_acceptance',
-        '--max-examples', EXAMPLES,
-        '--seed', SEED,
-        '--workers', '2',
-        '--request-timeout', '5',
-        '--generation-database', 'none',
-        '--max-failures', '10',
+        '--exclude-checks',
+        'positive_data_acceptance',
+        '--max-examples',
+        EXAMPLES,
+        '--seed',
+        SEED,
+        '--workers',
+        '2',
+        '--request-timeout',
+        '5',
+        '--generation-database',
+        'none',
+        '--max-failures',
+        '10',
         '--no-color',
       ],
       150_000,
@@ -89,6 +104,10 @@ describe('the API against its own OpenAPI document (schemathesis, every route)',
     assert.equal(run.code, 0, `schemathesis (seed ${SEED}) found problems:\n${failuresOf(run.output)}`);
     assert.match(run.output, /Tested: 13/, 'every route was exercised');
     const errors = api.logs.filter((line) => Number(line.level) >= 50);
-    assert.deepEqual(errors.map((line) => line.msg), [], 'nothing was logged as an error');
+    assert.deepEqual(
+      errors.map((line) => line.msg),
+      [],
+      'nothing was logged as an error',
+    );
   });
 });

@@ -32,7 +32,13 @@ const DOC_ID = 'urn:agent-runner:openapi';
 
 /** `METHOD /path` for every route the Koa app's routers hold, read off the routers themselves. */
 function servedOperations(api: ApiUnderTest): string[] {
-  const app = createApp({ config: api.config, backend: api.backend, clock: systemClock, newId: ulid, log: createLogger('openapi-test', 'silent') });
+  const app = createApp({
+    config: api.config,
+    backend: api.backend,
+    clock: systemClock,
+    newId: ulid,
+    log: createLogger('openapi-test', 'silent'),
+  });
   const operations = new Set<string>();
   for (const middleware of app.middleware) {
     const router = (middleware as { router?: Router }).router;
@@ -106,7 +112,15 @@ describe('GET /openapi.json', () => {
     { name: 'the minimal body', body: { job_type: 'echo', payload: { message: 'hi' } }, accepted: true },
     {
       name: 'every option',
-      body: { job_type: 'echo', payload: { message: 'hi' }, priority: 'high', ordering_key: 'k-1', tenant: 'acme', max_attempts: 3, timeout_seconds: 60 },
+      body: {
+        job_type: 'echo',
+        payload: { message: 'hi' },
+        priority: 'high',
+        ordering_key: 'k-1',
+        tenant: 'acme',
+        max_attempts: 3,
+        timeout_seconds: 60,
+      },
       accepted: true,
     },
     { name: 'a null ordering_key', body: { job_type: 'sleep', payload: { ms: 0 }, ordering_key: null }, accepted: true },
@@ -130,8 +144,18 @@ describe('GET /openapi.json', () => {
     const validate = component('JobSubmission');
     const cases: { name: string; body: Record<string, unknown>; accepted: boolean; problem?: string }[] = [
       { name: 'an echo payload', body: { job_type: 'echo', payload: { message: 'hi', fail: 'fatal', sleep_ms: 0 } }, accepted: true },
-      { name: 'an echo message that is a number', body: { job_type: 'echo', payload: { message: 5 } }, accepted: false, problem: 'invalid-payload' },
-      { name: 'an unknown payload field', body: { job_type: 'echo', payload: { message: 'hi', loud: true } }, accepted: false, problem: 'invalid-payload' },
+      {
+        name: 'an echo message that is a number',
+        body: { job_type: 'echo', payload: { message: 5 } },
+        accepted: false,
+        problem: 'invalid-payload',
+      },
+      {
+        name: 'an unknown payload field',
+        body: { job_type: 'echo', payload: { message: 'hi', loud: true } },
+        accepted: false,
+        problem: 'invalid-payload',
+      },
       { name: 'a negative sleep', body: { job_type: 'sleep', payload: { ms: -1 } }, accepted: false, problem: 'invalid-payload' },
       { name: 'an unknown job type', body: { job_type: 'teleport', payload: {} }, accepted: false, problem: 'unknown-job-type' },
     ];

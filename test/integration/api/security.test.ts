@@ -26,7 +26,9 @@ const usage = (cost: number) => ({
   cache_write_tokens: 0,
   cache_read_tokens: 0,
   cost_usd: cost,
-  by_model: { 'claude-sonnet-5-5': { calls: 1, input_tokens: 10, output_tokens: 5, cache_write_tokens: 0, cache_read_tokens: 0, cost_usd: cost } },
+  by_model: {
+    'claude-sonnet-5-5': { calls: 1, input_tokens: 10, output_tokens: 5, cache_write_tokens: 0, cache_read_tokens: 0, cost_usd: cost },
+  },
 });
 
 for (const target of backendsUnderTest()) {
@@ -39,9 +41,21 @@ for (const target of backendsUnderTest()) {
     /** Every key and token handed out, to look for in logs and records. */
     const secrets: string[] = [];
 
-    async function newKey(tenant: string, scopes: ApiKeyScope[] = ['submit', 'read', 'cancel']): Promise<{ keyId: string; key: string; auth: Record<string, string> }> {
+    async function newKey(
+      tenant: string,
+      scopes: ApiKeyScope[] = ['submit', 'read', 'cancel'],
+    ): Promise<{ keyId: string; key: string; auth: Record<string, string> }> {
       const minted = mintApiKey();
-      await opened.backend.apiKeys.create({ keyId: minted.keyId, tenant, name: null, scopes, hash: minted.hash, createdAt: new Date().toISOString(), lastUsedAt: null, revokedAt: null });
+      await opened.backend.apiKeys.create({
+        keyId: minted.keyId,
+        tenant,
+        name: null,
+        scopes,
+        hash: minted.hash,
+        createdAt: new Date().toISOString(),
+        lastUsedAt: null,
+        revokedAt: null,
+      });
       secrets.push(minted.key);
       return { keyId: minted.keyId, key: minted.key, auth: { authorization: `Bearer ${minted.key}` } };
     }
@@ -59,7 +73,11 @@ for (const target of backendsUnderTest()) {
     let bobJob: { job_id: string; tenant: string; key_id: string | null };
 
     beforeAll(async () => {
-      opened = await openBackend(target, { AGENT_RUNNER_AUTH: 'required', AGENT_RUNNER_AUTH_CACHE_SECONDS: String(CACHE_SECONDS), AGENT_RUNNER_PORT: '0' });
+      opened = await openBackend(target, {
+        AGENT_RUNNER_AUTH: 'required',
+        AGENT_RUNNER_AUTH_CACHE_SECONDS: String(CACHE_SECONDS),
+        AGENT_RUNNER_PORT: '0',
+      });
       const sink = new Writable({
         write(chunk: Buffer, _encoding, done) {
           logLines.push(chunk.toString('utf8'));
@@ -83,8 +101,17 @@ for (const target of backendsUnderTest()) {
 
     test('no key, an unknown key, a malformed header: 401 problem+json with WWW-Authenticate: Bearer', async () => {
       const unknown = mintApiKey().key;
-      for (const headers of [{}, { authorization: `Bearer ${unknown}` }, { authorization: 'Bearer nonsense' }, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }]) {
-        for (const res of [await get('/jobs', headers), await postJson(`${url}/jobs`, echo, headers), await get(`/jobs/${aliceJob.job_id}`, headers)]) {
+      for (const headers of [
+        {},
+        { authorization: `Bearer ${unknown}` },
+        { authorization: 'Bearer nonsense' },
+        { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
+      ]) {
+        for (const res of [
+          await get('/jobs', headers),
+          await postJson(`${url}/jobs`, echo, headers),
+          await get(`/jobs/${aliceJob.job_id}`, headers),
+        ]) {
           assert.equal(res.status, 401);
           assert.equal(res.headers.get('content-type'), PROBLEM_JSON);
           assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer\b/);
@@ -117,7 +144,7 @@ for (const target of backendsUnderTest()) {
       assert.equal(own.tenant, 'alice', 'naming its own tenant is allowed');
     });
 
-    test('the job runs as the key\'s tenant and records the key id', async () => {
+    test("the job runs as the key's tenant and records the key id", async () => {
       assert.equal(aliceJob.tenant, 'alice');
       assert.equal(aliceJob.key_id, alice.keyId);
       assert.equal((await opened.backend.jobs.get(aliceJob.job_id))?.keyId, alice.keyId);
@@ -127,22 +154,30 @@ for (const target of backendsUnderTest()) {
       assert.equal((await submit(admin.auth)).tenant, 'ops', 'an admin key naming none submits as its own tenant');
     });
 
-    test('another tenant\'s job answers 404 on get, events, cancel and stream-token, exactly like no job', async () => {
+    test("another tenant's job answers 404 on get, events, cancel and stream-token, exactly like no job", async () => {
       const missing = ulid(new Date());
-      for (const [method, path] of [['GET', ''], ['GET', '/events'], ['POST', '/cancel'], ['POST', '/stream-token']] as const) {
+      for (const [method, path] of [
+        ['GET', ''],
+        ['GET', '/events'],
+        ['POST', '/cancel'],
+        ['POST', '/stream-token'],
+      ] as const) {
         const theirs = await fetch(`${url}/jobs/${aliceJob.job_id}${path}`, { method, headers: bob.auth });
         const none = await fetch(`${url}/jobs/${missing}${path}`, { method, headers: bob.auth });
         assert.equal(theirs.status, 404, `${method} ${path}`);
         assert.equal(none.status, 404);
         const [a, b] = [(await theirs.json()) as Record<string, unknown>, (await none.json()) as Record<string, unknown>];
-        assert.deepEqual({ ...a, detail: null, instance: null, request_id: null }, { ...b, detail: null, instance: null, request_id: null });
+        assert.deepEqual(
+          { ...a, detail: null, instance: null, request_id: null },
+          { ...b, detail: null, instance: null, request_id: null },
+        );
         assert.equal(String(a.detail).replace(aliceJob.job_id, 'ID'), String(b.detail).replace(missing, 'ID'));
       }
       assert.equal((await opened.backend.jobs.get(aliceJob.job_id))?.status, 'QUEUED', 'the cancel changed nothing');
       assert.equal((await get(`/jobs/${aliceJob.job_id}`, alice.auth)).status, 200, 'its own tenant sees it');
     });
 
-    test('GET /jobs lists the caller\'s tenant only; an admin sees all, or one tenant with ?tenant=', async () => {
+    test("GET /jobs lists the caller's tenant only; an admin sees all, or one tenant with ?tenant=", async () => {
       const tenantsOf = async (path: string, auth: Record<string, string>) => {
         const res = await get(path, auth);
         assert.equal(res.status, 200);
@@ -155,14 +190,24 @@ for (const target of backendsUnderTest()) {
       assert.deepEqual(await tenantsOf('/jobs?limit=100&tenant=bob&status=QUEUED', admin.auth), new Set(['bob']));
     });
 
-    test('GET /usage sums the caller\'s tenant only; an admin sees all, or one tenant', async () => {
-      for (const [job, cost] of [[aliceJob, 0.25], [bobJob, 0.5]] as const) {
-        await applyTransition(opened.backend.jobs, job.job_id, (j) => addAttemptSpend(j, { usage: usage(cost), rateLimits: null }), () => new Date());
+    test("GET /usage sums the caller's tenant only; an admin sees all, or one tenant", async () => {
+      for (const [job, cost] of [
+        [aliceJob, 0.25],
+        [bobJob, 0.5],
+      ] as const) {
+        await applyTransition(
+          opened.backend.jobs,
+          job.job_id,
+          (j) => addAttemptSpend(j, { usage: usage(cost), rateLimits: null }),
+          () => new Date(),
+        );
       }
       const groups = async (path: string, auth: Record<string, string>) => {
         const res = await get(path, auth);
         assert.equal(res.status, 200);
-        return Object.fromEntries(((await res.json()) as { groups: { key: string; cost_usd: number }[] }).groups.map((g) => [g.key, g.cost_usd]));
+        return Object.fromEntries(
+          ((await res.json()) as { groups: { key: string; cost_usd: number }[] }).groups.map((g) => [g.key, g.cost_usd]),
+        );
       };
       assert.deepEqual(await groups('/usage?group_by=tenant', alice.auth), { alice: 0.25 });
       assert.deepEqual(await groups('/usage?group_by=tenant', bob.auth), { bob: 0.5 });
@@ -170,11 +215,18 @@ for (const target of backendsUnderTest()) {
       assert.deepEqual(await groups('/usage?group_by=tenant&tenant=alice', admin.auth), { alice: 0.25 });
     });
 
-    test('a submit_job child belongs to its parent\'s tenant and key', async () => {
+    test("a submit_job child belongs to its parent's tenant and key", async () => {
       const parent = (await opened.backend.jobs.get(aliceJob.job_id))!;
       const { backend, config } = opened;
       const runner = createChildJobRunner({
-        submit: { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock: systemClock, newId: ulid, inlineLimitBytes: config.inlineLimitBytes },
+        submit: {
+          jobs: backend.jobs,
+          queue: backend.queue,
+          blobs: backend.blobs,
+          clock: systemClock,
+          newId: ulid,
+          inlineLimitBytes: config.inlineLimitBytes,
+        },
         config,
         parent,
         pollMs: 10,
@@ -182,17 +234,23 @@ for (const target of backendsUnderTest()) {
       const stop = new AbortController();
       stop.abort(new Error('the test only needs the child submitted'));
       await assert.rejects(runner.runChildJob({ jobType: 'echo', payload: { message: 'child' } }, stop.signal));
-      const child = (await backend.jobs.list({ limit: 100, tenant: 'alice' })).jobs.find((j) => j.jobId !== parent.jobId && j.jobType === 'echo' && (j.payload as { message?: string } | null)?.message === 'child');
+      const child = (await backend.jobs.list({ limit: 100, tenant: 'alice' })).jobs.find(
+        (j) => j.jobId !== parent.jobId && j.jobType === 'echo' && (j.payload as { message?: string } | null)?.message === 'child',
+      );
       assert.ok(child, 'the child is listed under alice');
       assert.equal(child.keyId, alice.keyId);
       assert.equal((await get(`/jobs/${child.jobId}`, bob.auth)).status, 404);
       assert.equal((await get(`/jobs/${child.jobId}`, alice.auth)).status, 200);
     });
 
-    test('a stream token opens its job\'s event stream without a header; expired, forged or another job\'s: 401', async () => {
+    test("a stream token opens its job's event stream without a header; expired, forged or another job's: 401", async () => {
       const res = await postJson(`${url}/jobs/${aliceJob.job_id}/stream-token`, {}, alice.auth);
       assert.equal(res.status, 200);
-      const { stream_token: token, expires_at: expiresAt, events_url: eventsUrl } = (await res.json()) as { stream_token: string; expires_at: string; events_url: string };
+      const {
+        stream_token: token,
+        expires_at: expiresAt,
+        events_url: eventsUrl,
+      } = (await res.json()) as { stream_token: string; expires_at: string; events_url: string };
       secrets.push(token);
       const ttl = Date.parse(expiresAt) - Date.now();
       assert.ok(ttl > 50_000 && ttl <= 60_000, `valid for about a minute, got ${ttl} ms`);
@@ -245,13 +303,17 @@ for (const target of backendsUnderTest()) {
       assert.equal((await get('/jobs', alice.auth)).status, 200, 'other keys are unaffected');
     });
 
-    test('a key\'s last use is recorded, not on every request', async () => {
+    test("a key's last use is recorded, not on every request", async () => {
       const record = await opened.backend.apiKeys.get(alice.keyId);
-      assert.ok(record?.lastUsedAt, 'alice\'s key has a last use');
+      assert.ok(record?.lastUsedAt, "alice's key has a last use");
       const before = record.lastUsedAt;
       await get('/jobs', alice.auth);
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal((await opened.backend.apiKeys.get(alice.keyId))?.lastUsedAt, before, 'a second request within the minute writes nothing');
+      assert.equal(
+        (await opened.backend.apiKeys.get(alice.keyId))?.lastUsedAt,
+        before,
+        'a second request within the minute writes nothing',
+      );
     });
 
     test('no key, stream token or Authorization header appears in the logs or in any job record', async () => {
@@ -273,7 +335,7 @@ for (const target of backendsUnderTest()) {
   });
 }
 
-describe('the API\'s metrics on their own port (AGENT_RUNNER_METRICS_PORT)', () => {
+describe("the API's metrics on their own port (AGENT_RUNNER_METRICS_PORT)", () => {
   let opened: OpenedBackend;
   let api: RunningApi;
   beforeAll(async () => {
@@ -302,7 +364,8 @@ describe('the start-up line about authentication', () => {
     const lines: { level: number; msg: string }[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as { level: number; msg: string });
+        for (const line of chunk.toString('utf8').split('\n'))
+          if (line.trim()) lines.push(JSON.parse(line) as { level: number; msg: string });
         done();
       },
     });

@@ -17,7 +17,10 @@ test('a claude job naming a model the deployment does not allow is refused at su
   assert.equal(res.status, 400);
   assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
   const problem = (await res.json()) as { errors: { path: string }[] };
-  assert.ok(problem.errors.some((e) => e.path === 'payload.model'), JSON.stringify(problem));
+  assert.ok(
+    problem.errors.some((e) => e.path === 'payload.model'),
+    JSON.stringify(problem),
+  );
   assert.equal((await api.backend.jobs.list({ limit: 10 })).jobs.length, 0);
 });
 

@@ -71,7 +71,10 @@ for (const target of backendsUnderTest()) {
     });
 
     test('the env default rate applies to tenants without settings; a setting of their own overrides it', async () => {
-      const config = { ...opened.config, tenants: { ...opened.config.tenants, defaults: { ...opened.config.tenants.defaults, submitRate: { limit: 1, windowSeconds: 60 } } } };
+      const config = {
+        ...opened.config,
+        tenants: { ...opened.config.tenants, defaults: { ...opened.config.tenants.defaults, submitRate: { limit: 1, windowSeconds: 60 } } },
+      };
       const second = await startApi(config, opened.backend, createLogger('quota-test', 'warn'), { clock });
       try {
         const plain = uniqueTenant('plain');

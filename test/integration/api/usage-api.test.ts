@@ -62,9 +62,15 @@ for (const target of backendsUnderTest()) {
       jobs.push(
         // Before the window: must not count.
         jobAt(new Date(from.getTime() - 1), 'research', 'acme', usageOf({ [SONNET]: totals(50, 9e6, 9e5, 0, 0, 99) })),
-        jobAt(at(5), 'research', 'acme', usageOf({ [SONNET]: totals(5, 10_000, 2_000, 4_000, 30_000, 0.051), [HAIKU]: totals(1, 100, 50, 0, 0, 0.000_35) }), {
-          'requests-remaining': '3998',
-        }),
+        jobAt(
+          at(5),
+          'research',
+          'acme',
+          usageOf({ [SONNET]: totals(5, 10_000, 2_000, 4_000, 30_000, 0.051), [HAIKU]: totals(1, 100, 50, 0, 0, 0.000_35) }),
+          {
+            'requests-remaining': '3998',
+          },
+        ),
         jobAt(at(4), 'claude_chat', 'acme', usageOf({ [SONNET]: totals(1, 1_000, 500, 0, 0, 0.007) })),
         jobAt(at(3), 'claude_chat', 'globex', usageOf({ [HAIKU]: totals(2, 2_000, 300, 0, 500, 0.003_55) })),
         jobAt(at(2), 'echo', 'globex', null),
@@ -85,7 +91,16 @@ for (const target of backendsUnderTest()) {
 
     const window = () => `from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`;
     const rows = (body: Record<string, unknown>) =>
-      (UsageReportSchema.parse(body).groups).map((g) => [g.key, g.jobs, g.calls, g.input_tokens, g.output_tokens, g.cache_write_tokens, g.cache_read_tokens, g.cost_usd]);
+      UsageReportSchema.parse(body).groups.map((g) => [
+        g.key,
+        g.jobs,
+        g.calls,
+        g.input_tokens,
+        g.output_tokens,
+        g.cache_write_tokens,
+        g.cache_read_tokens,
+        g.cost_usd,
+      ]);
 
     test('grouped by tenant: the jobs created in [from, to), most expensive first, with a total', async () => {
       const { status, body } = await usage(`?${window()}&group_by=tenant`);
@@ -98,7 +113,15 @@ for (const target of backendsUnderTest()) {
         ['acme', 2, 7, 11_100, 2_550, 4_000, 30_000, 0.058_35],
         ['globex', 1, 2, 2_000, 300, 0, 500, 0.003_55],
       ]);
-      assert.deepEqual(report.total, { jobs: 3, calls: 9, input_tokens: 13_100, output_tokens: 2_850, cache_write_tokens: 4_000, cache_read_tokens: 30_500, cost_usd: 0.0619 });
+      assert.deepEqual(report.total, {
+        jobs: 3,
+        calls: 9,
+        input_tokens: 13_100,
+        output_tokens: 2_850,
+        cache_write_tokens: 4_000,
+        cache_read_tokens: 30_500,
+        cost_usd: 0.0619,
+      });
       assert.equal(report.truncated, false);
     });
 
@@ -125,7 +148,13 @@ for (const target of backendsUnderTest()) {
       assert.equal(body.to, to.toISOString());
       assert.equal(body.from, new Date(to.getTime() - 24 * HOUR).toISOString());
       // The job just before `from` is inside a 24-hour window.
-      assert.deepEqual((UsageReportSchema.parse(body).groups).map((g) => [g.key, g.calls]), [['acme', 57], ['globex', 2]]);
+      assert.deepEqual(
+        UsageReportSchema.parse(body).groups.map((g) => [g.key, g.calls]),
+        [
+          ['acme', 57],
+          ['globex', 2],
+        ],
+      );
     });
 
     test('the job view shows the usage and the last rate-limit headers', async () => {
@@ -150,7 +179,10 @@ for (const target of backendsUnderTest()) {
         assert.equal(status, 400);
         assert.equal(type, PROBLEM_JSON);
         assert.match(String(body.type), /invalid-query/);
-        assert.deepEqual((body.errors as { path: string }[]).map((e) => e.path), [path]);
+        assert.deepEqual(
+          (body.errors as { path: string }[]).map((e) => e.path),
+          [path],
+        );
       });
     }
   });

@@ -60,12 +60,15 @@ describe('DynamoDbJobStore on moto', { skip: Boolean(skipUnlessAws()) }, () => {
   test("a refused update says what it found, keeping DynamoDB's ConditionalCheckFailedException as cause", async () => {
     const job = newJob(uniqueType('refused'));
     await store.create(job);
-    await assert.rejects(store.update(job.jobId, { status: ['RUNNING'], version: 1, attempt: 0 }, { status: 'SUCCEEDED' }, nextTime()), (error: unknown) => {
-      assert.ok(error instanceof ConflictError, String(error));
-      assert.ok(error.cause instanceof ConditionalCheckFailedException);
-      assert.match(error.message, /is QUEUED v1 attempt 0; expected RUNNING v1 attempt 0/);
-      return true;
-    });
+    await assert.rejects(
+      store.update(job.jobId, { status: ['RUNNING'], version: 1, attempt: 0 }, { status: 'SUCCEEDED' }, nextTime()),
+      (error: unknown) => {
+        assert.ok(error instanceof ConflictError, String(error));
+        assert.ok(error.cause instanceof ConditionalCheckFailedException);
+        assert.match(error.message, /is QUEUED v1 attempt 0; expected RUNNING v1 attempt 0/);
+        return true;
+      },
+    );
   });
 
   test('racing updates from the same version: exactly one wins each round', async () => {

@@ -147,7 +147,8 @@ describe('EcsLauncher against a scripted ECS endpoint', () => {
     await new Promise((resolve) => server?.close(resolve));
   });
 
-  const launch = (attempt = 1) => new EcsLauncher(ecs, settings).launch({ jobId: '01JBCDEFGHJKMNPQRSTVWXYZ01', attempt, jobType: 'claude_chat' });
+  const launch = (attempt = 1) =>
+    new EcsLauncher(ecs, settings).launch({ jobId: '01JBCDEFGHJKMNPQRSTVWXYZ01', attempt, jobType: 'claude_chat' });
 
   test('the request is exactly the documented RunTask, with an idempotency token from job id and attempt', async () => {
     requests.length = 0;
@@ -161,7 +162,9 @@ describe('EcsLauncher against a scripted ECS endpoint', () => {
       count: 1,
       startedBy: 'agent-runner',
       clientToken: '01JBCDEFGHJKMNPQRSTVWXYZ01-3',
-      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1', 'subnet-2'], securityGroups: ['sg-1'], assignPublicIp: 'ENABLED' } },
+      networkConfiguration: {
+        awsvpcConfiguration: { subnets: ['subnet-1', 'subnet-2'], securityGroups: ['sg-1'], assignPublicIp: 'ENABLED' },
+      },
       overrides: {
         containerOverrides: [
           {
@@ -189,7 +192,10 @@ describe('EcsLauncher against a scripted ECS endpoint', () => {
   });
 
   test('a 200 with failures[] started nothing: RetryableError naming the reason', async () => {
-    replies.push({ status: 200, body: { tasks: [], failures: [{ arn: 'arn:aws:ecs:us-east-1:1:container-instance/x', reason: 'RESOURCE:MEMORY' }] } });
+    replies.push({
+      status: 200,
+      body: { tasks: [], failures: [{ arn: 'arn:aws:ecs:us-east-1:1:container-instance/x', reason: 'RESOURCE:MEMORY' }] },
+    });
     await assert.rejects(launch(), (error: unknown) => error instanceof RetryableError && /RESOURCE:MEMORY/.test(error.message));
   });
 
@@ -200,11 +206,27 @@ describe('EcsLauncher against a scripted ECS endpoint', () => {
 
   const cases: { what: string; reply: Reply; kind: typeof RetryableError | typeof FatalError }[] = [
     { what: 'throttling', reply: { status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } }, kind: RetryableError },
-    { what: "ECS's own failure (5xx)", reply: { status: 500, body: { __type: 'ServerException', message: 'internal' } }, kind: RetryableError },
-    { what: 'an unavailable service (503)', reply: { status: 503, body: { __type: 'ServiceUnavailableException', message: 'later' } }, kind: RetryableError },
-    { what: 'an invalid parameter', reply: { status: 400, body: { __type: 'InvalidParameterException', message: 'bad subnet' } }, kind: FatalError },
+    {
+      what: "ECS's own failure (5xx)",
+      reply: { status: 500, body: { __type: 'ServerException', message: 'internal' } },
+      kind: RetryableError,
+    },
+    {
+      what: 'an unavailable service (503)',
+      reply: { status: 503, body: { __type: 'ServiceUnavailableException', message: 'later' } },
+      kind: RetryableError,
+    },
+    {
+      what: 'an invalid parameter',
+      reply: { status: 400, body: { __type: 'InvalidParameterException', message: 'bad subnet' } },
+      kind: FatalError,
+    },
     { what: 'denied access', reply: { status: 400, body: { __type: 'AccessDeniedException', message: 'not allowed' } }, kind: FatalError },
-    { what: 'a client error', reply: { status: 400, body: { __type: 'ClientException', message: 'no such task definition' } }, kind: FatalError },
+    {
+      what: 'a client error',
+      reply: { status: 400, body: { __type: 'ClientException', message: 'no such task definition' } },
+      kind: FatalError,
+    },
   ];
   for (const { what, reply, kind } of cases) {
     test(`${what} is a ${kind.name} keeping the cause and the request id`, async () => {
@@ -232,7 +254,14 @@ describe('EcsLauncher against a scripted ECS endpoint', () => {
       status: 200,
       // Out of order, one missing from each answer (ECS lists it under failures, reason MISSING).
       body: {
-        tasks: asked.slice(1).reverse().map((taskArn, i) => ({ taskArn, lastStatus: i % 2 === 0 ? 'RUNNING' : 'STOPPED', containers: [{ name: 'worker', exitCode: 0 }] })),
+        tasks: asked
+          .slice(1)
+          .reverse()
+          .map((taskArn, i) => ({
+            taskArn,
+            lastStatus: i % 2 === 0 ? 'RUNNING' : 'STOPPED',
+            containers: [{ name: 'worker', exitCode: 0 }],
+          })),
         failures: [{ arn: asked[0], reason: 'MISSING' }],
       },
     });

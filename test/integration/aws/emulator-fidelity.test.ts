@@ -25,10 +25,19 @@ describe('the AWS emulator (moto, as started by the tests)', { skip: Boolean(ski
   const table = `atomicity-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    client = new DynamoDBClient({ region: 'us-east-1', endpoint: await motoEndpoint(), credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: await motoEndpoint(),
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     doc = DynamoDBDocumentClient.from(client);
     await client.send(
-      new CreateTableCommand({ TableName: table, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }),
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      }),
     );
   });
   afterAll(() => client?.destroy());
@@ -80,9 +89,15 @@ describe('the AWS emulator (moto, as started by the tests)', { skip: Boolean(ski
   });
 
   test('a FIFO long poll delivers the next message of a group as soon as the one in flight is deleted', async () => {
-    const sqs = new SQSClient({ region: 'us-east-1', endpoint: await motoEndpoint(), credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: await motoEndpoint(),
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     try {
-      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `fidelity-${randomUUID().slice(0, 8)}.fifo`, Attributes: { FifoQueue: 'true' } }));
+      const { QueueUrl } = await sqs.send(
+        new CreateQueueCommand({ QueueName: `fidelity-${randomUUID().slice(0, 8)}.fifo`, Attributes: { FifoQueue: 'true' } }),
+      );
       for (const body of ['first', 'second']) {
         await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body, MessageGroupId: 'g', MessageDeduplicationId: body }));
       }

@@ -97,7 +97,9 @@ describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
     const jobs = await describe(`${prefix}-jobs`);
     assert.equal(jobs.BillingModeSummary?.BillingMode, 'PAY_PER_REQUEST');
     assert.deepEqual(jobs.KeySchema, [{ AttributeName: 'jobId', KeyType: 'HASH' }]);
-    const indexes = Object.fromEntries((jobs.GlobalSecondaryIndexes ?? []).map((i) => [i.IndexName, i.KeySchema?.map((k) => k.AttributeName)]));
+    const indexes = Object.fromEntries(
+      (jobs.GlobalSecondaryIndexes ?? []).map((i) => [i.IndexName, i.KeySchema?.map((k) => k.AttributeName)]),
+    );
     assert.deepEqual(indexes, {
       'by-created': ['listPartition', 'jobId'],
       'by-status': ['status', 'jobId'],
@@ -110,7 +112,10 @@ describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
       { AttributeName: 'jobId', KeyType: 'HASH' },
       { AttributeName: 'seq', KeyType: 'RANGE' },
     ]);
-    assert.deepEqual(events.AttributeDefinitions?.find((a) => a.AttributeName === 'seq'), { AttributeName: 'seq', AttributeType: 'N' });
+    assert.deepEqual(
+      events.AttributeDefinitions?.find((a) => a.AttributeName === 'seq'),
+      { AttributeName: 'seq', AttributeType: 'N' },
+    );
     const leases = await describe(`${prefix}-leases`);
     assert.deepEqual(leases.KeySchema, [{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
     const apiKeys = await describe(`${prefix}-api-keys`);
@@ -135,7 +140,14 @@ describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
         ],
         KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
         GlobalSecondaryIndexes: [
-          { IndexName: 'by-status', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'jobId', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+          {
+            IndexName: 'by-status',
+            KeySchema: [
+              { AttributeName: 'status', KeyType: 'HASH' },
+              { AttributeName: 'jobId', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
         ],
       }),
     );
@@ -206,7 +218,10 @@ describe('agent-runner provision (runProvisionCommand)', { skip: Boolean(skipUnl
     });
     assert.equal(code, 0);
     const lines = readFileSync(file, 'utf8').trim().split('\n');
-    assert.ok(lines.every((l) => /^[A-Z_]+=\S+$/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.every((l) => /^[A-Z_]+=\S+$/.test(l)),
+      lines.join('\n'),
+    );
     const env = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     const config = loadConfig(env);
     assert.equal(config.aws?.table, `${prefix}-jobs`);

@@ -14,7 +14,11 @@ import { waitFor } from '../../support/wait-for.ts';
 
 const FAST: FeedOptions = { visibilityTimeoutSeconds: 1, batchSize: 10, maxInFlight: 10 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const message = (priority: Priority = 'normal', orderingKey: string | null = null): JobMessage => ({ jobId: ulid(new Date()), priority, orderingKey });
+const message = (priority: Priority = 'normal', orderingKey: string | null = null): JobMessage => ({
+  jobId: ulid(new Date()),
+  priority,
+  orderingKey,
+});
 
 describe('SqsJobFeed on moto', { skip: Boolean(skipUnlessAws()) }, () => {
   let backend: Backend;
@@ -45,9 +49,15 @@ describe('SqsJobFeed on moto', { skip: Boolean(skipUnlessAws()) }, () => {
 
   async function messagesIn(url: string): Promise<{ visible: number; inFlight: number }> {
     const out = await clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
-    return { visible: Number(out.Attributes?.ApproximateNumberOfMessages), inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible) };
+    return {
+      visible: Number(out.Attributes?.ApproximateNumberOfMessages),
+      inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible),
+    };
   }
 
   test('one feed takes from every priority queue and the FIFO queue, never more than maxInFlight handlers in all', async () => {
@@ -117,7 +127,10 @@ describe('SqsJobFeed on moto', { skip: Boolean(skipUnlessAws()) }, () => {
     await waitFor('the second delivery', () => (counts.length === 2 ? true : undefined), { timeoutMs: 15_000, intervalMs: 20 });
     await feed.stop();
     assert.deepEqual(counts, [1, 2]);
-    assert.ok(errors.some((e) => /handler exploded/.test(e.message)), `errors: ${errors.map((e) => e.message).join('; ')}`);
+    assert.ok(
+      errors.some((e) => /handler exploded/.test(e.message)),
+      `errors: ${errors.map((e) => e.message).join('; ')}`,
+    );
   });
 
   test('a body that is not a job message is reported as malformed, never deleted, and dead-lettered after 5 receives', async () => {

@@ -25,7 +25,14 @@ beforeAll(async () => {
   opened = await openBackend(embedded);
   const { backend, config } = opened;
   runner = createChildJobRunner({
-    submit: { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock: systemClock, newId: ulid, inlineLimitBytes: config.inlineLimitBytes },
+    submit: {
+      jobs: backend.jobs,
+      queue: backend.queue,
+      blobs: backend.blobs,
+      clock: systemClock,
+      newId: ulid,
+      inlineLimitBytes: config.inlineLimitBytes,
+    },
     config,
     parent,
     pollMs: 20,
@@ -36,8 +43,15 @@ afterAll(() => opened.close());
 /** Plays dispatcher and worker for the next QUEUED job of `jobType`: claim it, run the attempt. */
 async function runNextQueued(jobType: string): Promise<string> {
   const { backend, config } = opened;
-  const job = await waitFor(`a queued ${jobType} job`, async () => (await backend.jobs.listByStatus('QUEUED', 50)).find((j) => j.jobType === jobType));
-  const claimed = await applyTransition(backend.jobs, job.jobId, (j) => claimForLaunch(j, new Date(), 30), () => new Date());
+  const job = await waitFor(`a queued ${jobType} job`, async () =>
+    (await backend.jobs.listByStatus('QUEUED', 50)).find((j) => j.jobType === jobType),
+  );
+  const claimed = await applyTransition(
+    backend.jobs,
+    job.jobId,
+    (j) => claimForLaunch(j, new Date(), 30),
+    () => new Date(),
+  );
   assert.ok(claimed.applied);
   const outcome = await runJobAttempt(
     { config, backend, clock: systemClock, log: createLogger('worker-test', 'silent'), workerId: 'test-worker', random: Math.random },
@@ -75,7 +89,14 @@ test('a child that fails is reported with its error, not thrown', async () => {
 test('each child reports what its record says it spent, and the runner sums the children that ended', async () => {
   const { backend, config } = opened;
   const own = createChildJobRunner({
-    submit: { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock: systemClock, newId: ulid, inlineLimitBytes: config.inlineLimitBytes },
+    submit: {
+      jobs: backend.jobs,
+      queue: backend.queue,
+      blobs: backend.blobs,
+      clock: systemClock,
+      newId: ulid,
+      inlineLimitBytes: config.inlineLimitBytes,
+    },
     config,
     parent,
     pollMs: 20,
@@ -85,9 +106,16 @@ test('each child reports what its record says it spent, and the runner sums the 
   for (const cost of costs) {
     const waiting = own.runChildJob({ jobType: 'echo', payload: { message: `costs ${cost}` } }, new AbortController().signal);
     // What a worker's heartbeat or last write puts on the child's record: its model calls' spend.
-    const queued = await waitFor('the child queued', async () => (await backend.jobs.listByStatus('QUEUED', 50)).find((j) => j.jobType === 'echo'));
+    const queued = await waitFor('the child queued', async () =>
+      (await backend.jobs.listByStatus('QUEUED', 50)).find((j) => j.jobType === 'echo'),
+    );
     const totals = { calls: 1, input_tokens: 10, output_tokens: 10, cache_write_tokens: 0, cache_read_tokens: 0, cost_usd: cost };
-    await applyTransition(backend.jobs, queued.jobId, (j) => addAttemptSpend(j, { usage: { ...totals, by_model: { m: totals } }, rateLimits: null }), () => new Date());
+    await applyTransition(
+      backend.jobs,
+      queued.jobId,
+      (j) => addAttemptSpend(j, { usage: { ...totals, by_model: { m: totals } }, rateLimits: null }),
+      () => new Date(),
+    );
     await runNextQueued('echo');
     assert.equal((await waiting).costUsd, cost);
   }
@@ -97,8 +125,14 @@ test('each child reports what its record says it spent, and the runner sums the 
 test('an unknown type or a bad payload is refused as a ValidationError and nothing is recorded', async () => {
   const before = (await opened.backend.jobs.listByStatus('QUEUED', 100)).length;
   const signal = new AbortController().signal;
-  await assert.rejects(runner.runChildJob({ jobType: 'nope', payload: {} }, signal), (e: unknown) => e instanceof ValidationError && /unknown job type "nope"; known job types: .*echo/.test(e.message));
-  await assert.rejects(runner.runChildJob({ jobType: 'echo', payload: { msg: 1 } }, signal), (e: unknown) => e instanceof ValidationError && /payload is not valid for job type "echo"/.test(e.message));
+  await assert.rejects(
+    runner.runChildJob({ jobType: 'nope', payload: {} }, signal),
+    (e: unknown) => e instanceof ValidationError && /unknown job type "nope"; known job types: .*echo/.test(e.message),
+  );
+  await assert.rejects(
+    runner.runChildJob({ jobType: 'echo', payload: { msg: 1 } }, signal),
+    (e: unknown) => e instanceof ValidationError && /payload is not valid for job type "echo"/.test(e.message),
+  );
   await assert.rejects(
     runner.runChildJob({ jobType: 'claude_chat', payload: { prompt: 'hi', model: 'not-a-model' } }, signal),
     (e: unknown) => e instanceof ValidationError && /model: model "not-a-model" is not allowed/.test(e.message),
@@ -110,7 +144,9 @@ test('the parent stops waiting when its signal aborts, and its unfinished child 
   const abort = new AbortController();
   const reason = new Error('aborted: cancelled');
   const waiting = runner.runChildJob({ jobType: 'sleep', payload: { ms: 1 } }, abort.signal);
-  const child = await waitFor('the child to be recorded', async () => (await opened.backend.jobs.listByStatus('QUEUED', 50)).find((j) => j.jobType === 'sleep'));
+  const child = await waitFor('the child to be recorded', async () =>
+    (await opened.backend.jobs.listByStatus('QUEUED', 50)).find((j) => j.jobType === 'sleep'),
+  );
   abort.abort(reason);
   await assert.rejects(waiting, (e: unknown) => e === reason);
   const after = await opened.backend.jobs.get(child.jobId);

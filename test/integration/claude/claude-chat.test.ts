@@ -18,7 +18,11 @@ const env = () => ({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-chat' 
 
 test('a prompt is answered; the streamed deltas reassemble into the response, priced in the result', async () => {
   const answer = 'Paris is the capital of France. It sits on the Seine.';
-  fake.enqueue(reply.text(answer, { usage: { input_tokens: 1200, output_tokens: 350, cache_creation_input_tokens: 2000, cache_read_input_tokens: 8000 } }));
+  fake.enqueue(
+    reply.text(answer, {
+      usage: { input_tokens: 1200, output_tokens: 350, cache_creation_input_tokens: 2000, cache_read_input_tokens: 8000 },
+    }),
+  );
   const t = handlerContext(env());
 
   const result = (await claudeChatHandler.run({ prompt: 'What is the capital of France?' }, t.ctx)) as JsonObject;
@@ -40,7 +44,14 @@ test('a prompt is answered; the streamed deltas reassemble into the response, pr
     cache_read_tokens: 8000,
     cost_usd: cost,
     by_model: {
-      'claude-sonnet-5-5': { calls: 1, input_tokens: 1200, output_tokens: 350, cache_write_tokens: 2000, cache_read_tokens: 8000, cost_usd: cost },
+      'claude-sonnet-5-5': {
+        calls: 1,
+        input_tokens: 1200,
+        output_tokens: 350,
+        cache_write_tokens: 2000,
+        cache_read_tokens: 8000,
+        cost_usd: cost,
+      },
     },
   });
   const limits = result.rate_limits as JsonObject;
@@ -69,7 +80,13 @@ test('a conversation with a system prompt, model and temperature is sent as give
     { role: 'user' as const, content: 'Words.' },
   ];
 
-  const payload = claudeChatJobType.payloadSchema.parse({ messages, system: 'Be terse.', model: 'claude-haiku-4-5', temperature: 0.2, max_tokens: 50 });
+  const payload = claudeChatJobType.payloadSchema.parse({
+    messages,
+    system: 'Be terse.',
+    model: 'claude-haiku-4-5',
+    temperature: 0.2,
+    max_tokens: 50,
+  });
   const result = (await claudeChatHandler.run(payload, t.ctx)) as JsonObject;
 
   assert.deepEqual(fake.requests.at(-1)!.body, {
@@ -97,8 +114,12 @@ test('payloads: prompt xor messages, a conversation starts with the user, max_to
 
 test('a model outside the allowed list is refused at submit time and at run time, before any request', async () => {
   const t = handlerContext({ ...env(), AGENT_RUNNER_ALLOWED_MODELS: 'claude-sonnet-5-5,claude-haiku-4-5' });
-  assert.deepEqual(claudeChatJobType.checkPayload?.(claudeChatJobType.payloadSchema.parse({ prompt: 'hi', model: 'claude-haiku-4-5' }), t.config), []);
-  const problems = claudeChatJobType.checkPayload?.(claudeChatJobType.payloadSchema.parse({ prompt: 'hi', model: 'claude-opus-4-8' }), t.config) ?? [];
+  assert.deepEqual(
+    claudeChatJobType.checkPayload?.(claudeChatJobType.payloadSchema.parse({ prompt: 'hi', model: 'claude-haiku-4-5' }), t.config),
+    [],
+  );
+  const problems =
+    claudeChatJobType.checkPayload?.(claudeChatJobType.payloadSchema.parse({ prompt: 'hi', model: 'claude-opus-4-8' }), t.config) ?? [];
   assert.equal(problems.length, 1);
   assert.equal(problems[0]?.path, 'model');
   assert.match(problems[0]!.message, /model "claude-opus-4-8" is not allowed; allowed: claude-sonnet-5-5, claude-haiku-4-5/);

@@ -24,7 +24,9 @@ const userText = (request: RecordedRequest) => String((request.body.messages as 
 
 test('claude_code asks an expert in the language for code only, and strips the fence from the reply', async () => {
   const code = 'export function slugify(s: string): string {\n  return s.toLowerCase().replace(/[^a-z0-9]+/g, "-");\n}';
-  fake.enqueue(reply.text(`Here is the function:\n\n\`\`\`typescript\n${code}\n\`\`\`\n`, { usage: { input_tokens: 300, output_tokens: 60 } }));
+  fake.enqueue(
+    reply.text(`Here is the function:\n\n\`\`\`typescript\n${code}\n\`\`\`\n`, { usage: { input_tokens: 300, output_tokens: 60 } }),
+  );
   const t = handlerContext(env());
 
   const payload = claudeCodeJobType.payloadSchema.parse({ specification: 'A slugify(s) function.', language: 'TS' });
@@ -45,7 +47,10 @@ test('claude_code asks an expert in the language for code only, and strips the f
 test('claude_code marks code cut off at max_tokens as truncated', async () => {
   fake.enqueue(reply.text('```python\ndef f(:\n', { stopReason: 'max_tokens' }));
   const t = handlerContext(env());
-  const result = (await claudeCodeHandler.run(claudeCodeJobType.payloadSchema.parse({ specification: 'f', language: 'python' }), t.ctx)) as JsonObject;
+  const result = (await claudeCodeHandler.run(
+    claudeCodeJobType.payloadSchema.parse({ specification: 'f', language: 'python' }),
+    t.ctx,
+  )) as JsonObject;
   assert.equal(result.truncated, true);
   assert.equal(result.code, 'def f(:\n');
 });
@@ -54,7 +59,13 @@ test('claude_code marks code cut off at max_tokens as truncated', async () => {
 function researchResponder(request: RecordedRequest) {
   const system = String(request.body.system);
   if (system.includes('research planner')) {
-    const questions = ['What are tides?', 'What causes tides?', 'Why are there two tides a day?', 'How do spring tides differ?', 'How are tides predicted?'];
+    const questions = [
+      'What are tides?',
+      'What causes tides?',
+      'Why are there two tides a day?',
+      'How do spring tides differ?',
+      'How are tides predicted?',
+    ];
     return reply.text(`Here is my plan.\n\`\`\`json\n${JSON.stringify({ questions })}\n\`\`\``);
   }
   if (system.includes('research analyst')) {
@@ -127,13 +138,19 @@ test('research with max_cost_usd stops before a call that would certainly overru
   assert.equal((result.usage as JsonObject).calls, 2);
   assert.equal(result.cost_usd, 0.7);
   assert.ok(t.eventsOf('budget_exceeded').length >= 1);
-  assert.equal(t.eventsOf('research_step').some((s) => s.step === 'synthesis'), false);
+  assert.equal(
+    t.eventsOf('research_step').some((s) => s.step === 'synthesis'),
+    false,
+  );
 });
 
 test('research within its max_cost_usd completes as usual', async () => {
   fake.respondWith(researchResponder);
   const t = handlerContext(env());
-  const result = (await researchHandler.run(researchJobType.payloadSchema.parse({ topic: 'ocean tides', max_cost_usd: 5 }), t.ctx)) as JsonObject;
+  const result = (await researchHandler.run(
+    researchJobType.payloadSchema.parse({ topic: 'ocean tides', max_cost_usd: 5 }),
+    t.ctx,
+  )) as JsonObject;
   assert.equal(result.outcome, 'completed');
   assert.equal(result.synthesis, 'Tides are the ocean answering the moon.');
   assert.equal(result.max_cost_usd, 5);

@@ -81,7 +81,13 @@ test('a mid-stream overloaded error event is a RetryableError', async () => {
   fake.enqueue(reply.streamError('overloaded_error', 'Overloaded', 'Hel'));
   const t = handlerContext(env());
   await assert.rejects(claudeChatHandler.run(prompt, t.ctx), RetryableError);
-  assert.equal(t.eventsOf('text_delta').map((d) => d.text).join(''), 'Hel');
+  assert.equal(
+    t
+      .eventsOf('text_delta')
+      .map((d) => d.text)
+      .join(''),
+    'Hel',
+  );
 });
 
 test('without an API key the job fails fatally with a clear message, before any request', async () => {

@@ -16,7 +16,11 @@ afterAll(() => fake.close());
 const base = { model: 'claude-sonnet-5-5', max_tokens: 100, messages: [{ role: 'user' as const, content: 'hi' }] };
 
 test('a non-streaming request gets a JSON Message with usage, cache counts and rate-limit headers', async () => {
-  fake.enqueue(reply.text('Hello there.', { usage: { input_tokens: 12, output_tokens: 4, cache_read_input_tokens: 100, cache_creation_input_tokens: 50 } }));
+  fake.enqueue(
+    reply.text('Hello there.', {
+      usage: { input_tokens: 12, output_tokens: 4, cache_read_input_tokens: 100, cache_creation_input_tokens: 50 },
+    }),
+  );
   const { data: message, response } = await client.messages.create(base).withResponse();
   assert.equal(message.type, 'message');
   assert.equal(message.model, 'claude-sonnet-5-5');
@@ -78,7 +82,10 @@ test('an error event inside a stream fails the stream with the API error type', 
   fake.enqueue(reply.streamError('overloaded_error', 'Overloaded', 'partial answer'));
   const deltas: string[] = [];
   await assert.rejects(
-    client.messages.stream(base).on('text', (t) => deltas.push(t)).finalMessage(),
+    client.messages
+      .stream(base)
+      .on('text', (t) => deltas.push(t))
+      .finalMessage(),
     (error: unknown) => error instanceof Anthropic.APIError && error.status === undefined && error.type === 'overloaded_error',
   );
   assert.equal(deltas.join(''), 'partial answer');

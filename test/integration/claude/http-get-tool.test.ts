@@ -97,7 +97,10 @@ test('redirects are followed only to allowed hosts, and only so many times', asy
 });
 
 test('hosts off the allow-list, other schemes and credentials are refused before any request', async () => {
-  await assert.rejects(get(`${base}/text`, ctx('example.com')), refused(/host "127.0.0.1" is not on the http_get allow-list \(example.com\)/));
+  await assert.rejects(
+    get(`${base}/text`, ctx('example.com')),
+    refused(/host "127.0.0.1" is not on the http_get allow-list \(example.com\)/),
+  );
   await assert.rejects(get(`${base}/text`, ctx('')), refused(/\(it is empty\)/));
   await assert.rejects(get('file:///etc/passwd'), refused(/only http and https/));
   await assert.rejects(get(`http://user:pw@127.0.0.1/`), refused(/credentials/));

@@ -33,7 +33,13 @@ const usage = (input: number, output: number, write: number, read: number): Fake
   cache_read_input_tokens: read,
 });
 const costOf = (u: FakeUsage) =>
-  roundUsd((u.input_tokens * RATES.input + u.output_tokens * RATES.output + u.cache_creation_input_tokens * RATES.cacheWrite + u.cache_read_input_tokens * RATES.cacheRead) / 1e6);
+  roundUsd(
+    (u.input_tokens * RATES.input +
+      u.output_tokens * RATES.output +
+      u.cache_creation_input_tokens * RATES.cacheWrite +
+      u.cache_read_input_tokens * RATES.cacheRead) /
+      1e6,
+  );
 
 const PLAN = JSON.stringify({ questions: ['Why do tides rise?', 'What is a spring tide?', 'How do tides vary by coast?'] });
 
@@ -50,7 +56,13 @@ for (const target of backendsUnderTest()) {
     beforeAll(async () => {
       const secretName = `agent-runner/test/${randomUUID()}`;
       const key = target.name === 'aws' ? { AGENT_RUNNER_ANTHROPIC_SECRET_NAME: secretName } : { ANTHROPIC_API_KEY: 'sk-usage' };
-      opened = await openBackend(target, { AGENT_RUNNER_HEARTBEAT_SECONDS: '1', ANTHROPIC_BASE_URL: fake.url, AGENT_RUNNER_ANTHROPIC_MAX_RETRIES: '0', AGENT_RUNNER_MODEL_PRICES: PRICES, ...key });
+      opened = await openBackend(target, {
+        AGENT_RUNNER_HEARTBEAT_SECONDS: '1',
+        ANTHROPIC_BASE_URL: fake.url,
+        AGENT_RUNNER_ANTHROPIC_MAX_RETRIES: '0',
+        AGENT_RUNNER_MODEL_PRICES: PRICES,
+        ...key,
+      });
       // On AWS the worker reads the key from Secrets Manager, as a deployed task does.
       if (opened.config.aws) {
         const clients = createAwsClients(opened.config.aws.region, opened.config.aws.endpoint);
@@ -63,18 +75,42 @@ for (const target of backendsUnderTest()) {
     async function submitResearch(maxAttempts: number): Promise<Job> {
       const { backend, config } = opened;
       return submitJob(
-        { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock: systemClock, newId: ulid, inlineLimitBytes: config.inlineLimitBytes },
-        { jobType: 'research', payload: { topic: 'tides', max_parallel: 1 }, priority: 'normal', tenant: 'acme', orderingKey: null, maxAttempts, timeoutSeconds: 60 },
+        {
+          jobs: backend.jobs,
+          queue: backend.queue,
+          blobs: backend.blobs,
+          clock: systemClock,
+          newId: ulid,
+          inlineLimitBytes: config.inlineLimitBytes,
+        },
+        {
+          jobType: 'research',
+          payload: { topic: 'tides', max_parallel: 1 },
+          priority: 'normal',
+          tenant: 'acme',
+          orderingKey: null,
+          maxAttempts,
+          timeoutSeconds: 60,
+        },
       );
     }
 
     /** Plays the dispatcher (claim) and a worker (run one attempt). */
     async function runAttempt(jobId: string): Promise<WorkerOutcome> {
       const { backend, config } = opened;
-      const claimed = await applyTransition(backend.jobs, jobId, (j) => claimForLaunch(j, new Date(), 30), () => new Date());
+      const claimed = await applyTransition(
+        backend.jobs,
+        jobId,
+        (j) => claimForLaunch(j, new Date(), 30),
+        () => new Date(),
+      );
       assert.ok(claimed.applied, 'the job was waiting for an attempt');
       const log = createLogger('worker-test', process.env.AGENT_RUNNER_TEST_LOG_LEVEL ?? 'silent');
-      return runJobAttempt({ config, backend, clock: systemClock, log, workerId: 'test-worker', random: () => 0 }, jobId, claimed.job.attempt);
+      return runJobAttempt(
+        { config, backend, clock: systemClock, log, workerId: 'test-worker', random: () => 0 },
+        jobId,
+        claimed.job.attempt,
+      );
     }
 
     async function modelCallEvents(jobId: string): Promise<JsonObject[]> {
@@ -108,7 +144,16 @@ for (const target of backendsUnderTest()) {
         cache_write_tokens: 5_000,
         cache_read_tokens: 0,
         cost_usd: costOf(calls.badPlan),
-        by_model: { [MODEL]: { calls: 1, input_tokens: 1_000, output_tokens: 200, cache_write_tokens: 5_000, cache_read_tokens: 0, cost_usd: costOf(calls.badPlan) } },
+        by_model: {
+          [MODEL]: {
+            calls: 1,
+            input_tokens: 1_000,
+            output_tokens: 200,
+            cache_write_tokens: 5_000,
+            cache_read_tokens: 0,
+            cost_usd: costOf(calls.badPlan),
+          },
+        },
       });
 
       assert.equal(await runAttempt(job.jobId), 'succeeded');
@@ -134,8 +179,14 @@ for (const target of backendsUnderTest()) {
 
       // The model_call events (which survive a vanished worker) tell the same story.
       const events = await modelCallEvents(job.jobId);
-      assert.deepEqual(events.map((e) => e.attempt), [1, 2, 2, 2, 2, 2]);
-      assert.equal(events.reduce((usd, e) => roundUsd(usd + Number(e.cost_usd)), 0), totals.cost_usd);
+      assert.deepEqual(
+        events.map((e) => e.attempt),
+        [1, 2, 2, 2, 2, 2],
+      );
+      assert.equal(
+        events.reduce((usd, e) => roundUsd(usd + Number(e.cost_usd)), 0),
+        totals.cost_usd,
+      );
 
       // The last rate-limit headers seen are those of the attempt's last response.
       assert.deepEqual(done?.rateLimits, events.at(-1)?.rate_limits);
@@ -154,7 +205,7 @@ for (const target of backendsUnderTest()) {
       assert.notEqual(failed?.rateLimits, null);
     });
 
-    test('a long attempt\'s calls reach the record with its heartbeats, each counted once when it ends', async () => {
+    test("a long attempt's calls reach the record with its heartbeats, each counted once when it ends", async () => {
       fake.reset();
       const plan = usage(1_100, 150, 0, 5_000);
       const answer = usage(400, 800, 0, 0);

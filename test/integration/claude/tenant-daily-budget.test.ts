@@ -26,7 +26,12 @@ import { reply, startFakeAnthropic, type FakeAnthropic, type FakeUsage } from '.
 const MODEL = 'claude-sonnet-5-5';
 const RATES = { input: 3, output: 15, cacheWrite: 3.75, cacheRead: 0.3 };
 const PRICES = `${MODEL}=${RATES.input}/${RATES.output}/${RATES.cacheWrite}/${RATES.cacheRead}`;
-const usage = (input: number, output: number): FakeUsage => ({ input_tokens: input, output_tokens: output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 });
+const usage = (input: number, output: number): FakeUsage => ({
+  input_tokens: input,
+  output_tokens: output,
+  cache_creation_input_tokens: 0,
+  cache_read_input_tokens: 0,
+});
 const costOf = (u: FakeUsage) => roundUsd((u.input_tokens * RATES.input + u.output_tokens * RATES.output) / 1e6);
 const PLAN = JSON.stringify({ questions: ['Why do tides rise?', 'What is a spring tide?', 'How do tides vary by coast?'] });
 const today = () => utcDayOf(new Date());
@@ -44,7 +49,13 @@ for (const target of backendsUnderTest()) {
     beforeAll(async () => {
       const secretName = `agent-runner/test/${randomUUID()}`;
       const key = target.name === 'aws' ? { AGENT_RUNNER_ANTHROPIC_SECRET_NAME: secretName } : { ANTHROPIC_API_KEY: 'sk-budget' };
-      opened = await openBackend(target, { AGENT_RUNNER_HEARTBEAT_SECONDS: '1', ANTHROPIC_BASE_URL: fake.url, AGENT_RUNNER_ANTHROPIC_MAX_RETRIES: '0', AGENT_RUNNER_MODEL_PRICES: PRICES, ...key });
+      opened = await openBackend(target, {
+        AGENT_RUNNER_HEARTBEAT_SECONDS: '1',
+        ANTHROPIC_BASE_URL: fake.url,
+        AGENT_RUNNER_ANTHROPIC_MAX_RETRIES: '0',
+        AGENT_RUNNER_MODEL_PRICES: PRICES,
+        ...key,
+      });
       if (opened.config.aws) {
         const clients = createAwsClients(opened.config.aws.region, opened.config.aws.endpoint);
         await clients.secrets.send(new CreateSecretCommand({ Name: secretName, SecretString: 'sk-budget' }));
@@ -56,17 +67,33 @@ for (const target of backendsUnderTest()) {
     async function submit(tenant: string, jobType: string, payload: JsonValue): Promise<Job> {
       const { backend, config } = opened;
       return submitJob(
-        { jobs: backend.jobs, queue: backend.queue, blobs: backend.blobs, clock: systemClock, newId: ulid, inlineLimitBytes: config.inlineLimitBytes },
+        {
+          jobs: backend.jobs,
+          queue: backend.queue,
+          blobs: backend.blobs,
+          clock: systemClock,
+          newId: ulid,
+          inlineLimitBytes: config.inlineLimitBytes,
+        },
         { jobType, payload, priority: 'normal', tenant, orderingKey: null, maxAttempts: 1, timeoutSeconds: 60 },
       );
     }
 
     async function runAttempt(jobId: string): Promise<WorkerOutcome> {
       const { backend, config } = opened;
-      const claimed = await applyTransition(backend.jobs, jobId, (j) => claimForLaunch(j, new Date(), 30), () => new Date());
+      const claimed = await applyTransition(
+        backend.jobs,
+        jobId,
+        (j) => claimForLaunch(j, new Date(), 30),
+        () => new Date(),
+      );
       assert.ok(claimed.applied);
       const log = createLogger('worker-test', process.env.AGENT_RUNNER_TEST_LOG_LEVEL ?? 'silent');
-      return runJobAttempt({ config, backend, clock: systemClock, log, workerId: 'test-worker', random: () => 0 }, jobId, claimed.job.attempt);
+      return runJobAttempt(
+        { config, backend, clock: systemClock, log, workerId: 'test-worker', random: () => 0 },
+        jobId,
+        claimed.job.attempt,
+      );
     }
 
     const eventsOf = async (jobId: string, type: string) =>
@@ -92,7 +119,11 @@ for (const target of backendsUnderTest()) {
       assert.equal(stop?.scope, 'tenant_daily');
       assert.equal(stop?.budget_usd_per_day, 0.2);
       assert.equal(stop?.spent_today_usd, roundUsd(0.05 + costOf(plan)));
-      assert.equal(await opened.backend.tenantSpend.get(tenant, today()), roundUsd(0.05 + costOf(plan)), "the job's spend is on the tenant's day");
+      assert.equal(
+        await opened.backend.tenantSpend.get(tenant, today()),
+        roundUsd(0.05 + costOf(plan)),
+        "the job's spend is on the tenant's day",
+      );
     });
 
     test("a tool_agent sees another job's spend at its next heartbeat and stops before its next turn", async () => {
@@ -107,7 +138,10 @@ for (const target of backendsUnderTest()) {
       });
       const job = await submit(tenant, 'tool_agent', { prompt: 'What is 6 times 7?', tools: ['calculator'], max_turns: 5 });
       const outcome = runAttempt(job.jobId);
-      await waitFor('the first turn sent', async () => (fake.requests.length === 1 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+      await waitFor('the first turn sent', async () => (fake.requests.length === 1 ? true : undefined), {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
       // While the first turn is out, the tenant's other work spends the rest of its day.
       await opened.backend.tenantSpend.add(tenant, today(), 1);
       await new Promise((resolve) => setTimeout(resolve, 2_500)); // two heartbeats

@@ -46,7 +46,10 @@ test('the agent runs the calculator over several turns until the model ends its 
   );
   const t = handlerContext(env());
 
-  const result = (await toolAgentHandler.run(parse({ prompt: 'Tip of 15% on 1234.5, and the total?', tools: ['calculator'] }), t.ctx)) as JsonObject;
+  const result = (await toolAgentHandler.run(
+    parse({ prompt: 'Tip of 15% on 1234.5, and the total?', tools: ['calculator'] }),
+    t.ctx,
+  )) as JsonObject;
 
   assert.equal(result.outcome, 'completed');
   assert.equal(result.response, 'The tip is 185.175 and the total 1419.675.');
@@ -92,7 +95,13 @@ test('the agent runs the calculator over several turns until the model ends its 
   );
   assert.equal(t.eventsOf('tool_call').length, 3);
   assert.equal(t.eventsOf('tool_result').length, 3);
-  assert.equal(t.eventsOf('text_delta').map((d) => d.text).join(''), 'Computing the tip.The tip is 185.175 and the total 1419.675.');
+  assert.equal(
+    t
+      .eventsOf('text_delta')
+      .map((d) => d.text)
+      .join(''),
+    'Computing the tip.The tip is 185.175 and the total 1419.675.',
+  );
   assert.equal((result.usage as JsonObject).calls, 3);
 });
 
@@ -108,7 +117,10 @@ test('the loop stops before a call that would certainly exceed max_cost_usd, kee
 
   // Spent after two calls: 0.11 + 0.13 = 0.24. The third call re-sends at least the second's
   // 120,000-token prompt: >= 0.12 more, so 0.36 > 0.30 and it is not made.
-  const result = (await toolAgentHandler.run(parse({ prompt: 'Compute things.', tools: ['calculator'], max_cost_usd: 0.3 }), t.ctx)) as JsonObject;
+  const result = (await toolAgentHandler.run(
+    parse({ prompt: 'Compute things.', tools: ['calculator'], max_cost_usd: 0.3 }),
+    t.ctx,
+  )) as JsonObject;
 
   assert.equal(result.outcome, 'budget_exceeded');
   assert.equal(fake.requests.length, 2);
@@ -197,12 +209,17 @@ test('max_cost_usd counts what the jobs the agent started spent, not only its ow
     spentUsd: () => childSpent,
   };
   fake.enqueue(
-    reply.toolUse([{ name: 'submit_job', input: { job_type: 'research', payload: { topic: 'tides' } } }], { usage: { input_tokens: 100_000, output_tokens: 10_000 } }),
+    reply.toolUse([{ name: 'submit_job', input: { job_type: 'research', payload: { topic: 'tides' } } }], {
+      usage: { input_tokens: 100_000, output_tokens: 10_000 },
+    }),
     reply.text('never requested'),
   );
   const t = handlerContext(priced, { extra: { childJobs } });
   // Alone, 0.11 + at least 0.10 for the next call fits in 0.40; with the child's 0.25 it does not.
-  const result = (await toolAgentHandler.run(parse({ prompt: 'Research tides.', tools: ['submit_job'], max_cost_usd: 0.4 }), t.ctx)) as JsonObject;
+  const result = (await toolAgentHandler.run(
+    parse({ prompt: 'Research tides.', tools: ['submit_job'], max_cost_usd: 0.4 }),
+    t.ctx,
+  )) as JsonObject;
   assert.equal(result.outcome, 'budget_exceeded');
   assert.equal(fake.requests.length, 1);
   assert.equal(result.cost_usd, 0.11, 'the agent’s own calls');
@@ -238,8 +255,13 @@ test('payloads: unknown tool names are refused by the schema; http_get without a
   assert.equal(toolAgentJobType.payloadSchema.safeParse({ prompt: 'x', tools: ['calculator', 'calculator'] }).success, false);
 
   const t = handlerContext(env());
-  assert.deepEqual(toolAgentJobType.checkPayload?.(toolAgentJobType.payloadSchema.parse({ prompt: 'x', tools: ['calculator'] }), t.config), []);
-  const problems = toolAgentJobType.checkPayload?.(toolAgentJobType.payloadSchema.parse({ prompt: 'x', tools: ['http_get'], model: 'gpt-9' }), t.config) ?? [];
+  assert.deepEqual(
+    toolAgentJobType.checkPayload?.(toolAgentJobType.payloadSchema.parse({ prompt: 'x', tools: ['calculator'] }), t.config),
+    [],
+  );
+  const problems =
+    toolAgentJobType.checkPayload?.(toolAgentJobType.payloadSchema.parse({ prompt: 'x', tools: ['http_get'], model: 'gpt-9' }), t.config) ??
+    [];
   assert.deepEqual(
     problems.map((p) => p.path),
     ['model', 'tools'],

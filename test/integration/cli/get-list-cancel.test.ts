@@ -36,7 +36,10 @@ describe('agent-runner get, list and cancel against the real API (embedded backe
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.trim().split('\n');
     assert.match(lines[0]!, /^JOB ID +TYPE +STATUS +PRIORITY +AGE +DURATION +ATTEMPT$/);
-    assert.deepEqual(lines.slice(1).map((l) => l.split(/ +/)[0]), queued.map((j) => j.job_id).reverse());
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(/ +/)[0]),
+      queued.map((j) => j.job_id).reverse(),
+    );
     for (const line of lines.slice(1)) assert.match(line, /sleep +QUEUED +normal +\S+ +- +0\/3$/);
 
     const page = await runCli(['list', '--status', 'queued', '--type', 'sleep', '--limit', '2', '--json'], env);
@@ -46,7 +49,10 @@ describe('agent-runner get, list and cancel against the real API (embedded backe
     const more = await runCli(['list', '--status', 'QUEUED', '--type', 'sleep', '--limit', '2'], env);
     assert.match(more.stderr, /^more: agent-runner list --status QUEUED --type sleep --limit 2 --cursor \S+$/m);
     const second = await runCli(['list', '--type', 'sleep', '--limit', '2', '--cursor', first.next_cursor, '--json'], env);
-    assert.deepEqual((JSON.parse(second.stdout) as { jobs: { job_id: string }[] }).jobs.map((j) => j.job_id), [queued[0]!.job_id]);
+    assert.deepEqual(
+      (JSON.parse(second.stdout) as { jobs: { job_id: string }[] }).jobs.map((j) => j.job_id),
+      [queued[0]!.job_id],
+    );
 
     const none = await runCli(['list', '--status', 'TIMED_OUT'], env);
     assert.equal(none.stdout.trim(), 'no jobs');
@@ -66,7 +72,14 @@ describe('agent-runner get, list and cancel against the real API (embedded backe
     const missing = await runCli(['get', '01ARZ3NDEKTSV4RRFFQ69G5FAV'], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /not found/);
-    for (const args of [['get'], ['get', 'a', 'b'], ['cancel'], ['list', '--status', 'DONE'], ['list', '--limit', '500'], ['list', 'extra']]) {
+    for (const args of [
+      ['get'],
+      ['get', 'a', 'b'],
+      ['cancel'],
+      ['list', '--status', 'DONE'],
+      ['list', '--limit', '500'],
+      ['list', 'extra'],
+    ]) {
       const res = await runCli(args, env);
       assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
       assert.match(res.stderr, /usage: agent-runner/);

@@ -30,7 +30,10 @@ for (const target of backendsUnderTest()) {
       assert.equal(key.tenant, 'acme');
       assert.deepEqual(key.scopes, ['submit', 'read']);
 
-      const submitted = await runCli(['submit', 'echo', '--payload', '{"message":"with a key"}', '--json'], { ...env, AGENT_RUNNER_API_KEY: key.key });
+      const submitted = await runCli(['submit', 'echo', '--payload', '{"message":"with a key"}', '--json'], {
+        ...env,
+        AGENT_RUNNER_API_KEY: key.key,
+      });
       assert.equal(submitted.code, 0, submitted.stderr);
       const job = JSON.parse(submitted.stdout) as { job_id: string; tenant: string; key_id: string };
       assert.equal(job.tenant, 'acme');
@@ -47,7 +50,10 @@ for (const target of backendsUnderTest()) {
       const listed = await runCli(['keys', 'list', '--tenant', 'acme', '--json'], env);
       assert.equal(listed.code, 0, listed.stderr);
       const records = JSON.parse(listed.stdout) as Record<string, unknown>[];
-      assert.deepEqual(records.map((r) => r.key_id), [key.key_id]);
+      assert.deepEqual(
+        records.map((r) => r.key_id),
+        [key.key_id],
+      );
       assert.ok(!listed.stdout.includes(key.key.slice(-32)) && !('hash' in records[0]!), 'neither the key nor its hash is shown');
       assert.ok(records[0]!.last_used_at, 'the use is recorded');
 

@@ -27,9 +27,15 @@ describe('agent-runner logs against the real API, dispatcher and workers (embedd
     assert.equal(res.stderr, 'job SUCCEEDED\n');
 
     const json = await runCli(['logs', job.job_id, '--json'], env);
-    const items = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; seq?: number; status?: string });
+    const items = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; seq?: number; status?: string });
     assert.deepEqual(items.at(-1), { type: 'end', status: 'SUCCEEDED' });
-    assert.deepEqual(items.slice(0, -1).map((e) => e.seq), items.slice(0, -1).map((_, i) => i + 1));
+    assert.deepEqual(
+      items.slice(0, -1).map((e) => e.seq),
+      items.slice(0, -1).map((_, i) => i + 1),
+    );
   });
 
   test('--follow on a running job prints until it ends; the exit code is 1 when it failed', async () => {

@@ -59,17 +59,29 @@ describe('agent-runner submit against the real API, dispatcher and workers (embe
       const file = join(dir, 'payload.json');
       writeFileSync(file, '{"message":"from a file"}');
       const res = await runCli(
-        ['submit', 'echo', '--payload', `@${file}`, '--priority', 'high', '--ordering-key', 'k-1', '--timeout', '30', '--max-attempts', '2', '--tenant', 'acme'],
+        [
+          'submit',
+          'echo',
+          '--payload',
+          `@${file}`,
+          '--priority',
+          'high',
+          '--ordering-key',
+          'k-1',
+          '--timeout',
+          '30',
+          '--max-attempts',
+          '2',
+          '--tenant',
+          'acme',
+        ],
         env,
       );
       assert.equal(res.code, 0, res.stderr);
       const id = res.stdout.trim();
       assert.match(id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
       const job = await getJob(system.url, id);
-      assert.deepEqual(
-        [job.priority, job.ordering_key, job.timeout_seconds, job.max_attempts, job.tenant],
-        ['high', 'k-1', 30, 2, 'acme'],
-      );
+      assert.deepEqual([job.priority, job.ordering_key, job.timeout_seconds, job.max_attempts, job.tenant], ['high', 'k-1', 30, 2, 'acme']);
       const piped = await runCli(['submit', 'echo', '--payload', '@-', '--json'], env, { stdin: '{"message":"from stdin"}' });
       assert.equal(piped.code, 0, piped.stderr);
       assert.equal((JSON.parse(piped.stdout) as { status: string }).status, 'QUEUED');

@@ -31,7 +31,11 @@ for (const target of backendsUnderTest()) {
         { rate: written.submit_rate, queued: written.max_queued, budget: written.budget_usd_per_day, set: written.set },
         { rate: '20/s', queued: 50, budget: 25, set: ['submit_rate', 'budget_usd_per_day'] },
       );
-      assert.deepEqual((await opened.backend.tenants.get(tenant))?.quotas, { submitRate: { limit: 20, windowSeconds: 1 }, budgetUsdPerDay: 25 }, 'in the store the API reads');
+      assert.deepEqual(
+        (await opened.backend.tenants.get(tenant))?.quotas,
+        { submitRate: { limit: 20, windowSeconds: 1 }, budgetUsdPerDay: 25 },
+        'in the store the API reads',
+      );
 
       await opened.backend.tenantSpend.add(tenant, utcDayOf(new Date()), 1.25);
       const get = await runCli(['tenants', 'get', tenant, '--json'], env);
@@ -48,7 +52,10 @@ for (const target of backendsUnderTest()) {
     test('a later set changes only what it names; "unlimited" and "default" are values too', async () => {
       const tenant = tenantName('change');
       assert.equal((await runCli(['tenants', 'set', tenant, '--submit-rate', '600/min', '--max-queued', '10'], env)).code, 0);
-      const changed = await runCli(['tenants', 'set', tenant, '--max-queued', 'default', '--budget-usd-per-day', 'unlimited', '--json'], env);
+      const changed = await runCli(
+        ['tenants', 'set', tenant, '--max-queued', 'default', '--budget-usd-per-day', 'unlimited', '--json'],
+        env,
+      );
       assert.equal(changed.code, 0, changed.stderr);
       const view = JSON.parse(changed.stdout) as TenantView;
       assert.equal(view.submit_rate, '600/min', 'kept');
@@ -65,10 +72,13 @@ for (const target of backendsUnderTest()) {
       const json = await runCli(['tenants', 'list', '--json'], env);
       assert.equal(json.code, 0, json.stderr);
       const listed = (JSON.parse(json.stdout) as TenantView[]).filter((v) => v.tenant === a || v.tenant === b);
-      assert.deepEqual(listed.map((v) => [v.tenant, v.max_queued, v.submit_rate]), [
-        [a, 3, 'unlimited'],
-        [b, 50, '1/s'],
-      ]);
+      assert.deepEqual(
+        listed.map((v) => [v.tenant, v.max_queued, v.submit_rate]),
+        [
+          [a, 3, 'unlimited'],
+          [b, 50, '1/s'],
+        ],
+      );
       const table = await runCli(['tenants', 'list'], env);
       assert.match(table.stdout, /^TENANT +SUBMIT RATE +MAX QUEUED +BUDGET\/DAY +SPENT TODAY$/m);
       assert.match(table.stdout, new RegExp(`^${a} +unlimited +3 +unlimited +\\$0$`, 'm'));

@@ -52,7 +52,11 @@ test('docker-compose.yml: every AGENT_RUNNER_* variable it sets is one the confi
   assert.equal(config.aws?.endpoint, 'http://localstack:4566');
   assert.equal(String(config.apiPort), compose.services.api?.ports?.[0]?.split(':').at(-1));
   assert.equal(config.host, '0.0.0.0');
-  assert.equal(config.apiPort, loadConfig({}).apiPort, 'the compose API port is the default one, so the CLI and dashboard URLs in the README hold');
+  assert.equal(
+    config.apiPort,
+    loadConfig({}).apiPort,
+    'the compose API port is the default one, so the CLI and dashboard URLs in the README hold',
+  );
 });
 
 test('docker-compose.yml: each service command runs an agent-runner subcommand the CLI has', () => {
@@ -75,7 +79,11 @@ test('Dockerfile: multi-stage on a pinned Node 24, production deps only, non-roo
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own build-argument reference, read as text.
   assert.deepEqual(dockerfile.match(/^FROM \S+/gm), ['FROM ${NODE_IMAGE}', 'FROM ${NODE_IMAGE}']);
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? 'null') as string[] | null;
-  assert.deepEqual(cmd?.slice(0, 1).concat(cmd.slice(-2)), ['node', 'bin/agent-runner.ts', 'start'], 'the image runs the CLI; its command picks the service');
+  assert.deepEqual(
+    cmd?.slice(0, 1).concat(cmd.slice(-2)),
+    ['node', 'bin/agent-runner.ts', 'start'],
+    'the image runs the CLI; its command picks the service',
+  );
   assert.match(dockerfile, /npm ci --omit=dev/);
   assert.match(dockerfile, /^USER node$/m);
   assert.doesNotMatch(dockerfile, /^ENTRYPOINT/m);
@@ -118,18 +126,28 @@ test('the LocalStack provisioning script is executable and runs `agent-runner pr
   for (const option of ['--write-env', '--no-ecs']) assert.match(help.stdout, new RegExp(option));
 });
 
-test('the LocalStack provisioning script, run against the emulator, writes a configuration the compose services start with', { skip: Boolean(skipUnlessAws()) }, async () => {
+test('the LocalStack provisioning script, run against the emulator, writes a configuration the compose services start with', {
+  skip: Boolean(skipUnlessAws()),
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'agent-runner-localstack-init-'));
   try {
     const out = join(dir, 'agent-runner.env');
     const run = spawnSync('sh', ['localstack/provision-agent-runner.sh', out], {
       cwd: new URL('../../..', import.meta.url),
       encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', AWS_ENDPOINT_URL: await motoEndpoint(), AGENT_RUNNER_NAME_PREFIX: `ls-${randomBytes(3).toString('hex')}` },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        AWS_ENDPOINT_URL: await motoEndpoint(),
+        AGENT_RUNNER_NAME_PREFIX: `ls-${randomBytes(3).toString('hex')}`,
+      },
     });
     assert.equal(run.status, 0, run.stderr);
     const written = Object.fromEntries(
-      readFileSync(out, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
     assert.equal(written.AGENT_RUNNER_ECS_CLUSTER, undefined, 'no ECS asked of LocalStack by default');
     // What the api and dispatcher services run with: the compose environment, then the written file.

@@ -7,7 +7,9 @@ const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf
 
 test('every configuration variable the schema accepts is documented in the README', () => {
   const table = README.slice(README.indexOf('## Configuration'));
-  const undocumented = Object.keys(ENV_SCHEMA.shape).filter((name) => name !== 'AWS_DEFAULT_REGION' && !table.includes(name.replace(/_(CRITICAL|HIGH|LOW)$/, '')));
+  const undocumented = Object.keys(ENV_SCHEMA.shape).filter(
+    (name) => name !== 'AWS_DEFAULT_REGION' && !table.includes(name.replace(/_(CRITICAL|HIGH|LOW)$/, '')),
+  );
   assert.deepEqual(undocumented, []);
 });
 
@@ -15,5 +17,8 @@ test('the README documents no variable the schema does not know', () => {
   const table = README.slice(README.indexOf('## Configuration'), README.indexOf('## Tests'));
   const named = [...table.matchAll(/`(AGENT_RUNNER_[A-Z_]+)`/g)].map((m) => m[1]!);
   const known = new Set(Object.keys(ENV_SCHEMA.shape));
-  assert.deepEqual(named.filter((n) => !known.has(n)), []);
+  assert.deepEqual(
+    named.filter((n) => !known.has(n)),
+    [],
+  );
 });

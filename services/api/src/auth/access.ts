@@ -28,13 +28,14 @@ export function visibleJob<J extends Pick<Job, 'tenant' | 'jobId'>>(caller: Call
  */
 export function submissionTenant(caller: Caller, requested: string | undefined, defaultTenant: string): string {
   if (caller.isAdmin) return requested ?? caller.tenant ?? defaultTenant;
-  if (requested !== undefined && requested !== caller.tenant) throw new PermissionError('only an admin key may submit a job for another tenant');
+  if (requested !== undefined && requested !== caller.tenant)
+    throw new PermissionError('only an admin key may submit a job for another tenant');
   return caller.tenant!;
 }
 
 /** The tenant a listing is limited to: the key's own; an admin's choice (undefined: every tenant). */
 export function listingTenant(caller: Caller, requested: string | undefined): string | undefined {
   if (caller.isAdmin) return requested;
-  if (requested !== undefined && requested !== caller.tenant) throw new PermissionError('only an admin key may read another tenant\'s jobs');
+  if (requested !== undefined && requested !== caller.tenant) throw new PermissionError("only an admin key may read another tenant's jobs");
   return caller.tenant!;
 }

@@ -36,7 +36,16 @@ function setUp(cacheMs: number) {
   let now = Date.parse('2026-01-01T00:00:00.000Z');
   const verifier = new ApiKeyVerifier(store, { cacheMs, log: createLogger('test', 'silent'), nowMs: () => now });
   const minted = mintApiKey();
-  void store.create({ keyId: minted.keyId, tenant: 't', name: null, scopes: ['read'], hash: minted.hash, createdAt: new Date(now).toISOString(), lastUsedAt: null, revokedAt: null });
+  void store.create({
+    keyId: minted.keyId,
+    tenant: 't',
+    name: null,
+    scopes: ['read'],
+    hash: minted.hash,
+    createdAt: new Date(now).toISOString(),
+    lastUsedAt: null,
+    revokedAt: null,
+  });
   return { store, verifier, key: minted.key, keyId: minted.keyId, advance: (ms: number) => (now += ms) };
 }
 

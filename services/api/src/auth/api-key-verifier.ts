@@ -64,7 +64,9 @@ export class ApiKeyVerifier {
     if (now - (this.usedAt.get(keyId) ?? -Infinity) < RECORD_USE_EVERY_MS) return;
     if (this.usedAt.size >= MAX_CACHED) this.usedAt.clear();
     this.usedAt.set(keyId, now);
-    this.store.recordUse(keyId, new Date(now)).catch((error: unknown) => this.options.log.warn({ err: error, key_id: keyId }, 'could not record an API key use'));
+    this.store
+      .recordUse(keyId, new Date(now))
+      .catch((error: unknown) => this.options.log.warn({ err: error, key_id: keyId }, 'could not record an API key use'));
   }
 
   private now(): number {

@@ -23,7 +23,9 @@ export async function eventStreamCaller(state: Partial<AuthState>, token: unknow
   const claims = readStreamToken(token);
   const key = claims ? await deps.verifier.activeRecord(claims.keyId) : null;
   if (!key || !streamTokenIsValid(token, key, jobId, Math.floor(deps.now().getTime() / 1000))) {
-    throw new AuthenticationError('the stream token is not valid for this job, or it has expired: ask POST /jobs/{id}/stream-token for a new one');
+    throw new AuthenticationError(
+      'the stream token is not valid for this job, or it has expired: ask POST /jobs/{id}/stream-token for a new one',
+    );
   }
   return requireScope({ caller: callerForKey(key), authProblem: '' }, 'read');
 }

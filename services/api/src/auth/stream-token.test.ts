@@ -14,7 +14,10 @@ test('a token is valid for its key and job until it expires, and for nothing els
   assert.ok(streamTokenIsValid(token, key, JOB, 999));
   assert.ok(!streamTokenIsValid(token, key, JOB, 1_000), 'expired at its expiry');
   assert.ok(!streamTokenIsValid(token, key, OTHER_JOB, 999), 'another job');
-  assert.ok(!streamTokenIsValid(token, { keyId: key.keyId, hash: other.hash }, JOB, 999), 'a key with the same id but another hash (a re-created key)');
+  assert.ok(
+    !streamTokenIsValid(token, { keyId: key.keyId, hash: other.hash }, JOB, 999),
+    'a key with the same id but another hash (a re-created key)',
+  );
   assert.ok(!streamTokenIsValid(token.replace('.1000.', '.9999.'), key, JOB, 999), 'a lengthened expiry breaks the signature');
   assert.ok(!token.includes(key.key.slice(-32)) && !token.includes(key.hash), 'the token carries neither the key nor its hash');
 });

@@ -22,7 +22,9 @@ const PAGE = 50;
  * every type in the event catalogue (shared/src/job-events/catalogue.ts), which the API writes
  * into the page (dashboard-router.ts), and for unnamed ones (`message`).
  */
-const EVENT_TYPES = /** @type {JobEventType[]} */ ((document.querySelector('meta[name="job-event-types"]')?.getAttribute('content') ?? '').split(' ').filter(Boolean));
+const EVENT_TYPES = /** @type {JobEventType[]} */ (
+  (document.querySelector('meta[name="job-event-types"]')?.getAttribute('content') ?? '').split(' ').filter(Boolean)
+);
 
 /**
  * The element with this id, checked to be of `type`.
@@ -232,10 +234,9 @@ async function loadGlance() {
     }
   }
   try {
-    const [running, dispatched] = /** @type {[JobList, JobList]} */ (await Promise.all([
-      api('/jobs?status=RUNNING&limit=100'),
-      api('/jobs?status=DISPATCHED&limit=100'),
-    ]));
+    const [running, dispatched] = /** @type {[JobList, JobList]} */ (
+      await Promise.all([api('/jobs?status=RUNNING&limit=100'), api('/jobs?status=DISPATCHED&limit=100')])
+    );
     /** @type {Record<string, number>} */
     const byType = {};
     for (const job of running.jobs.concat(dispatched.jobs)) byType[job.job_type] = (byType[job.job_type] || 0) + 1;
@@ -318,7 +319,9 @@ async function refreshDetail() {
     renderDetail(job);
   } catch (error) {
     $('detail-error-banner').textContent =
-      error instanceof ApiError && error.status === 404 ? `Job ${jobId} not found.` : `Could not load the job: ${error instanceof Error ? error.message : String(error)}`;
+      error instanceof ApiError && error.status === 404
+        ? `Job ${jobId} not found.`
+        : `Could not load the job: ${error instanceof Error ? error.message : String(error)}`;
     $('detail-error-banner').hidden = false;
   }
 }
@@ -347,7 +350,9 @@ function renderDetail(job) {
     ['cost', cost === null ? null : formatUsd(cost)],
   ];
   $('detail-fields').replaceChildren(
-    ...fields.flatMap(([k, v]) => (v === null || v === undefined || v === '' ? [] : [el('dt', {}, k), el('dd', { dataset: { field: k } }, v)])),
+    ...fields.flatMap(([k, v]) =>
+      v === null || v === undefined || v === '' ? [] : [el('dt', {}, k), el('dd', { dataset: { field: k } }, v)],
+    ),
   );
 
   const attempts = job.attempts.map((a) =>
@@ -365,8 +370,7 @@ function renderDetail(job) {
 
   $('detail-error').hidden = !job.error;
   if (job.error) {
-    preIn('detail-error').textContent =
-      `${job.error.kind}${job.error.handler ? ` in ${job.error.handler}` : ''}: ${job.error.message}`;
+    preIn('detail-error').textContent = `${job.error.kind}${job.error.handler ? ` in ${job.error.handler}` : ''}: ${job.error.message}`;
   }
   $('detail-result').hidden = job.result === undefined;
   if (job.result !== undefined) preIn('detail-result').textContent = JSON.stringify(job.result, null, 2);
@@ -508,10 +512,13 @@ async function refreshAll() {
 function scheduleRefresh() {
   clearTimeout(state.timer);
   if (!$('auto-refresh', HTMLInputElement).checked) return;
-  state.timer = setTimeout(async () => {
-    if (!document.hidden) await refreshAll();
-    scheduleRefresh();
-  }, Number($('refresh-every', HTMLSelectElement).value));
+  state.timer = setTimeout(
+    async () => {
+      if (!document.hidden) await refreshAll();
+      scheduleRefresh();
+    },
+    Number($('refresh-every', HTMLSelectElement).value),
+  );
 }
 
 /** @param {Event} [event] */

@@ -40,7 +40,10 @@ export async function fetchWithKey(path, init = {}) {
  */
 export async function eventsUrlFor(job) {
   if (!hasKey()) return job.links.events;
-  const res = await fetchWithKey(`/jobs/${encodeURIComponent(job.job_id)}/stream-token`, { method: 'POST', headers: { accept: 'application/json' } });
+  const res = await fetchWithKey(`/jobs/${encodeURIComponent(job.job_id)}/stream-token`, {
+    method: 'POST',
+    headers: { accept: 'application/json' },
+  });
   if (!res.ok) return job.links.events;
   return (await res.json()).events_url;
 }
@@ -50,24 +53,33 @@ export async function eventsUrlFor(job) {
  * @returns {Promise<void>}
  */
 function askForKey(reason) {
-  asking ??= new Promise(/** @param {(value: void) => void} resolve */ (resolve) => {
-    const form = document.createElement('form');
-    form.className = 'key-prompt';
-    const label = document.createElement('label');
-    label.textContent = `${reason} Key: `;
-    const input = Object.assign(document.createElement('input'), { type: 'password', id: 'api-key', autocomplete: 'off', placeholder: 'ar_live_…', required: true, size: 40 });
-    const button = Object.assign(document.createElement('button'), { type: 'submit', textContent: 'Use key' });
-    label.append(input);
-    form.append(label, button);
-    form.addEventListener('submit', (e) => {
-      e.preventDefault();
-      sessionStorage.setItem(STORAGE_KEY, input.value.trim());
-      form.remove();
-      asking = null;
-      resolve();
-    });
-    document.body.prepend(form);
-    input.focus();
-  });
+  asking ??= new Promise(
+    /** @param {(value: void) => void} resolve */ (resolve) => {
+      const form = document.createElement('form');
+      form.className = 'key-prompt';
+      const label = document.createElement('label');
+      label.textContent = `${reason} Key: `;
+      const input = Object.assign(document.createElement('input'), {
+        type: 'password',
+        id: 'api-key',
+        autocomplete: 'off',
+        placeholder: 'ar_live_…',
+        required: true,
+        size: 40,
+      });
+      const button = Object.assign(document.createElement('button'), { type: 'submit', textContent: 'Use key' });
+      label.append(input);
+      form.append(label, button);
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        sessionStorage.setItem(STORAGE_KEY, input.value.trim());
+        form.remove();
+        asking = null;
+        resolve();
+      });
+      document.body.prepend(form);
+      input.focus();
+    },
+  );
   return asking;
 }

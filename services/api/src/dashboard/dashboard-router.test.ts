@@ -62,7 +62,10 @@ test('the script and style the page names are served with their types and cached
 test('GET /stats: null before the first queue-depth sample, then the last sample in the API naming', async () => {
   assert.deepEqual(await (await fetch(`${url}/stats`)).json(), { queue_depth: null, sampled_at: null });
   const none = { waiting: 0, inFlight: 0 };
-  sample = { depth: { critical: { waiting: 2, inFlight: 1 }, high: none, normal: { waiting: 40, inFlight: 3 }, low: none }, sampledAt: new Date('2026-01-01T00:00:00Z') };
+  sample = {
+    depth: { critical: { waiting: 2, inFlight: 1 }, high: none, normal: { waiting: 40, inFlight: 3 }, low: none },
+    sampledAt: new Date('2026-01-01T00:00:00Z'),
+  };
   const res = await fetch(`${url}/stats`);
   assert.equal(res.headers.get('cache-control'), 'no-store');
   assert.deepEqual(await res.json(), {

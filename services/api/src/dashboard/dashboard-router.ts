@@ -11,7 +11,8 @@ interface Asset {
 }
 
 /** The page may load only its own script and style and talk only to this origin (the API). */
-const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 function load(name: string, type: string): Asset {
   const body = readFileSync(new URL(name, import.meta.url));
@@ -35,7 +36,11 @@ export function createDashboardRouter(): Router {
     .replace('/dashboard/style.css', `/dashboard/style.css?v=${version(style)}`)
     // The event types the page listens for, from the one catalogue the worker emits by.
     .replace('<meta name="job-event-types" content="">', `<meta name="job-event-types" content="${JOB_EVENT_TYPES.join(' ')}">`);
-  const page: Asset = { body: Buffer.from(html), type: 'text/html; charset=utf-8', etag: `"${createHash('sha256').update(html).digest('base64url').slice(0, 22)}"` };
+  const page: Asset = {
+    body: Buffer.from(html),
+    type: 'text/html; charset=utf-8',
+    etag: `"${createHash('sha256').update(html).digest('base64url').slice(0, 22)}"`,
+  };
 
   const router = new Router();
   router.get('/', (ctx) => send(ctx, page, 'no-cache'));

@@ -19,7 +19,9 @@ export function createStatsRouter(latestQueueDepth: () => QueueDepthSample | nul
   router.get('/stats', (ctx) => {
     const sample = latestQueueDepth();
     const depth = sample
-      ? (Object.fromEntries(PRIORITIES.map((p) => [p, { waiting: sample.depth[p].waiting, in_flight: sample.depth[p].inFlight }])) as Stats['queue_depth'])
+      ? (Object.fromEntries(
+          PRIORITIES.map((p) => [p, { waiting: sample.depth[p].waiting, in_flight: sample.depth[p].inFlight }]),
+        ) as Stats['queue_depth'])
       : null;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { queue_depth: depth, sampled_at: sample ? sample.sampledAt.toISOString() : null } satisfies Stats;

@@ -52,6 +52,9 @@ export function answerClientError(log: Logger): (error: Error & { code?: string 
         'Connection: close\r\n\r\n' +
         body,
     );
-    log.info({ request_id: requestId, status: known.status, problem: problem.type, code: error.code }, 'request refused by the HTTP parser');
+    log.info(
+      { request_id: requestId, status: known.status, problem: problem.type, code: error.code },
+      'request refused by the HTTP parser',
+    );
   };
 }

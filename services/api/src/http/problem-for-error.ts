@@ -74,7 +74,10 @@ export function problemForError(error: unknown): ProblemOutline {
       case 'conflict':
         return { type: problemType('conflict'), title: 'Conflict', status: 409, detail: error.message };
       case 'unavailable':
-        return problemForStatus(503, 'a service this API depends on is unavailable; nothing was changed if the request failed, try again later');
+        return problemForStatus(
+          503,
+          'a service this API depends on is unavailable; nothing was changed if the request failed, try again later',
+        );
       case 'quota':
       case 'validation':
       case 'retryable':

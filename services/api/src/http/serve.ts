@@ -29,11 +29,14 @@ export async function serve(listener: RequestListener, host: string, port: numbe
   const { drainMs } = options;
   // Slow clients (slowloris) each hold a socket but no event-loop time; the timeouts bound how long.
   // Node checks them every connectionsCheckingInterval (default 30 s, far too coarse for a 10 s limit).
-  const server = createServer({
-    headersTimeout: options.headersTimeoutMs,
-    requestTimeout: options.requestTimeoutMs,
-    connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs / 2),
-  }, listener);
+  const server = createServer(
+    {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs / 2),
+    },
+    listener,
+  );
   if (options.onClientError) server.on('clientError', options.onClientError);
   const open = new Set<ServerResponse>();
   let closing: Promise<void> | null = null;

@@ -13,17 +13,23 @@ export function refuseForeignRequests(http: Config['http']): Middleware {
   return async (ctx, next) => {
     const host = ctx.get('Host');
     if (http.allowedHosts !== null && !http.allowedHosts.includes(hostnameOf(host))) {
-      throw new ValidationError(`this API does not answer to the host name in "Host: ${host}"; AGENT_RUNNER_ALLOWED_HOSTS lists those it does`, {
-        status: 421,
-        problem: 'unknown-host',
-      });
+      throw new ValidationError(
+        `this API does not answer to the host name in "Host: ${host}"; AGENT_RUNNER_ALLOWED_HOSTS lists those it does`,
+        {
+          status: 421,
+          problem: 'unknown-host',
+        },
+      );
     }
     const origin = ctx.get('Origin');
     if (origin !== '' && !isSameOrigin(origin, host) && !http.allowedOrigins.includes(origin)) {
-      throw new ValidationError(`requests from pages at "${origin}" are refused; AGENT_RUNNER_ALLOWED_ORIGINS lists the origins that may call this API`, {
-        status: 403,
-        problem: 'origin-not-allowed',
-      });
+      throw new ValidationError(
+        `requests from pages at "${origin}" are refused; AGENT_RUNNER_ALLOWED_ORIGINS lists the origins that may call this API`,
+        {
+          status: 403,
+          problem: 'origin-not-allowed',
+        },
+      );
     }
     await next();
   };

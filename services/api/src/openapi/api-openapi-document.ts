@@ -18,7 +18,11 @@ export function apiOpenApiDocument(): OpenApiDocument {
 }
 
 function jobPayloads(): JobPayloadDoc[] {
-  return JOB_TYPE_NAMES.map((jobType) => ({ jobType, description: JOB_TYPES[jobType].description, schema: JOB_TYPES[jobType].payloadSchema }));
+  return JOB_TYPE_NAMES.map((jobType) => ({
+    jobType,
+    description: JOB_TYPES[jobType].description,
+    schema: JOB_TYPES[jobType].payloadSchema,
+  }));
 }
 
 /** The root package.json's version: the one version the whole repository is released under. */

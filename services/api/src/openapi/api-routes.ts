@@ -50,7 +50,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     operationId: 'submitJob',
     summary: 'Submit a job: it is recorded QUEUED and enqueued.',
     description:
-      'The payload is checked against its job type\'s schema (the `*Payload` components) at submit time. A few rules are ' +
+      "The payload is checked against its job type's schema (the `*Payload` components) at submit time. A few rules are " +
       'checked only by the API: those a JSON Schema cannot state (e.g. `claude_chat` takes `prompt` or `messages`, not both) ' +
       'and those that depend on the deployment (the allowed models, the enabled tools).',
     tag: 'jobs',
@@ -69,7 +69,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
         description: 'A repeat of an earlier submission with the same Idempotency-Key: the job it created, as it is now.',
         body: { mediaType: JSON_TYPE, schema: JobViewSchema },
         headers: {
-          Location: { description: 'The job\'s URL path, `/jobs/{id}`.', schema: z.string() },
+          Location: { description: "The job's URL path, `/jobs/{id}`.", schema: z.string() },
           'Idempotent-Replayed': { description: '`true`: nothing was created by this request.', schema: z.literal('true') },
         },
       },
@@ -77,8 +77,11 @@ export const API_ROUTES: readonly RouteDoc[] = [
         description: 'Accepted: the job is queued.',
         body: { mediaType: JSON_TYPE, schema: JobViewSchema },
         headers: {
-          Location: { description: 'The job\'s URL path, `/jobs/{id}`.', schema: z.string() },
-          'RateLimit-Policy': { description: 'The tenant\'s submission-rate policy, when it has one: `"submit";q=<limit>;w=<seconds>`.', schema: z.string() },
+          Location: { description: "The job's URL path, `/jobs/{id}`.", schema: z.string() },
+          'RateLimit-Policy': {
+            description: 'The tenant\'s submission-rate policy, when it has one: `"submit";q=<limit>;w=<seconds>`.',
+            schema: z.string(),
+          },
           RateLimit: { description: 'What is left of it: `"submit";r=<submissions left>;t=<seconds until full>`.', schema: z.string() },
         },
       },
@@ -123,7 +126,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     method: 'get',
     path: '/jobs/{id}/events',
     operationId: 'streamJobEvents',
-    summary: 'The job\'s live events as Server-Sent Events, until it ends.',
+    summary: "The job's live events as Server-Sent Events, until it ends.",
     description:
       'Each event has `id` (its sequence number), `event` (its type) and `data` (JSON: `seq`, `at`, `attempt`, `type`, ' +
       `\`data\`). Event types: ${JOB_EVENT_TYPES.map((t) => `\`${t}\``).join(', ')}. ` +
@@ -138,11 +141,17 @@ export const API_ROUTES: readonly RouteDoc[] = [
       },
     },
     query: z.object({
-      after: z.string().regex(/^\d{1,15}$/).optional().describe('Resume after this sequence number, for clients that cannot set Last-Event-ID.'),
+      after: z
+        .string()
+        .regex(/^\d{1,15}$/)
+        .optional()
+        .describe('Resume after this sequence number, for clients that cannot set Last-Event-ID.'),
       stream_token: z
         .string()
         .optional()
-        .describe('Instead of an Authorization header (EventSource cannot send one): a token from POST /jobs/{id}/stream-token, valid 60 s.'),
+        .describe(
+          'Instead of an Authorization header (EventSource cannot send one): a token from POST /jobs/{id}/stream-token, valid 60 s.',
+        ),
     }),
     responses: { 200: { description: 'The event stream.', body: { mediaType: 'text/event-stream', schema: ServerSentEventSchema } } },
     scope: 'read',
@@ -152,7 +161,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     method: 'post',
     path: '/jobs/{id}/stream-token',
     operationId: 'createStreamToken',
-    summary: 'A short-lived token that opens this job\'s event stream, for clients that cannot send headers (EventSource).',
+    summary: "A short-lived token that opens this job's event stream, for clients that cannot send headers (EventSource).",
     description:
       'The token is valid for 60 seconds, for this job only, and dies with the key that asked for it. With auth off ' +
       '`stream_token` is null and the stream needs nothing.',
@@ -186,7 +195,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     method: 'get',
     path: '/metrics',
     operationId: 'getMetrics',
-    summary: 'The API\'s metrics in the Prometheus text format.',
+    summary: "The API's metrics in the Prometheus text format.",
     tag: 'operations',
     responses: { 200: text('text/plain', 'Prometheus text exposition format 0.0.4.') },
     problems: [],
@@ -224,7 +233,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     method: 'get',
     path: '/dashboard/app.js',
     operationId: 'getDashboardScript',
-    summary: 'The dashboard\'s script.',
+    summary: "The dashboard's script.",
     tag: 'dashboard',
     query: z.object({ v: z.string().optional().describe('Content hash: with the current one the answer is cacheable for a year.') }),
     responses: { 200: text('text/javascript', 'The script.'), 304: notModified },
@@ -234,7 +243,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     method: 'get',
     path: '/dashboard/auth.js',
     operationId: 'getDashboardAuthScript',
-    summary: 'The dashboard\'s API key handling (asks for a key when the API requires one).',
+    summary: "The dashboard's API key handling (asks for a key when the API requires one).",
     tag: 'dashboard',
     responses: { 200: text('text/javascript', 'The script.'), 304: notModified },
     problems: [],
@@ -243,7 +252,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     method: 'get',
     path: '/dashboard/style.css',
     operationId: 'getDashboardStyle',
-    summary: 'The dashboard\'s style sheet.',
+    summary: "The dashboard's style sheet.",
     tag: 'dashboard',
     query: z.object({ v: z.string().optional().describe('Content hash: with the current one the answer is cacheable for a year.') }),
     responses: { 200: text('text/css', 'The style sheet.'), 304: notModified },

@@ -46,7 +46,7 @@ const PROBLEM_WHEN: Readonly<Record<number, string>> = {
   401: 'No API key, or one that is unknown or revoked (when AGENT_RUNNER_AUTH=required). Answered with `WWW-Authenticate: Bearer`.',
   403: 'The API key lacks the scope this needs, or names another tenant without being an admin key.',
   404: 'No such job (or nothing at this path).',
-  409: 'The job\'s state does not allow this.',
+  409: "The job's state does not allow this.",
   413: 'The body is larger than AGENT_RUNNER_MAX_PAYLOAD_BYTES.',
   415: 'The body is not UTF-8 `application/json`.',
   422: 'The Idempotency-Key was used for a different request body.',
@@ -104,7 +104,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     const responses: JsonSchema = {};
     for (const [status, response] of Object.entries(route.responses)) responses[status] = responseOf(response, (b) => bodyOf(b, 'output'));
     const authProblems = route.scope ? [401, 403] : [];
-    for (const status of [...route.problems, ...authProblems, 500].sort((a, b) => a - b)) responses[String(status)] = problemResponse(status);
+    for (const status of [...route.problems, ...authProblems, 500].sort((a, b) => a - b))
+      responses[String(status)] = problemResponse(status);
     operation.responses = responses;
     // Either a key, or (auth off) nothing: `{}` in the list says the route also works without one.
     if (route.scope) operation.security = [{ bearerAuth: [] }, {}];
@@ -128,13 +129,17 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     components: {
       schemas,
       headers: {
-        RequestId: { description: 'The request\'s id: the caller\'s X-Request-Id if it is a plain token, else a new UUID.', schema: { type: 'string' } },
+        RequestId: {
+          description: "The request's id: the caller's X-Request-Id if it is a plain token, else a new UUID.",
+          schema: { type: 'string' },
+        },
       },
       securitySchemes: {
         bearerAuth: {
           type: 'http',
           scheme: 'bearer',
-          description: 'An API key (`agent-runner keys create`), required when AGENT_RUNNER_AUTH=required. Each route needs one scope: submit, read or cancel (admin: all, every tenant).',
+          description:
+            'An API key (`agent-runner keys create`), required when AGENT_RUNNER_AUTH=required. Each route needs one scope: submit, read or cancel (admin: all, every tenant).',
         },
       },
     },
@@ -152,8 +157,14 @@ function responseOf(response: ResponseDoc, bodyOf: (body: BodyDoc) => JsonSchema
 function problemResponse(status: number): JsonSchema {
   const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } };
   const rateLimit = {
-    'RateLimit-Policy': { description: 'The submission-rate policy (draft-ietf-httpapi-ratelimit-headers), e.g. `"submit";q=20;w=1`, when the tenant has one.', schema: { type: 'string' } },
-    RateLimit: { description: 'What is left of it, e.g. `"submit";r=0;t=1` (r: submissions left, t: seconds until full).', schema: { type: 'string' } },
+    'RateLimit-Policy': {
+      description: 'The submission-rate policy (draft-ietf-httpapi-ratelimit-headers), e.g. `"submit";q=20;w=1`, when the tenant has one.',
+      schema: { type: 'string' },
+    },
+    RateLimit: {
+      description: 'What is left of it, e.g. `"submit";r=0;t=1` (r: submissions left, t: seconds until full).',
+      schema: { type: 'string' },
+    },
   };
   const wwwAuthenticate = { 'WWW-Authenticate': { description: '`Bearer realm="agent-runner"`.', schema: { type: 'string' } } };
   const headers = status === 503 ? retryAfter : status === 429 ? { ...retryAfter, ...rateLimit } : status === 401 ? wwwAuthenticate : {};
@@ -165,7 +176,9 @@ function problemResponse(status: number): JsonSchema {
 }
 
 function headersOf(headers: Readonly<Record<string, ParamDoc>> | undefined): JsonSchema {
-  return Object.fromEntries(Object.entries(headers ?? {}).map(([name, h]) => [name, { description: h.description, schema: inlineSchema(h.schema, 'output') }]));
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).map(([name, h]) => [name, { description: h.description, schema: inlineSchema(h.schema, 'output') }]),
+  );
 }
 
 function paramsIn(where: 'path' | 'header', params: Readonly<Record<string, ParamDoc>> | undefined): JsonSchema[] {
@@ -201,7 +214,10 @@ function idOf(schema: z.ZodType): string | undefined {
 /** A schema without a name, written where it is used. It may not contain named schemas. */
 function inlineSchema(schema: z.ZodType, io: Io): JsonSchema {
   const { $schema: _, ...converted } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
-  if ('$defs' in converted) throw new Error(`an unnamed schema uses named or recursive ones (${Object.keys(converted.$defs as object).join(', ')}): give it .meta({ id })`);
+  if ('$defs' in converted)
+    throw new Error(
+      `an unnamed schema uses named or recursive ones (${Object.keys(converted.$defs as object).join(', ')}): give it .meta({ id })`,
+    );
   return converted;
 }
 

@@ -11,7 +11,10 @@ test('a bucket admits its limit at once, then one per refill interval', () => {
   const clock = manualClock();
   const limiter = new SubmissionRateLimiter(clock, 1);
   const rate = { limit: 2, windowSeconds: 10 };
-  assert.deepEqual([1, 2, 3].map(() => limiter.take('t', rate).admitted), [true, true, false]);
+  assert.deepEqual(
+    [1, 2, 3].map(() => limiter.take('t', rate).admitted),
+    [true, true, false],
+  );
   const refused = limiter.take('t', rate);
   assert.equal(refused.retryAfterSeconds, 5, 'one token per 5 s');
   assert.equal(refused.headers['RateLimit-Policy'], '"submit";q=2;w=10');

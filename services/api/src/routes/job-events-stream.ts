@@ -52,7 +52,9 @@ async function pump(stream: PassThrough, deps: EventStreamDeps, jobId: string, s
   let lastWrite = Date.now();
   const send = (events: JobEvent[]) => {
     for (const e of events) {
-      stream.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ seq: e.seq, at: e.at, attempt: e.attempt, type: e.type, data: e.data })}\n\n`);
+      stream.write(
+        `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ seq: e.seq, at: e.at, attempt: e.attempt, type: e.type, data: e.data })}\n\n`,
+      );
       cursor = e.seq;
       lastWrite = Date.now();
     }
@@ -65,7 +67,8 @@ async function pump(stream: PassThrough, deps: EventStreamDeps, jobId: string, s
       const job = await deps.jobs.get(jobId);
       if (!job || isTerminal(job.status)) {
         // Whatever was written before the terminal state is readable now.
-        for (let more = await deps.events.read(jobId, cursor, PAGE); more.length > 0; more = await deps.events.read(jobId, cursor, PAGE)) send(more);
+        for (let more = await deps.events.read(jobId, cursor, PAGE); more.length > 0; more = await deps.events.read(jobId, cursor, PAGE))
+          send(more);
         stream.write(`event: end\ndata: ${JSON.stringify({ status: job?.status ?? null })}\n\n`);
         return;
       }

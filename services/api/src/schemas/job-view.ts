@@ -35,7 +35,10 @@ export const JobViewSchema = z
     status: z.enum(JOB_STATUSES),
     priority: z.enum(PRIORITIES),
     tenant: z.string(),
-    key_id: z.string().nullable().describe('The id of the API key that submitted the job (a child job: its parent\'s); null with auth off. Never the key.'),
+    key_id: z
+      .string()
+      .nullable()
+      .describe("The id of the API key that submitted the job (a child job: its parent's); null with auth off. Never the key."),
     ordering_key: z.string().nullable(),
     created_at: timestamp,
     updated_at: timestamp,
@@ -51,13 +54,13 @@ export const JobViewSchema = z
       .number()
       .nullable()
       .describe(
-        'What the job\'s model calls cost, USD: `usage.cost_usd`, or for a record written before usage was recorded, the `cost_usd` its result reports. null: none recorded.',
+        "What the job's model calls cost, USD: `usage.cost_usd`, or for a record written before usage was recorded, the `cost_usd` its result reports. null: none recorded.",
       ),
     rate_limits: z
       .record(z.string(), z.string())
       .nullable()
       .describe('The `anthropic-ratelimit-*` headers (without the prefix) and `retry-after` of the last Claude response a worker saw.'),
-    result: JsonValueSchema.optional().describe('The handler\'s result: present on GET /jobs/{id} once SUCCEEDED.'),
+    result: JsonValueSchema.optional().describe("The handler's result: present on GET /jobs/{id} once SUCCEEDED."),
     links: z.object({ self: z.string(), cancel: z.string(), events: z.string() }),
   })
   .meta({ id: 'Job' });

@@ -6,9 +6,7 @@ import type { JsonValue } from '@agent-runner/shared/domain/job.ts';
  * anonymous `schema0` definitions; as one named check it becomes a `JsonValue` component, `{}` in
  * JSON Schema (any value), which is what a parsed JSON body always is.
  */
-export const JsonValueSchema = z
-  .custom<JsonValue>((value) => isJsonValue(value))
-  .meta({ id: 'JsonValue', description: 'Any JSON value.' });
+export const JsonValueSchema = z.custom<JsonValue>((value) => isJsonValue(value)).meta({ id: 'JsonValue', description: 'Any JSON value.' });
 
 /** Iterative, so a deep value (a child job's payload is not size-checked first) cannot overflow the stack. */
 function isJsonValue(value: unknown): boolean {

@@ -9,7 +9,12 @@ export const ListJobsQuerySchema = z
   .object({
     status: z.enum(JOB_STATUSES).optional(),
     job_type: z.string().min(1).max(128).optional(),
-    tenant: z.string().min(1).max(128).optional().describe("Only this tenant's jobs. A non-admin API key sees only its own tenant's anyway."),
+    tenant: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe("Only this tenant's jobs. A non-admin API key sees only its own tenant's anyway."),
     limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
     cursor: z.string().min(1).max(2048).optional().describe('`next_cursor` of the previous page.'),
   })

@@ -9,10 +9,7 @@ const QueueDepthSchema = z.object({
 /** The body of GET /stats (see dashboard/stats-router.ts). */
 export const StatsSchema = z
   .object({
-    queue_depth: z
-      .record(z.enum(PRIORITIES), QueueDepthSchema)
-      .nullable()
-      .describe('Per priority queue; null until the first sample.'),
+    queue_depth: z.record(z.enum(PRIORITIES), QueueDepthSchema).nullable().describe('Per priority queue; null until the first sample.'),
     sampled_at: z.iso.datetime().nullable().describe('When `queue_depth` was read from the queue.'),
   })
   .meta({ id: 'Stats' });

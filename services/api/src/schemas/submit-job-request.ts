@@ -16,10 +16,7 @@ export const SubmitJobRequestSchema = z
     job_type: z.string().min(1).max(128).describe('One of the registered job types, e.g. `echo`.'),
     payload: JsonValueSchema.describe("The job type's input, checked against its payload schema."),
     priority: z.enum(PRIORITIES).optional().describe('Default `normal`.'),
-    ordering_key: routingKey
-      .nullable()
-      .optional()
-      .describe('Jobs with the same key start in submission order, one at a time.'),
+    ordering_key: routingKey.nullable().optional().describe('Jobs with the same key start in submission order, one at a time.'),
     tenant: routingKey.optional().describe('Default: AGENT_RUNNER_DEFAULT_TENANT.'),
     // Same bounds as AGENT_RUNNER_DEFAULT_MAX_ATTEMPTS and AGENT_RUNNER_DEFAULT_TIMEOUT_SECONDS.
     max_attempts: z.int().min(1).max(100).optional().describe('Default: AGENT_RUNNER_DEFAULT_MAX_ATTEMPTS.'),

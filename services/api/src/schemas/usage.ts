@@ -21,7 +21,9 @@ export const UsageTotalsSchema = z
 export const JobUsageSchema = UsageTotalsSchema.extend({
   by_model: z.record(z.string(), UsageTotalsSchema),
 })
-  .describe('Claude usage over every attempt whose worker recorded it (a worker that vanished records none); null until a model call completed.')
+  .describe(
+    'Claude usage over every attempt whose worker recorded it (a worker that vanished records none); null until a model call completed.',
+  )
   .meta({ id: 'JobUsage' });
 
 /** The query of GET /usage. Parameters not named here are ignored. */
@@ -30,7 +32,12 @@ export const UsageQuerySchema = z
     from: z.iso.datetime({ offset: true }).optional().describe(`Default: ${DEFAULT_USAGE_WINDOW_HOURS} hours before \`to\`.`),
     to: z.iso.datetime({ offset: true }).optional().describe('Default: now. Exclusive.'),
     group_by: z.enum(USAGE_GROUPINGS).default('job_type'),
-    tenant: z.string().min(1).max(128).optional().describe("Only this tenant's jobs. A non-admin API key sees only its own tenant's anyway."),
+    tenant: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe("Only this tenant's jobs. A non-admin API key sees only its own tenant's anyway."),
   })
   .meta({ id: 'UsageQuery' });
 

@@ -64,5 +64,7 @@ function toErrorView(error: JobError): NonNullable<JobView['error']> {
 
 /** Header values are strings; the record keeps them as JSON, so anything else is shown as its JSON text. */
 function toRateLimitsView(limits: JsonObject): Record<string, string> {
-  return Object.fromEntries(Object.entries(limits).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]));
+  return Object.fromEntries(
+    Object.entries(limits).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]),
+  );
 }

@@ -89,7 +89,8 @@ export class ClaudeSession {
   private async reserveUnderTenantBudget(params: MessageCreateParamsNonStreaming, tag: JsonObject): Promise<() => void> {
     const budget = this.ctx.tenantBudget;
     if (!budget) return () => {};
-    const promptChars = JSON.stringify(params.system ?? '').length + JSON.stringify(params.messages).length + JSON.stringify(params.tools ?? []).length;
+    const promptChars =
+      JSON.stringify(params.system ?? '').length + JSON.stringify(params.messages).length + JSON.stringify(params.tools ?? []).length;
     const minimumUsd = minimumCallCostUsd(this.price, minimumTokensOf(promptChars));
     const release = await budget.reserve(minimumUsd);
     if (release) return release;

@@ -7,7 +7,11 @@ const TABLE: [name: string, reply: string, code: string][] = [
   ['one fenced block with a language', '```python\ndef f():\n    return 1\n```', 'def f():\n    return 1'],
   ['one fenced block without a language', '```\nx = 1\n```\n', 'x = 1'],
   ['prose around a fenced block', 'Here you go:\n\n```ts\nconst a = 1;\n```\n\nThis declares a.', 'const a = 1;'],
-  ['the longest of several blocks', '```ts\nexport function add(a: number, b: number) {\n  return a + b;\n}\n```\nUsage:\n```ts\nadd(1, 2);\n```', 'export function add(a: number, b: number) {\n  return a + b;\n}'],
+  [
+    'the longest of several blocks',
+    '```ts\nexport function add(a: number, b: number) {\n  return a + b;\n}\n```\nUsage:\n```ts\nadd(1, 2);\n```',
+    'export function add(a: number, b: number) {\n  return a + b;\n}',
+  ],
   ['a tilde fence', '~~~go\nfunc main() {}\n~~~', 'func main() {}'],
   ['a longer fence around code containing a fence', '````md\n```js\nx\n```\n````', '```js\nx\n```'],
   ['an unclosed fence (truncated reply)', '```rust\nfn main() {\n    println!("hi");', 'fn main() {\n    println!("hi");'],

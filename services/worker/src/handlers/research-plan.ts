@@ -1,4 +1,3 @@
-
 /**
  * The questions in a planner's reply. Asked for `{"questions": [...]}`, models also answer with a
  * bare array, objects with a `question` field, JSON inside a Markdown fence or after a sentence,

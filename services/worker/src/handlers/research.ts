@@ -43,7 +43,10 @@ export const researchHandler = defineHandler({
       const promptChars = (request.system ?? '').length + JSON.stringify(request.messages).length;
       const release = budget.reserve(promptChars);
       if (!release) {
-        ctx.emit({ type: 'budget_exceeded', data: { spent_usd: budget.spent(), max_cost_usd: payload.max_cost_usd ?? null, ...request.tag } });
+        ctx.emit({
+          type: 'budget_exceeded',
+          data: { spent_usd: budget.spent(), max_cost_usd: payload.max_cost_usd ?? null, ...request.tag },
+        });
         throw new BudgetStop();
       }
       try {
@@ -63,7 +66,14 @@ export const researchHandler = defineHandler({
     let outcome: 'completed' | 'budget_exceeded' = 'completed';
     try {
       step({ step: 'plan', status: 'started' });
-      questions = planOf(await call({ system: PLANNER, messages: [{ role: 'user', content: `Topic: ${payload.topic}` }], maxTokens: PLAN_TOKENS, tag: { step: 'plan' } }));
+      questions = planOf(
+        await call({
+          system: PLANNER,
+          messages: [{ role: 'user', content: `Topic: ${payload.topic}` }],
+          maxTokens: PLAN_TOKENS,
+          tag: { step: 'plan' },
+        }),
+      );
       step({ step: 'plan', status: 'completed', questions });
 
       const answered = await mapConcurrently(questions, payload.max_parallel, async (question, index) => {

@@ -13,13 +13,7 @@ import { findTool } from './tools/tool-registry.ts';
 const MAX_TOOL_RESULT_CHARS = 100_000;
 
 /** Why the loop stopped. */
-export type AgentOutcome =
-  | 'completed'
-  | 'max_turns'
-  | 'budget_exceeded'
-  | 'max_tokens'
-  | 'refused'
-  | 'context_exceeded';
+export type AgentOutcome = 'completed' | 'max_turns' | 'budget_exceeded' | 'max_tokens' | 'refused' | 'context_exceeded';
 
 interface ToolCallRecord extends JsonObject {
   turn: number;
@@ -30,7 +24,8 @@ interface ToolCallRecord extends JsonObject {
   is_error: boolean;
 }
 
-const SYSTEM = 'You are a capable assistant that uses the tools provided whenever they help. When the task is done, give your final answer.';
+const SYSTEM =
+  'You are a capable assistant that uses the tools provided whenever they help. When the task is done, give your final answer.';
 
 /**
  * Claude with tools, in a loop: call the model, run the tools it asks for, send the results
@@ -70,7 +65,10 @@ export const toolAgentHandler = defineHandler({
         const spent = roundUsd(claude.ledger.totalCostUsd() + (ctx.childJobs?.spentUsd() ?? 0));
         const nextMinimum = minimumCallCostUsd(claude.price, promptTokens);
         if (wouldExceedBudget(spent, nextMinimum, payload.max_cost_usd)) {
-          ctx.emit({ type: 'budget_exceeded', data: { spent_usd: spent, next_call_minimum_usd: nextMinimum, max_cost_usd: payload.max_cost_usd } });
+          ctx.emit({
+            type: 'budget_exceeded',
+            data: { spent_usd: spent, next_call_minimum_usd: nextMinimum, max_cost_usd: payload.max_cost_usd },
+          });
           outcome = 'budget_exceeded';
           break;
         }
@@ -88,7 +86,8 @@ export const toolAgentHandler = defineHandler({
       turns++;
       last = message;
       messages.push({ role: 'assistant', content: message.content });
-      promptTokens = message.usage.input_tokens + (message.usage.cache_creation_input_tokens ?? 0) + (message.usage.cache_read_input_tokens ?? 0);
+      promptTokens =
+        message.usage.input_tokens + (message.usage.cache_creation_input_tokens ?? 0) + (message.usage.cache_read_input_tokens ?? 0);
       promptTokens += minimumTokensOf(visibleChars(message));
 
       switch (message.stop_reason) {
@@ -140,7 +139,12 @@ export const toolAgentHandler = defineHandler({
 });
 
 /** Runs each tool_use block in order and returns the tool_result blocks for the next user turn. */
-async function runToolCalls(message: Message, turn: number, ctx: HandlerContext, record: ToolCallRecord[]): Promise<ToolResultBlockParam[]> {
+async function runToolCalls(
+  message: Message,
+  turn: number,
+  ctx: HandlerContext,
+  record: ToolCallRecord[],
+): Promise<ToolResultBlockParam[]> {
   const results: ToolResultBlockParam[] = [];
   for (const block of message.content) {
     if (block.type !== 'tool_use') continue;
@@ -166,7 +170,10 @@ async function runToolCalls(message: Message, turn: number, ctx: HandlerContext,
     results.push({
       type: 'tool_result',
       tool_use_id: block.id,
-      content: text.length > MAX_TOOL_RESULT_CHARS ? `${text.slice(0, MAX_TOOL_RESULT_CHARS)}… [cut at ${MAX_TOOL_RESULT_CHARS} characters]` : text,
+      content:
+        text.length > MAX_TOOL_RESULT_CHARS
+          ? `${text.slice(0, MAX_TOOL_RESULT_CHARS)}… [cut at ${MAX_TOOL_RESULT_CHARS} characters]`
+          : text,
       ...(isError ? { is_error: true } : {}),
     });
   }

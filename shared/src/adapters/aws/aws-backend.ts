@@ -52,7 +52,11 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
     queuedJobs: new DynamoDbQueuedJobCount(clients.doc, aws.table),
     createFeed(options: FeedOptions) {
       const urls = [...Object.values(aws.queueUrls), ...(aws.fifoQueueUrl ? [aws.fifoQueueUrl] : [])];
-      const feed = new SqsJobFeed(clients.sqs, urls, options, { waitTimeSeconds: aws.queueWaitSeconds, fifoUrl: aws.fifoQueueUrl, priorityOf: soleClassOfQueue(aws.queueUrls) });
+      const feed = new SqsJobFeed(clients.sqs, urls, options, {
+        waitTimeSeconds: aws.queueWaitSeconds,
+        fifoUrl: aws.fifoQueueUrl,
+        priorityOf: soleClassOfQueue(aws.queueUrls),
+      });
       feeds.add(feed);
       return feed;
     },
@@ -76,6 +80,7 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
 /** Each queue URL that carries one priority class only, with that class (a shared URL mixes them). */
 function soleClassOfQueue(queueUrls: Record<Priority, string>): Map<string, Priority> {
   const classes = new Map<string, Priority[]>();
-  for (const [priority, url] of Object.entries(queueUrls) as [Priority, string][]) classes.set(url, [...(classes.get(url) ?? []), priority]);
+  for (const [priority, url] of Object.entries(queueUrls) as [Priority, string][])
+    classes.set(url, [...(classes.get(url) ?? []), priority]);
   return new Map([...classes].filter(([, of]) => of.length === 1).map(([url, [priority]]) => [url, priority!]));
 }

@@ -22,15 +22,20 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
 
   async create(record: ApiKeyRecord): Promise<void> {
     try {
-      await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...record }, ConditionExpression: 'attribute_not_exists(keyId)' }));
+      await this.doc.send(
+        new PutCommand({ TableName: this.table, Item: { ...record }, ConditionExpression: 'attribute_not_exists(keyId)' }),
+      );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`API key ${record.keyId} already exists`, { cause: error });
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ConflictError(`API key ${record.keyId} already exists`, { cause: error });
       throw unavailable('create', error);
     }
   }
 
   async get(keyId: string): Promise<ApiKeyRecord | null> {
-    const out = await this.call('get', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { keyId }, ConsistentRead: true })));
+    const out = await this.call('get', () =>
+      this.doc.send(new GetCommand({ TableName: this.table, Key: { keyId }, ConsistentRead: true })),
+    );
     return out.Item ? fromItem(out.Item) : null;
   }
 
@@ -45,7 +50,11 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
             ConsistentRead: true,
             ExclusiveStartKey: start,
             ...(query.tenant !== undefined
-              ? { FilterExpression: '#t = :t', ExpressionAttributeNames: { '#t': 'tenant' }, ExpressionAttributeValues: { ':t': query.tenant } }
+              ? {
+                  FilterExpression: '#t = :t',
+                  ExpressionAttributeNames: { '#t': 'tenant' },
+                  ExpressionAttributeValues: { ':t': query.tenant },
+                }
               : {}),
           }),
         ),
@@ -119,5 +128,8 @@ function fromItem(item: Record<string, unknown>): ApiKeyRecord {
 function unavailable(what: string, error: unknown): Error {
   if (error instanceof ConflictError || error instanceof NotFoundError || error instanceof UnavailableError) return error;
   const requestId = (error as { $metadata?: { requestId?: string } }).$metadata?.requestId;
-  return new UnavailableError(`DynamoDB API keys ${what} failed${requestId ? ` (request ${requestId})` : ''}: ${(error as Error).message}`, { cause: error });
+  return new UnavailableError(
+    `DynamoDB API keys ${what} failed${requestId ? ` (request ${requestId})` : ''}: ${(error as Error).message}`,
+    { cause: error },
+  );
 }

@@ -118,7 +118,11 @@ export class DynamoDbConcurrencyLeases implements ConcurrencyLeases {
       );
       for (const item of page.Items ?? []) {
         const key = String(item.leaseKey);
-        held.push({ scope: key.slice('slot|'.length, key.lastIndexOf('|')), holder: String(item.holder), acquiredAt: String(item.acquiredAt) });
+        held.push({
+          scope: key.slice('slot|'.length, key.lastIndexOf('|')),
+          holder: String(item.holder),
+          acquiredAt: String(item.acquiredAt),
+        });
       }
       start = page.LastEvaluatedKey;
     } while (start);

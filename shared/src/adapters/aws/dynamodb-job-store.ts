@@ -13,13 +13,7 @@ import { ConflictError, NotFoundError, UnavailableError, ValidationError } from 
 import type { Job, JobChanges, JobExpectation, JsonValue } from '../../domain/job.ts';
 import type { JobStatus } from '../../domain/job-status.ts';
 import { ulidRangeOf } from '../../domain/ids.ts';
-import type {
-  CreatedBetweenQuery,
-  IdempotencyRecord,
-  JobListQuery,
-  JobPage,
-  JobStore,
-} from '../../ports/job-store.ts';
+import type { CreatedBetweenQuery, IdempotencyRecord, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 
 /** BatchGetItem reads at most 100 keys per call (DynamoDB API reference). */
@@ -50,9 +44,7 @@ export class DynamoDbJobStore implements JobStore {
   async create(job: Job, idempotency?: IdempotencyRecord): Promise<void> {
     if (idempotency) return this.createWithIdempotencyRecord(job, idempotency);
     try {
-      await this.doc.send(
-        new PutCommand({ TableName: this.table, Item: toItem(job), ConditionExpression: 'attribute_not_exists(jobId)' }),
-      );
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: toItem(job), ConditionExpression: 'attribute_not_exists(jobId)' }));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`job ${job.jobId} already exists`, { cause: error });
       throw unavailable('create', error);
@@ -123,7 +115,9 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async get(jobId: string): Promise<Job | null> {
-    const out = await this.call('get', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { jobId }, ConsistentRead: true })));
+    const out = await this.call('get', () =>
+      this.doc.send(new GetCommand({ TableName: this.table, Key: { jobId }, ConsistentRead: true })),
+    );
     return out.Item ? fromItem(out.Item) : null;
   }
 
@@ -378,7 +372,9 @@ function describeExpectation(expect: JobExpectation): string {
 function unavailable(what: string, error: unknown): Error {
   if (error instanceof ConflictError || error instanceof NotFoundError || error instanceof UnavailableError) return error;
   const requestId = (error as { $metadata?: { requestId?: string } }).$metadata?.requestId;
-  return new UnavailableError(`DynamoDB ${what} failed${requestId ? ` (request ${requestId})` : ''}: ${(error as Error).message}`, { cause: error });
+  return new UnavailableError(`DynamoDB ${what} failed${requestId ? ` (request ${requestId})` : ''}: ${(error as Error).message}`, {
+    cause: error,
+  });
 }
 
 /** The item key of `tenant`'s `key`: JSON keeps any tenant and key apart from any other pair. */
@@ -431,6 +427,7 @@ function encodeCursor(jobId: string): string {
 
 function decodeCursor(cursor: string): string {
   const jobId = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(jobId)) throw new ValidationError('cursor is not one this API handed out', { problem: 'invalid-cursor' });
+  if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(jobId))
+    throw new ValidationError('cursor is not one this API handed out', { problem: 'invalid-cursor' });
   return jobId;
 }

@@ -36,7 +36,9 @@ export class DynamoDbTenantSpend implements TenantSpend {
   }
 
   async get(tenant: string, day: string): Promise<number> {
-    const out = await this.call('get', () => this.doc.send(new GetCommand({ TableName: this.table, Key: keyOf(tenant, day), ConsistentRead: true })));
+    const out = await this.call('get', () =>
+      this.doc.send(new GetCommand({ TableName: this.table, Key: keyOf(tenant, day), ConsistentRead: true })),
+    );
     return roundUsd(Number(out.Item?.usd ?? 0));
   }
 

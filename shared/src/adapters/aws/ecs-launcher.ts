@@ -9,7 +9,13 @@ type EcsSettings = NonNullable<AwsConfig['ecs']>;
 const DESCRIBE_TASKS_MAX = 100;
 
 /** Errors another attempt can get past: throttling, capacity, ECS's own trouble (HTTP 5xx). */
-const RETRYABLE_NAMES = new Set(['ThrottlingException', 'ServerException', 'LimitExceededException', 'ServiceUnavailableException', 'TooManyRequestsException']);
+const RETRYABLE_NAMES = new Set([
+  'ThrottlingException',
+  'ServerException',
+  'LimitExceededException',
+  'ServiceUnavailableException',
+  'TooManyRequestsException',
+]);
 
 /**
  * One Fargate task per job attempt. `clientToken` is derived from job id + attempt: ECS keeps it for
@@ -27,7 +33,9 @@ export class EcsLauncher implements WorkerLauncher {
 
   async launch(request: LaunchRequest): Promise<LaunchedWorker> {
     const { cluster, taskDefinition, container, subnets, securityGroups, assignPublicIp } = this.settings;
-    const environment = Object.entries({ ...request.env, JOB_ID: request.jobId, JOB_ATTEMPT: String(request.attempt) }).map(([name, value]) => ({ name, value }));
+    const environment = Object.entries({ ...request.env, JOB_ID: request.jobId, JOB_ATTEMPT: String(request.attempt) }).map(
+      ([name, value]) => ({ name, value }),
+    );
     let out;
     try {
       out = await this.ecs.send(
@@ -38,7 +46,9 @@ export class EcsLauncher implements WorkerLauncher {
           count: 1,
           startedBy: 'agent-runner',
           clientToken: clientTokenFor(request),
-          networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups, assignPublicIp: assignPublicIp ? 'ENABLED' : 'DISABLED' } },
+          networkConfiguration: {
+            awsvpcConfiguration: { subnets, securityGroups, assignPublicIp: assignPublicIp ? 'ENABLED' : 'DISABLED' },
+          },
           overrides: { containerOverrides: [{ name: container, environment }] },
           tags: [
             { key: 'agent-runner:job-id', value: request.jobId },
@@ -51,7 +61,10 @@ export class EcsLauncher implements WorkerLauncher {
       throw classifyEcsError(error, 'RunTask');
     }
     const failure = out.failures?.[0];
-    if (failure) throw new RetryableError(`RunTask failed: ${failure.reason ?? 'unknown'}${failure.detail ? ` (${failure.detail})` : ''}${failure.arn ? ` for ${failure.arn}` : ''}`);
+    if (failure)
+      throw new RetryableError(
+        `RunTask failed: ${failure.reason ?? 'unknown'}${failure.detail ? ` (${failure.detail})` : ''}${failure.arn ? ` for ${failure.arn}` : ''}`,
+      );
     const taskArn = out.tasks?.[0]?.taskArn;
     if (!taskArn) throw new RetryableError('RunTask answered with neither a task nor a failure');
     return { workerRef: taskArn };

@@ -7,7 +7,10 @@ const PROVISION_ENV = z.object({
   AWS_REGION: z.string().min(1).optional(),
   AWS_DEFAULT_REGION: z.string().min(1).optional(),
   AWS_ENDPOINT_URL: z.url().optional(),
-  AGENT_RUNNER_NAME_PREFIX: z.string().regex(/^[a-z0-9-]{1,30}$/).default('agent-runner'),
+  AGENT_RUNNER_NAME_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9-]{1,30}$/)
+    .default('agent-runner'),
   AGENT_RUNNER_WORKER_IMAGE: z.string().min(1).optional(),
   AGENT_RUNNER_ANTHROPIC_SECRET_NAME: z.string().min(1).optional(),
 });
@@ -62,7 +65,11 @@ export async function runProvisionCommand(argv: string[], env: Record<string, st
     }
     workerEnv[match[1]!] = match[2]!;
   }
-  const list = (s: string | undefined) => s?.split(',').map((v) => v.trim()).filter(Boolean);
+  const list = (s: string | undefined) =>
+    s
+      ?.split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
   try {
     const subnets = list(args.subnets);
     const securityGroups = list(args['security-groups']);
@@ -79,7 +86,10 @@ export async function runProvisionCommand(argv: string[], env: Record<string, st
       ...(args['no-ecs'] ? { ecs: false } : {}),
       ...(parsed.data.AGENT_RUNNER_ANTHROPIC_SECRET_NAME ? { anthropicSecretName: parsed.data.AGENT_RUNNER_ANTHROPIC_SECRET_NAME } : {}),
     });
-    const lines = Object.entries(out).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+    const lines =
+      Object.entries(out)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n';
     if (args['write-env']) {
       writeFileSync(args['write-env'], lines);
       process.stderr.write(`agent-runner provision: resources ready; variables written to ${args['write-env']}\n`);

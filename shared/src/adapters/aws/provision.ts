@@ -10,7 +10,13 @@ import {
   type GlobalSecondaryIndex,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { CreateClusterCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand, type ContainerDefinition, type ECSClient } from '@aws-sdk/client-ecs';
+import {
+  CreateClusterCommand,
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  type ContainerDefinition,
+  type ECSClient,
+} from '@aws-sdk/client-ecs';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
@@ -102,11 +108,22 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
     for (const priority of PRIORITIES) queues[priority] = await createQueueWithDlq(clients.sqs, `${p}-${priority}`, false);
     const fifoQueue = await createQueueWithDlq(clients.sqs, `${p}-ordered`, true);
 
-    const tables = { jobs: `${p}-jobs`, leases: `${p}-leases`, events: `${p}-job-events`, apiKeys: `${p}-api-keys`, tenants: `${p}-tenants` };
+    const tables = {
+      jobs: `${p}-jobs`,
+      leases: `${p}-leases`,
+      events: `${p}-job-events`,
+      apiKeys: `${p}-api-keys`,
+      tenants: `${p}-tenants`,
+    };
     await createJobsTable(clients.dynamo, tables.jobs);
     // Only idempotency records carry this attribute: job records never expire.
     await enableTtl(clients.dynamo, tables.jobs, JOBS_TABLE.idempotency.ttlAttribute);
-    await createTable(clients.dynamo, tables.leases, [{ AttributeName: 'leaseKey', AttributeType: 'S' }], [{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
+    await createTable(
+      clients.dynamo,
+      tables.leases,
+      [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
+      [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+    );
     await createTable(
       clients.dynamo,
       tables.events,
@@ -120,7 +137,12 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       ],
     );
     await enableTtl(clients.dynamo, tables.events, 'expiresAt');
-    await createTable(clients.dynamo, tables.apiKeys, [{ AttributeName: 'keyId', AttributeType: 'S' }], [{ AttributeName: 'keyId', KeyType: 'HASH' }]);
+    await createTable(
+      clients.dynamo,
+      tables.apiKeys,
+      [{ AttributeName: 'keyId', AttributeType: 'S' }],
+      [{ AttributeName: 'keyId', KeyType: 'HASH' }],
+    );
     await createTable(
       clients.dynamo,
       tables.tenants,
@@ -176,7 +198,13 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       AGENT_RUNNER_SECURITY_GROUPS: network.securityGroups.join(','),
     });
     return {
-      resources: { queues, fifoQueue, tables, bucket, ecs: { cluster, taskDefinition, subnets: network.subnets, securityGroups: network.securityGroups } },
+      resources: {
+        queues,
+        fifoQueue,
+        tables,
+        bucket,
+        ecs: { cluster, taskDefinition, subnets: network.subnets, securityGroups: network.securityGroups },
+      },
       env,
     };
   } finally {
@@ -189,8 +217,12 @@ async function createQueueWithDlq(sqs: SQSClient, name: string, fifo: boolean): 
   const suffix = fifo ? '.fifo' : '';
   // A FIFO queue's dead-letter queue must be FIFO too (SQS developer guide, "dead-letter queues").
   const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
-  const deadLetterUrl = await ensureQueue(sqs, `${name}-dlq${suffix}`, { ...fifoAttributes, MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) });
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+  const deadLetterUrl = await ensureQueue(sqs, `${name}-dlq${suffix}`, {
+    ...fifoAttributes,
+    MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS),
+  });
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['QueueArn'] }))).Attributes
+    ?.QueueArn;
   if (!dlqArn) throw new Error(`no ARN for the dead-letter queue ${name}-dlq${suffix}`);
   const url = await ensureQueue(sqs, `${name}${suffix}`, {
     ...fifoAttributes,
@@ -224,7 +256,13 @@ async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<vo
   const attributes = new Map<string, AttributeDefinition>();
   const indexes: GlobalSecondaryIndex[] = [];
   attributes.set('jobId', { AttributeName: 'jobId', AttributeType: 'S' });
-  for (const index of [JOBS_TABLE.allIndex, JOBS_TABLE.statusIndex, JOBS_TABLE.typeIndex, JOBS_TABLE.tenantIndex, JOBS_TABLE.tenantStatusIndex]) {
+  for (const index of [
+    JOBS_TABLE.allIndex,
+    JOBS_TABLE.statusIndex,
+    JOBS_TABLE.typeIndex,
+    JOBS_TABLE.tenantIndex,
+    JOBS_TABLE.tenantStatusIndex,
+  ]) {
     attributes.set(index.partitionKey, { AttributeName: index.partitionKey, AttributeType: 'S' });
     attributes.set(index.sortKey, { AttributeName: index.sortKey, AttributeType: 'S' });
     indexes.push({
@@ -233,7 +271,8 @@ async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<vo
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: index.include.length > 0 ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] } : { ProjectionType: 'KEYS_ONLY' },
+      Projection:
+        index.include.length > 0 ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] } : { ProjectionType: 'KEYS_ONLY' },
     });
   }
   await createTable(dynamo, name, [...attributes.values()], [{ AttributeName: 'jobId', KeyType: 'HASH' }], indexes);
@@ -244,11 +283,18 @@ async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<vo
  * A table made by an older build lacks the indexes added since (by-tenant, by-tenant-status): add each, one per
  * UpdateTable (DynamoDB builds one new index per call), and wait until it can be queried.
  */
-async function addMissingIndexes(dynamo: DynamoDBClient, table: string, attributes: AttributeDefinition[], indexes: GlobalSecondaryIndex[]): Promise<void> {
+async function addMissingIndexes(
+  dynamo: DynamoDBClient,
+  table: string,
+  attributes: AttributeDefinition[],
+  indexes: GlobalSecondaryIndex[],
+): Promise<void> {
   const existing = async () => (await dynamo.send(new DescribeTableCommand({ TableName: table }))).Table?.GlobalSecondaryIndexes ?? [];
   const names = new Set((await existing()).map((i) => i.IndexName));
   for (const index of indexes.filter((i) => !names.has(i.IndexName))) {
-    await dynamo.send(new UpdateTableCommand({ TableName: table, AttributeDefinitions: attributes, GlobalSecondaryIndexUpdates: [{ Create: index }] }));
+    await dynamo.send(
+      new UpdateTableCommand({ TableName: table, AttributeDefinitions: attributes, GlobalSecondaryIndexUpdates: [{ Create: index }] }),
+    );
     for (let waited = 0; ; waited += 2) {
       const status = (await existing()).find((i) => i.IndexName === index.IndexName)?.IndexStatus;
       if (status === 'ACTIVE' || status === undefined) break;
@@ -284,7 +330,9 @@ async function createTable(
 
 async function enableTtl(dynamo: DynamoDBClient, table: string, attribute: string): Promise<void> {
   try {
-    await dynamo.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: attribute, Enabled: true } }));
+    await dynamo.send(
+      new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: attribute, Enabled: true } }),
+    );
   } catch (error) {
     // Enabling TTL that is already enabled is refused with a ValidationException: that is success.
     if ((error as { name?: string }).name !== 'ValidationException') throw error;
@@ -312,17 +360,30 @@ async function createBucket(s3: S3Client, bucket: string, region: string): Promi
 }
 
 async function defaultNetwork(ec2: EC2Client, options: ProvisionOptions): Promise<{ subnets: string[]; securityGroups: string[] }> {
-  if (options.subnets?.length && options.securityGroups?.length) return { subnets: options.subnets, securityGroups: options.securityGroups };
+  if (options.subnets?.length && options.securityGroups?.length)
+    return { subnets: options.subnets, securityGroups: options.securityGroups };
   const vpcs = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'isDefault', Values: ['true'] }] }));
   const vpcId = vpcs.Vpcs?.[0]?.VpcId;
   if (!vpcId) throw new Error('no default VPC: pass --subnets and --security-groups');
   const subnets =
-    options.subnets ?? ((await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? []).map((s) => s.SubnetId!).slice(0, 3);
+    options.subnets ??
+    ((await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? [])
+      .map((s) => s.SubnetId!)
+      .slice(0, 3);
   const securityGroups =
     options.securityGroups ??
-    ((await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: ['default'] }] }))).SecurityGroups ?? []).map(
-      (g) => g.GroupId!,
-    );
+    (
+      (
+        await ec2.send(
+          new DescribeSecurityGroupsCommand({
+            Filters: [
+              { Name: 'vpc-id', Values: [vpcId] },
+              { Name: 'group-name', Values: ['default'] },
+            ],
+          }),
+        )
+      ).SecurityGroups ?? []
+    ).map((g) => g.GroupId!);
   if (subnets.length === 0 || securityGroups.length === 0) throw new Error('the default VPC has no subnets or no default security group');
   return { subnets, securityGroups };
 }
@@ -344,7 +405,8 @@ async function registerWorkerTaskDefinition(ecs: ECSClient, family: string, imag
   try {
     const latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }));
     const existing = latest.taskDefinition?.containerDefinitions?.[0];
-    if (latest.taskDefinition?.taskDefinitionArn && existing && sameContainer(existing, container)) return latest.taskDefinition.taskDefinitionArn;
+    if (latest.taskDefinition?.taskDefinitionArn && existing && sameContainer(existing, container))
+      return latest.taskDefinition.taskDefinitionArn;
   } catch {
     // no revision yet
   }

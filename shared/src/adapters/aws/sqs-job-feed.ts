@@ -44,7 +44,8 @@ export class SqsJobFeed implements JobFeed {
   private readonly groupTails = new Map<string, Promise<'ack' | 'release'>>();
 
   constructor(sqs: SQSClient, urls: string[], options: FeedOptions, tuning: SqsFeedTuning = { waitTimeSeconds: 20, fifoUrl: null }) {
-    if (options.batchSize < 1 || options.batchSize > 10) throw new Error(`batchSize must be 1–10 (SQS MaxNumberOfMessages), got ${options.batchSize}`);
+    if (options.batchSize < 1 || options.batchSize > 10)
+      throw new Error(`batchSize must be 1–10 (SQS MaxNumberOfMessages), got ${options.batchSize}`);
     if (options.visibilityTimeoutSeconds < 1) throw new Error('visibilityTimeoutSeconds must be at least 1');
     this.sqs = sqs;
     this.urls = [...new Set(urls)];
@@ -162,9 +163,11 @@ export class SqsJobFeed implements JobFeed {
       },
     );
     this.groupTails.set(group, mine);
-    void mine.finally(() => {
-      if (this.groupTails.get(group) === mine) this.groupTails.delete(group);
-    }).catch(() => {});
+    void mine
+      .finally(() => {
+        if (this.groupTails.get(group) === mine) this.groupTails.delete(group);
+      })
+      .catch(() => {});
     return (await mine) === 'ack' ? message : undefined;
   }
 

@@ -38,7 +38,16 @@ export class SqliteApiKeyStore implements ApiKeyStore {
         `INSERT INTO api_keys (key_id, tenant, name, scopes, hash, created_at, last_used_at, revoked_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING`,
       )
-      .run(record.keyId, record.tenant, record.name, JSON.stringify(record.scopes), record.hash, record.createdAt, record.lastUsedAt, record.revokedAt);
+      .run(
+        record.keyId,
+        record.tenant,
+        record.name,
+        JSON.stringify(record.scopes),
+        record.hash,
+        record.createdAt,
+        record.lastUsedAt,
+        record.revokedAt,
+      );
     if (Number(inserted.changes) === 0) throw new ConflictError(`API key ${record.keyId} already exists`);
   }
 
@@ -67,7 +76,9 @@ export class SqliteApiKeyStore implements ApiKeyStore {
 
   async recordUse(keyId: string, at: Date): Promise<void> {
     this.db
-      .prepare('UPDATE api_keys SET last_used_at = ? WHERE key_id = ? AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < ?)')
+      .prepare(
+        'UPDATE api_keys SET last_used_at = ? WHERE key_id = ? AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < ?)',
+      )
       .run(at.toISOString(), keyId, at.toISOString());
   }
 }

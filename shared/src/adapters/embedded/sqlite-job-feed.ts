@@ -220,11 +220,13 @@ export class SqliteJobFeed implements JobFeed {
 /** Options are checked once, up front, naming the bad one. */
 function validateFeedOptions(options: FeedOptions): void {
   const problems: string[] = [];
-  if (!(options.visibilityTimeoutSeconds > 0)) problems.push(`visibilityTimeoutSeconds must be positive, got ${options.visibilityTimeoutSeconds}`);
+  if (!(options.visibilityTimeoutSeconds > 0))
+    problems.push(`visibilityTimeoutSeconds must be positive, got ${options.visibilityTimeoutSeconds}`);
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > MAX_BATCH_SIZE) {
     problems.push(`batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${options.batchSize}`);
   }
-  if (!Number.isInteger(options.maxInFlight) || options.maxInFlight < 1) problems.push(`maxInFlight must be a positive integer, got ${options.maxInFlight}`);
+  if (!Number.isInteger(options.maxInFlight) || options.maxInFlight < 1)
+    problems.push(`maxInFlight must be a positive integer, got ${options.maxInFlight}`);
   if (problems.length > 0) throw new ValidationError(`invalid feed options: ${problems.join('; ')}`);
 }
 
@@ -233,7 +235,8 @@ function parseJobMessage(body: string): JobMessage {
   if (typeof value !== 'object' || value === null) throw new Error('message body is not an object');
   const { jobId, priority, orderingKey } = value as Record<string, unknown>;
   if (typeof jobId !== 'string' || jobId.length === 0) throw new Error('message has no jobId');
-  if (typeof priority !== 'string' || !(PRIORITIES as readonly string[]).includes(priority)) throw new Error(`message has an unknown priority`);
+  if (typeof priority !== 'string' || !(PRIORITIES as readonly string[]).includes(priority))
+    throw new Error(`message has an unknown priority`);
   if (orderingKey !== null && typeof orderingKey !== 'string') throw new Error('message orderingKey is neither a string nor null');
   return { jobId, priority: priority as JobMessage['priority'], orderingKey };
 }

@@ -85,9 +85,7 @@ export class SqliteJobQueue implements JobQueue {
     this.clock = options.clock ?? systemClock;
     this.maxReceiveCount = options.maxReceiveCount ?? MAX_RECEIVE_COUNT;
     this.statements = {
-      insert: db.prepare(
-        `INSERT INTO queue_messages (body, priority_rank, ordering_key, sent_at, visible_at) VALUES (?, ?, ?, ?, ?)`,
-      ),
+      insert: db.prepare(`INSERT INTO queue_messages (body, priority_rank, ordering_key, sent_at, visible_at) VALUES (?, ?, ?, ?, ?)`),
       // Visible messages, highest priority then oldest; of an ordered group only its head, and only
       // while the head is visible (a hidden head is in flight or released with a delay: the group waits).
       candidates: db.prepare(
@@ -162,7 +160,8 @@ export class SqliteJobQueue implements JobQueue {
   receive(max: number, visibilityTimeoutSeconds: number): ReceiveResult {
     const now = this.clock.now().getTime();
     // A look without the write lock first: an idle queue costs a read, not a lock every poll.
-    if (this.statements.candidates.all(now, 1).length === 0) return { messages: [], deadLettered: [], nextVisibleAt: this.nextVisibleAt(now) };
+    if (this.statements.candidates.all(now, 1).length === 0)
+      return { messages: [], deadLettered: [], nextVisibleAt: this.nextVisibleAt(now) };
     const hiddenUntil = now + clampVisibility(visibilityTimeoutSeconds) * 1000;
     return inImmediateTransaction(this.db, () => {
       const rows = this.statements.candidates.all(now, max) as unknown as MessageRow[];

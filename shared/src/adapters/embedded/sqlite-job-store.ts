@@ -3,13 +3,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../domain/erro
 import type { Job, JobChanges, JobExpectation } from '../../domain/job.ts';
 import type { JobStatus } from '../../domain/job-status.ts';
 import { ulidRangeOf } from '../../domain/ids.ts';
-import type {
-  CreatedBetweenQuery,
-  IdempotencyRecord,
-  JobListQuery,
-  JobPage,
-  JobStore,
-} from '../../ports/job-store.ts';
+import type { CreatedBetweenQuery, IdempotencyRecord, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
 import { inImmediateTransaction } from './sqlite-database.ts';
 
 /** The fields a write may change: checked, because each becomes a JSON path in the statement. */
@@ -153,9 +147,15 @@ export class SqliteJobStore implements JobStore {
          WHERE job_id = ? AND ${condition.sql}
          RETURNING doc`,
       )
-      .get(now.toISOString(), ...values, changes.status ?? null, changes.attempt ?? null, changes.jobType ?? null, jobId, ...condition.params) as
-      | { doc: string }
-      | undefined;
+      .get(
+        now.toISOString(),
+        ...values,
+        changes.status ?? null,
+        changes.attempt ?? null,
+        changes.jobType ?? null,
+        jobId,
+        ...condition.params,
+      ) as { doc: string } | undefined;
     if (row) return parseJob(row.doc);
     throw this.refusal(jobId, expect);
   }
@@ -241,5 +241,8 @@ function decodeCursor(cursor: string): string {
   } catch {
     // fall through: not one of ours
   }
-  throw new ValidationError('invalid cursor', { problem: 'invalid-cursor', errors: [{ path: 'cursor', message: 'not a cursor this API issued' }] });
+  throw new ValidationError('invalid cursor', {
+    problem: 'invalid-cursor',
+    errors: [{ path: 'cursor', message: 'not a cursor this API issued' }],
+  });
 }

@@ -30,7 +30,9 @@ export class SqliteTenantSpend implements TenantSpend {
   }
 
   async get(tenant: string, day: string): Promise<number> {
-    const row = this.db.prepare('SELECT usd FROM tenant_spend WHERE tenant = ? AND day = ?').get(tenant, day) as { usd: number } | undefined;
+    const row = this.db.prepare('SELECT usd FROM tenant_spend WHERE tenant = ? AND day = ?').get(tenant, day) as
+      | { usd: number }
+      | undefined;
     return row ? roundUsd(row.usd) : 0;
   }
 }

@@ -56,6 +56,9 @@ const ERRORS: [expression: string, message: RegExp][] = [
 
 for (const [expression, message] of ERRORS) {
   test(`calculator refuses: ${expression.slice(0, 40)}`, () => {
-    assert.throws(() => evaluateArithmetic(expression), (error: unknown) => error instanceof ArithmeticError && message.test(error.message));
+    assert.throws(
+      () => evaluateArithmetic(expression),
+      (error: unknown) => error instanceof ArithmeticError && message.test(error.message),
+    );
   });
 }

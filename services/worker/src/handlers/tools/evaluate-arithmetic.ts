@@ -17,28 +17,30 @@ const MAX_DEPTH = 64;
 const CONSTANTS: ReadonlyMap<string, number> = new Map(Object.entries({ pi: Math.PI, e: Math.E, tau: 2 * Math.PI }));
 
 type MathFunction = { arity: [min: number, max: number]; fn: (...args: number[]) => number };
-const FUNCTIONS: ReadonlyMap<string, MathFunction> = new Map(Object.entries({
-  sqrt: { arity: [1, 1], fn: Math.sqrt },
-  cbrt: { arity: [1, 1], fn: Math.cbrt },
-  abs: { arity: [1, 1], fn: Math.abs },
-  floor: { arity: [1, 1], fn: Math.floor },
-  ceil: { arity: [1, 1], fn: Math.ceil },
-  round: { arity: [1, 1], fn: Math.round },
-  trunc: { arity: [1, 1], fn: Math.trunc },
-  exp: { arity: [1, 1], fn: Math.exp },
-  ln: { arity: [1, 1], fn: Math.log },
-  log: { arity: [1, 1], fn: Math.log10 },
-  log2: { arity: [1, 1], fn: Math.log2 },
-  sin: { arity: [1, 1], fn: Math.sin },
-  cos: { arity: [1, 1], fn: Math.cos },
-  tan: { arity: [1, 1], fn: Math.tan },
-  asin: { arity: [1, 1], fn: Math.asin },
-  acos: { arity: [1, 1], fn: Math.acos },
-  atan: { arity: [1, 1], fn: Math.atan },
-  pow: { arity: [2, 2], fn: Math.pow },
-  min: { arity: [1, 100], fn: Math.min },
-  max: { arity: [1, 100], fn: Math.max },
-} satisfies Record<string, MathFunction>));
+const FUNCTIONS: ReadonlyMap<string, MathFunction> = new Map(
+  Object.entries({
+    sqrt: { arity: [1, 1], fn: Math.sqrt },
+    cbrt: { arity: [1, 1], fn: Math.cbrt },
+    abs: { arity: [1, 1], fn: Math.abs },
+    floor: { arity: [1, 1], fn: Math.floor },
+    ceil: { arity: [1, 1], fn: Math.ceil },
+    round: { arity: [1, 1], fn: Math.round },
+    trunc: { arity: [1, 1], fn: Math.trunc },
+    exp: { arity: [1, 1], fn: Math.exp },
+    ln: { arity: [1, 1], fn: Math.log },
+    log: { arity: [1, 1], fn: Math.log10 },
+    log2: { arity: [1, 1], fn: Math.log2 },
+    sin: { arity: [1, 1], fn: Math.sin },
+    cos: { arity: [1, 1], fn: Math.cos },
+    tan: { arity: [1, 1], fn: Math.tan },
+    asin: { arity: [1, 1], fn: Math.asin },
+    acos: { arity: [1, 1], fn: Math.acos },
+    atan: { arity: [1, 1], fn: Math.atan },
+    pow: { arity: [2, 2], fn: Math.pow },
+    min: { arity: [1, 100], fn: Math.min },
+    max: { arity: [1, 100], fn: Math.max },
+  } satisfies Record<string, MathFunction>),
+);
 
 type Token =
   | { kind: 'number'; value: number; at: number }
@@ -56,7 +58,8 @@ function tokenize(source: string): Token[] {
     if (!m) throw new ArithmeticError(`unexpected character "${source[at]}"`, at);
     if (m[1] !== undefined) tokens.push({ kind: 'number', value: Number(m[1]), at });
     else if (m[2] !== undefined) tokens.push({ kind: 'name', value: m[2].toLowerCase(), at });
-    else if (m[3] !== undefined) tokens.push({ kind: 'op', value: m[3] === '**' ? '^' : (m[3] as Extract<Token, { kind: 'op' }>['value']), at });
+    else if (m[3] !== undefined)
+      tokens.push({ kind: 'op', value: m[3] === '**' ? '^' : (m[3] as Extract<Token, { kind: 'op' }>['value']), at });
     at = pattern.lastIndex;
   }
   tokens.push({ kind: 'end', at: source.length });
@@ -70,7 +73,8 @@ function tokenize(source: string): Token[] {
  * Throws ArithmeticError for bad syntax, unknown names, division by zero or a non-finite result.
  */
 export function evaluateArithmetic(source: string): number {
-  if (source.length > MAX_EXPRESSION_LENGTH) throw new ArithmeticError(`expression longer than ${MAX_EXPRESSION_LENGTH} characters`, MAX_EXPRESSION_LENGTH);
+  if (source.length > MAX_EXPRESSION_LENGTH)
+    throw new ArithmeticError(`expression longer than ${MAX_EXPRESSION_LENGTH} characters`, MAX_EXPRESSION_LENGTH);
   const tokens = tokenize(source);
   let pos = 0;
   let depth = 0;
@@ -163,7 +167,10 @@ export function evaluateArithmetic(source: string): number {
     expectOp(')');
     const [min, max] = fn.arity;
     if (args.length < min || args.length > max) {
-      throw new ArithmeticError(`${name} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${args.length}`, at);
+      throw new ArithmeticError(
+        `${name} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${args.length}`,
+        at,
+      );
     }
     return fn.fn(...args);
   };

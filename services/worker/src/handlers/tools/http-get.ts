@@ -36,11 +36,14 @@ function checkUrl(raw: string, allowed: readonly string[]): URL {
   } catch {
     throw new ToolError(`"${raw}" is not an absolute URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ToolError(`only http and https URLs can be fetched, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ToolError(`only http and https URLs can be fetched, not ${url.protocol}`);
   if (url.username || url.password) throw new ToolError('URLs with credentials are not fetched');
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (!isAllowedHost(host, allowed)) {
-    throw new ToolError(`host "${host}" is not on the http_get allow-list${allowed.length > 0 ? ` (${allowed.join(', ')})` : ' (it is empty)'}`);
+    throw new ToolError(
+      `host "${host}" is not on the http_get allow-list${allowed.length > 0 ? ` (${allowed.join(', ')})` : ' (it is empty)'}`,
+    );
   }
   return url;
 }
@@ -96,7 +99,14 @@ async function fetchAllowed(start: URL, ctx: HandlerContext, limits: HttpGetLimi
       const contentType = response.headers.get('content-type') ?? '';
       if (contentType !== '' && !TEXTUAL.test(contentType)) {
         await response.body?.cancel();
-        return { url: url.href, status: response.status, content_type: contentType, body: null, truncated: false, note: 'not a text response; body not returned' };
+        return {
+          url: url.href,
+          status: response.status,
+          content_type: contentType,
+          body: null,
+          truncated: false,
+          note: 'not a text response; body not returned',
+        };
       }
       const { bytes, truncated } = await readLimited(response, limits.maxBytes);
       const body = new TextDecoder('utf-8').decode(bytes);

@@ -18,7 +18,12 @@ export const submitJobTool = defineTool({
   inputSchema: z.strictObject({
     job_type: z.string().min(1).max(100),
     payload: z.looseObject({}).describe("the job type's payload object"),
-    timeout_seconds: z.number().int().min(1).max(24 * 3600).optional(),
+    timeout_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .optional(),
   }),
   async run(input, ctx) {
     if (!ctx.childJobs) throw new ToolError('this worker cannot start jobs (no child job runner is configured)');
