@@ -77,7 +77,7 @@ async function killAndTimeNextLaunch(t: TestContext, sys: TestSystem, doomed: Do
     intervalMs: 50,
   });
   const tookMs = Date.now() - diedAt;
-  t.annotate(`${sys.name}: first launch ${(tookMs / 1000).toFixed(1)} s after the dispatcher was killed`);
+  await t.annotate(`${sys.name}: first launch ${(tookMs / 1000).toFixed(1)} s after the dispatcher was killed`);
   return tookMs;
 }
 
@@ -108,7 +108,8 @@ for (const name of backendNames()) {
     });
 
     test('a dispatcher killed while holding queued jobs: a restarted one launches within 15 s', async (t) => {
-      const sys = (system = await startSystem(name));
+      system = await startSystem(name);
+      const sys = system;
       doomed = startDoomedDispatcher(sys);
       const jobs = await submitAndWaitUntilHeld(sys, doomed);
       const killed = killAndTimeNextLaunch(t, sys, doomed);
@@ -118,7 +119,8 @@ for (const name of backendNames()) {
     });
 
     test('two dispatchers, one killed while holding queued jobs: the survivor launches within 15 s', async (t) => {
-      const sys = (system = await startSystem(name));
+      system = await startSystem(name);
+      const sys = system;
       doomed = startDoomedDispatcher(sys);
       const jobs = await submitAndWaitUntilHeld(sys, doomed);
       sys.startDispatcher(); // the peer: running, and idle because the other holds every message
@@ -130,7 +132,8 @@ for (const name of backendNames()) {
 
     test('a dispatcher holds only what free capacity can use soon, not the whole backlog', async (t) => {
       const maxRunning = 2;
-      const sys = (system = await startSystem(name, { AGENT_RUNNER_MAX_RUNNING: String(maxRunning) }));
+      system = await startSystem(name, { AGENT_RUNNER_MAX_RUNNING: String(maxRunning) });
+      const sys = system;
       await Promise.all(
         Array.from({ length: 24 }, (_, i) => postJob(sys.url, { job_type: 'echo', payload: { message: `backlog ${i}`, sleep_ms: 1_500 } })),
       );

@@ -24,7 +24,7 @@ for (const name of backendNames()) {
       const [done] = await waitUntilTerminal(system.url, [job.job_id], 60_000);
       assert.equal(done?.status, 'SUCCEEDED');
       assert.equal(done?.attempts.length, 2);
-      assert.equal((done?.attempts[0] as unknown as { error: { kind: string } }).error.kind, 'lost');
+      assert.equal((done?.attempts[0] as unknown as { error: { kind: string } } | undefined)?.error.kind, 'lost');
       assert.equal(system.launcher.launchesOf(job.job_id), 2);
     });
 

@@ -33,7 +33,8 @@ const SHARED = Symbol.for('agent-runner.test.aws-emulator');
 const holder = globalThis as typeof globalThis & { [SHARED]?: Running };
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const running = (holder[SHARED] ??= { emulator: start(), users: 0 });
+  holder[SHARED] ??= { emulator: start(), users: 0 };
+  const running = holder[SHARED];
   running.users += 1;
   const { endpoints, stop } = await running.emulator;
   project.provide('awsEndpoints', endpoints);

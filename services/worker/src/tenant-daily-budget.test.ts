@@ -12,8 +12,14 @@ function stores(budget: number | null, spentToday: number) {
   let settings: TenantSettings | null = applyQuotaChanges(null, 't', { budgetUsdPerDay: budget }, new Date());
   const reads = { settings: 0, spend: 0 };
   const settingsStore: TenantSettingsStore = {
-    get: async () => (reads.settings++, settings),
-    update: async (tenant: string, changes: QuotaChanges, now: Date) => (settings = applyQuotaChanges(settings, tenant, changes, now)),
+    get: async () => {
+      reads.settings++;
+      return settings;
+    },
+    update: async (tenant: string, changes: QuotaChanges, now: Date) => {
+      settings = applyQuotaChanges(settings, tenant, changes, now);
+      return settings;
+    },
     list: async () => [],
   };
   const spend: TenantSpend = {
@@ -22,7 +28,10 @@ function stores(budget: number | null, spentToday: number) {
       totals.set(`${tenant}|${day}`, total);
       return total;
     },
-    get: async (tenant, day) => (reads.spend++, totals.get(`${tenant}|${day}`) ?? 0),
+    get: async (tenant, day) => {
+      reads.spend++;
+      return totals.get(`${tenant}|${day}`) ?? 0;
+    },
   };
   return { settingsStore, spend, reads, totals };
 }

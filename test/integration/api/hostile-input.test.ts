@@ -227,14 +227,16 @@ describe('slow clients cannot starve the others', () => {
     const sockets = await Promise.all(Array.from({ length: 40 }, () => openRawConnection(api.url)));
     const answers = sockets.map((socket) => readRawResponse(socket, 10_000));
     const started = Date.now();
-    sockets.forEach((socket, i) =>
+    for (const [i, socket] of sockets.entries()) {
       socket.write(
         i < 20
           ? 'POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n'
           : `POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${ECHO.length}\r\n\r\n{`,
-      ),
-    );
-    const dribble = setInterval(() => sockets.forEach((socket, i) => socket.writable && socket.write(i < 20 ? 'X-Slow: 1\r\n' : ' ')), 200);
+      );
+    }
+    const dribble = setInterval(() => {
+      for (const [i, socket] of sockets.entries()) if (socket.writable) socket.write(i < 20 ? 'X-Slow: 1\r\n' : ' ');
+    }, 200);
     try {
       for (let i = 0; i < 5; i++) {
         const t0 = Date.now();
@@ -251,7 +253,7 @@ describe('slow clients cannot starve the others', () => {
       assert.ok(Date.now() - started < 6000, `the slow clients were cut after ${Date.now() - started} ms`);
     } finally {
       clearInterval(dribble);
-      sockets.forEach((socket) => socket.destroy());
+      for (const socket of sockets) socket.destroy();
     }
   });
 });

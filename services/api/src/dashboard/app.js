@@ -259,7 +259,7 @@ function renderDepth(stats) {
   const rows = PRIORITIES.map((p) => {
     const d = depth ? depth[p] : null;
     const cell = (/** @type {number | null | undefined} */ n) => el('td', { class: n ? 'nonzero' : '' }, d ? String(n) : '—');
-    return el('tr', { dataset: { priority: p } }, el('td', {}, p), cell(d && d.waiting), cell(d && d.in_flight));
+    return el('tr', { dataset: { priority: p } }, el('td', {}, p), cell(d?.waiting), cell(d?.in_flight));
   });
   tableBody('depth').replaceChildren(...rows);
 }
