@@ -49,6 +49,16 @@ test('a launched claim is never re-claimed', () => {
   assert.equal(claimForLaunch(launched, at(1000), 30), null);
 });
 
+test('a worker that ends its job before the launch is recorded still leaves its ref on the attempt', () => {
+  const claimed = apply(queued(), claimForLaunch(queued(), at(1), 30));
+  const running = apply(claimed, startAttempt(claimed, 1, at(2)));
+  const done = apply(running, succeedAttempt(running, 1, { result: { ok: true }, resultRef: null }, at(3)));
+  const recorded = apply(done, recordLaunch(done, 1, 'pid:7', at(4)));
+  assert.equal(recorded.status, 'SUCCEEDED');
+  assert.equal(recorded.attempts[0]?.workerRef, 'pid:7');
+  assert.equal(recordLaunch(done, 2, 'pid:8', at(4)), null, 'not for another attempt');
+});
+
 test('only the current attempt may start, succeed or fail', () => {
   const claimed = apply(queued(), claimForLaunch(queued(), at(1), 30));
   assert.equal(startAttempt(claimed, 2, at(2)), null);

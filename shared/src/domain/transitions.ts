@@ -59,9 +59,13 @@ export function claimForLaunch(job: Job, now: Date, claimTimeoutSeconds: number)
   return null;
 }
 
-/** The launch is durable: record which worker runs this attempt. */
+/**
+ * The launch is durable: record which worker runs this attempt. Also on a job that already ended:
+ * a fast worker can finish (or the job be cancelled) before the dispatcher's write lands, and the
+ * attempt must still name its worker (the cancelled-worker stopper and operators need it).
+ */
 export function recordLaunch(job: Job, attempt: number, workerRef: string, now: Date): Transition | null {
-  if (job.attempt !== attempt || isTerminal(job.status) || job.status === 'QUEUED') return null;
+  if (job.attempt !== attempt || job.status === 'QUEUED') return null;
   return {
     expect: { status: [job.status], version: job.version, attempt },
     changes: { attempts: withCurrentAttempt(job, { workerRef, launchedAt: now.toISOString() }) },
