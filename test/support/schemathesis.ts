@@ -30,3 +30,6 @@ function run(command: string, args: string[]): void {
   const out = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   if (out.status !== 0) throw new Error(`${command} ${args.join(' ')} failed with ${out.status ?? out.signal}`);
 }
+
+// `node test/support/schemathesis.ts --install`: only create the venv (.ci/run does it while `npm ci` runs).
+if (import.meta.main && process.argv.includes('--install')) ensureSchemathesisInstalled();

@@ -53,6 +53,7 @@ const PROBLEM_WHEN: Readonly<Record<number, string>> = {
   429:
     "A quota of the job's tenant refuses it: `rate-limited` (submission rate), `too-many-queued` (queued-job cap) or " +
     '`budget-exhausted` (daily Claude budget, renewed at 00:00 UTC). Nothing was recorded. Retry after `Retry-After` seconds.',
+  431: 'The request line and headers are over 16 KB (a long query string counts): Node refuses them before any route runs.',
   500: 'Unexpected: the cause is logged under the request id, never sent.',
   503: 'A store or queue the API depends on is unavailable; nothing was changed. Retry after `Retry-After` seconds.',
 };
@@ -104,7 +105,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     const responses: JsonSchema = {};
     for (const [status, response] of Object.entries(route.responses)) responses[status] = responseOf(response, (b) => bodyOf(b, 'output'));
     const authProblems = route.scope ? [401, 403] : [];
-    for (const status of [...route.problems, ...authProblems, 500].sort((a, b) => a - b))
+    for (const status of [...route.problems, ...authProblems, 431, 500].sort((a, b) => a - b))
       responses[String(status)] = problemResponse(status);
     operation.responses = responses;
     // Either a key, or (auth off) nothing: `{}` in the list says the route also works without one.
