@@ -20,6 +20,7 @@ test('by default every priced model is allowed and the default model is the curr
   assert.deepEqual(anthropic.allowedModels, Object.keys(anthropic.prices));
   assert.equal(anthropic.maxRetries, 4);
   assert.deepEqual(tools.httpGetAllowedHosts, []);
+  assert.equal(tools.httpGetAllowPrivate, false);
 });
 
 test('model choices, price overrides and http_get hosts come from the environment', () => {
@@ -29,6 +30,7 @@ test('model choices, price overrides and http_get hosts come from the environmen
     AGENT_RUNNER_MODEL_PRICES: 'house-model=1/2/1.25/0.1;claude-haiku-4-5=0.9/4.5/1.1/0.09',
     AGENT_RUNNER_ANTHROPIC_MAX_RETRIES: '1',
     AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS: 'example.com, api.example.org',
+    AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE: 'true',
   });
   assert.equal(anthropic.defaultModel, 'house-model');
   assert.deepEqual(anthropic.allowedModels, ['house-model', 'claude-haiku-4-5']);
@@ -36,6 +38,7 @@ test('model choices, price overrides and http_get hosts come from the environmen
   assert.deepEqual(anthropic.prices['house-model'], { input: 1, output: 2, cacheWrite: 1.25, cacheRead: 0.1 });
   assert.equal(anthropic.maxRetries, 1);
   assert.deepEqual(tools.httpGetAllowedHosts, ['example.com', 'api.example.org']);
+  assert.equal(tools.httpGetAllowPrivate, true);
 });
 
 test('an allowed model without a price is refused, naming it', () => {

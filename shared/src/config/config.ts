@@ -191,6 +191,11 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_ANTHROPIC_MAX_RETRIES: integer(0, 10).default(4),
   /** Hosts the tool_agent's http_get tool may fetch from (exact host names); none by default. */
   AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS: list.default([]),
+  /**
+   * Let http_get connect to loopback, private, link-local and other non-public addresses (local
+   * development, tests). Off: an allowed host that resolves to one is refused (SSRF).
+   */
+  AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE: flag.default(false),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;
@@ -286,7 +291,7 @@ export interface Config {
     prices: Record<string, ModelPrice>;
     maxRetries: number;
   };
-  tools: { httpGetAllowedHosts: string[] };
+  tools: { httpGetAllowedHosts: string[]; httpGetAllowPrivate: boolean };
   /** The validated variables, for passing the same configuration on to a child worker. */
   env: Record<string, string>;
 }
@@ -430,7 +435,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       ...anthropicModels,
       maxRetries: env.AGENT_RUNNER_ANTHROPIC_MAX_RETRIES,
     },
-    tools: { httpGetAllowedHosts: env.AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS },
+    tools: { httpGetAllowedHosts: env.AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS, httpGetAllowPrivate: env.AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE },
     env: raw,
   };
 }

@@ -1,4 +1,7 @@
-/** The http_get tool against a real local HTTP server: allow-list, redirects, size and time limits. */
+/**
+ * The http_get tool against a real local HTTP server: allow-list, public addresses only, redirects,
+ * size and time limits. The server is on loopback, so most tests turn AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE on.
+ */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,9 +14,11 @@ import { handlerContext } from '../../support/handler-context.ts';
 let server: Server;
 let base: string;
 let slowRequests = 0;
+let requests = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    requests++;
     switch (req.url) {
       case '/text':
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
@@ -56,7 +61,8 @@ afterAll(
 );
 
 const tool = createHttpGetTool({ maxBytes: 100, timeoutMs: 300, maxRedirects: 2 });
-const ctx = (hosts = '127.0.0.1') => handlerContext({ AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS: hosts });
+const ctx = (hosts = '127.0.0.1', allowPrivate = 'true') =>
+  handlerContext({ AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS: hosts, AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE: allowPrivate });
 const get = async (url: string, t = ctx()) => (await tool.run({ url }, t.ctx)) as JsonObject;
 const refused = (pattern: RegExp) => (error: unknown) => error instanceof ToolError && pattern.test(error.message);
 
@@ -106,6 +112,27 @@ test('hosts off the allow-list, other schemes and credentials are refused before
   await assert.rejects(get(`http://user:pw@127.0.0.1/`), refused(/credentials/));
   await assert.rejects(get('not a url'), refused(/not an absolute URL/));
   await assert.rejects(tool.run({ url: 42 }, ctx().ctx), refused(/invalid input for http_get/));
+});
+
+test('an allowed host that resolves to a non-public address is refused, and nothing is requested', async () => {
+  const before = requests;
+  const local = `http://localhost:${(server.address() as AddressInfo).port}/text`;
+  await assert.rejects(
+    get(local, ctx('localhost', 'false')),
+    refused(/^localhost resolves to (127\.0\.0\.1|::1), not a public address \(loopback\); http_get fetches public addresses only/),
+  );
+  await assert.rejects(get(`${base}/text`, ctx('127.0.0.1', 'false')), refused(/^127\.0\.0\.1 is not a public address \(loopback\)/));
+  const started = Date.now();
+  await assert.rejects(
+    get('http://169.254.169.254/latest/meta-data/', ctx('169.254.169.254', 'false')),
+    refused(/^169\.254\.169\.254 is not a public address \(link-local\)/),
+  );
+  assert.ok(Date.now() - started < 1000, 'refused without trying to connect');
+  assert.equal(requests, before);
+  // The same loopback server, by name, once private addresses are allowed.
+  const allowed = await get(local, ctx('localhost', 'true'));
+  assert.equal(allowed.body, 'héllo');
+  assert.equal(requests, before + 1);
 });
 
 test('a server that does not answer in time is a tool failure', async () => {

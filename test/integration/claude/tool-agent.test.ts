@@ -160,7 +160,8 @@ test('http_get fetches from an allowed host and refuses others, through the agen
     ]),
     reply.text('42.'),
   );
-  const t = handlerContext(env({ AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS: '127.0.0.1' }));
+  // The site is on loopback: private addresses allowed, as in local development.
+  const t = handlerContext(env({ AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS: '127.0.0.1', AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE: 'true' }));
   const result = (await toolAgentHandler.run(parse({ prompt: 'Look it up.', tools: ['http_get'] }), t.ctx)) as JsonObject;
   const [ok, refused] = result.tool_calls as JsonObject[];
   assert.equal(ok!.is_error, false);

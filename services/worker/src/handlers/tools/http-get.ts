@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { HandlerContext } from '../job-handler.ts';
+import { NonPublicAddressError, RequestTimeoutError } from '@agent-runner/shared/net/net-errors.ts';
+import { requestPublicUrl } from '@agent-runner/shared/net/public-request.ts';
 import { defineTool, ToolError, type RegisteredTool } from './agent-tool.ts';
 
 export interface HttpGetLimits {
@@ -48,57 +50,33 @@ function checkUrl(raw: string, allowed: readonly string[]): URL {
   return url;
 }
 
-async function readLimited(response: Response, maxBytes: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let truncated = false;
-  const reader = response.body?.getReader();
-  if (!reader) return { bytes: new Uint8Array(), truncated };
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const room = maxBytes - size;
-    if (value.byteLength > room) {
-      chunks.push(value.subarray(0, room));
-      size += room;
-      truncated = true;
-      await reader.cancel();
-      break;
-    }
-    chunks.push(value);
-    size += value.byteLength;
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { bytes, truncated };
-}
-
 async function fetchAllowed(start: URL, ctx: HandlerContext, limits: HttpGetLimits) {
-  const allowed = ctx.config.tools.httpGetAllowedHosts;
-  const timeout = AbortSignal.timeout(limits.timeoutMs);
-  const signal = AbortSignal.any([ctx.signal, timeout]);
+  const { httpGetAllowedHosts: allowed, httpGetAllowPrivate: allowPrivate } = ctx.config.tools;
+  const deadline = Date.now() + limits.timeoutMs;
   let url = start;
   try {
     for (let hop = 0; ; hop++) {
-      const response = await fetch(url, {
-        redirect: 'manual',
-        signal,
-        headers: { 'user-agent': 'agent-runner-http-get/1', accept: 'text/*, application/json, application/xml;q=0.9, */*;q=0.1' },
+      // Each hop is its own request, checked after DNS like the first: a redirect to a name that
+      // resolves to a private address is refused too.
+      const response = await requestPublicUrl(url, {
+        headers: {
+          'user-agent': 'agent-runner-http-get/1',
+          accept: 'text/*, application/json, application/xml;q=0.9, */*;q=0.1',
+          'accept-encoding': 'identity',
+        },
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        maxBodyBytes: limits.maxBytes,
+        allowPrivate,
+        signal: ctx.signal,
       });
-      const location = response.headers.get('location');
-      if (REDIRECTS.has(response.status) && location !== null) {
-        await response.body?.cancel();
+      const location = response.headers.location;
+      if (REDIRECTS.has(response.status) && location !== undefined) {
         if (hop >= limits.maxRedirects) throw new ToolError(`more than ${limits.maxRedirects} redirects`);
         url = checkUrl(new URL(location, url).href, allowed);
         continue;
       }
-      const contentType = response.headers.get('content-type') ?? '';
+      const contentType = response.headers['content-type'] ?? '';
       if (contentType !== '' && !TEXTUAL.test(contentType)) {
-        await response.body?.cancel();
         return {
           url: url.href,
           status: response.status,
@@ -108,20 +86,29 @@ async function fetchAllowed(start: URL, ctx: HandlerContext, limits: HttpGetLimi
           note: 'not a text response; body not returned',
         };
       }
-      const { bytes, truncated } = await readLimited(response, limits.maxBytes);
-      const body = new TextDecoder('utf-8').decode(bytes);
-      return { url: url.href, status: response.status, content_type: contentType || null, body, truncated };
+      const body = new TextDecoder('utf-8').decode(response.body);
+      return { url: url.href, status: response.status, content_type: contentType || null, body, truncated: response.truncated };
     }
   } catch (error) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     if (error instanceof ToolError) throw error;
-    if (timeout.aborted) throw new ToolError(`no complete response from ${url.host} within ${limits.timeoutMs / 1000} s`);
-    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    if (error instanceof NonPublicAddressError) {
+      throw new ToolError(
+        `${error.message}; http_get fetches public addresses only (AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE=true allows others)`,
+        { cause: error },
+      );
+    }
+    if (error instanceof RequestTimeoutError)
+      throw new ToolError(`no complete response from ${url.host} within ${limits.timeoutMs / 1000} s`);
+    const cause = error instanceof Error ? `: ${error.message}` : '';
     throw new ToolError(`fetching ${url.href} failed${cause}`, { cause: error });
   }
 }
 
-/** GET a URL on an allowed host (AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS), with size, time and redirect limits. */
+/**
+ * GET a URL on an allowed host (AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS) that resolves to a public
+ * address (unless AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE), with size, time and redirect limits.
+ */
 export function createHttpGetTool(limits: HttpGetLimits = DEFAULT_HTTP_GET_LIMITS): RegisteredTool {
   return defineTool({
     name: 'http_get',
