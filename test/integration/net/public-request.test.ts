@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, test } from 'vitest';
 import { NonPublicAddressError, RequestTimeoutError } from '@agent-runner/shared/net/net-errors.ts';
-import type { ResolveHost } from '@agent-runner/shared/net/public-lookup.ts';
+import { resolvePublicAddresses, type ResolveHost } from '@agent-runner/shared/net/public-lookup.ts';
 import { requestPublicUrl, type PublicRequestOptions } from '@agent-runner/shared/net/public-request.ts';
 
 let server: Server;
@@ -80,6 +80,27 @@ test('a public-looking name that resolves to 127.0.0.1 is refused, and the serve
   );
   assert.deepEqual(resolve.calls, ['docs.example.com']);
   assert.deepEqual(seen, []);
+});
+
+test('https is checked the same way, before any TLS handshake', async () => {
+  const resolve = hosts({ 'docs.example.com': '127.0.0.1' });
+  await assert.rejects(
+    requestPublicUrl(new URL(`https://docs.example.com:${port}/text`), options({ resolve })),
+    refusedAs('127.0.0.1', 'loopback'),
+  );
+  assert.deepEqual(seen, []);
+});
+
+test('a name with one public and one private answer is refused: any non-public answer refuses it', async () => {
+  const resolve: ResolveHost = async () => [
+    { address: '93.184.216.34', family: 4 },
+    { address: 'fd00::5', family: 6 },
+  ];
+  await assert.rejects(resolvePublicAddresses('mixed.example.com', { allowPrivate: false, resolve }), refusedAs('fd00::5', 'unique-local'));
+  assert.equal((await resolvePublicAddresses('mixed.example.com', { allowPrivate: true, resolve })).length, 2);
+  assert.deepEqual(await resolvePublicAddresses('[2606:4700::1]', { allowPrivate: false, resolve }), [
+    { address: '2606:4700::1', family: 6 },
+  ]);
 });
 
 test('localhost through the system resolver is refused, and the server sees no request', async () => {
