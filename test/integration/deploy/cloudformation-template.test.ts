@@ -205,8 +205,8 @@ function membersUsedBy(service: string): Set<string> {
   return used;
 }
 
-/** The actions a role's Allow statements grant, its template managed policies included (wildcards kept). */
-function allowedBy(roleName: string): string[] {
+/** A role's policy documents: inline, and the template's managed policies it attaches. */
+function policyDocumentsOf(roleName: string): { Statement: Statement[] }[] {
   const role = resources[roleName];
   assert.equal(role?.Type, 'AWS::IAM::Role', `${roleName} is a role in the template`);
   const documents: { Statement: Statement[] }[] = [];
@@ -216,7 +216,12 @@ function allowedBy(roleName: string): string[] {
     const ref = (arn as { Ref?: string }).Ref;
     if (ref) documents.push(resources[ref]!.Properties!.PolicyDocument as { Statement: Statement[] });
   }
-  return documents
+  return documents;
+}
+
+/** The actions a role's Allow statements grant (wildcards kept). */
+function allowedBy(roleName: string): string[] {
+  return policyDocumentsOf(roleName)
     .flatMap((d) => d.Statement)
     .filter((s) => s.Effect === 'Allow')
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
@@ -312,4 +317,11 @@ test('only the dispatcher can launch or stop workers; the provisioning actions a
     const operatorOnly = [...operator].filter((action) => !serviceActions.has(action) && allows(granted, action));
     assert.deepEqual(operatorOnly, [], `${service}'s role may provision`);
   }
+});
+
+test("only the API's role reaches the API keys table", () => {
+  const mentions = (role: string) => JSON.stringify(policyDocumentsOf(role)).includes('ApiKeysTable');
+  assert.ok(mentions(roleOfService('api')));
+  for (const service of ['dispatcher', 'worker'])
+    assert.ok(!mentions(roleOfService(service)), `${service}'s role names the API keys table`);
 });
