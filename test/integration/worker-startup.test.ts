@@ -49,3 +49,41 @@ test('importing the API loads no module of the worker', () => {
   assert.deepEqual(worker, []);
   assert.ok(shared > 0, 'the API loads the job-type catalogue, so the probe sees what it loads');
 });
+
+/** The modules services/worker/src/import-time.ts saw a fresh worker load for a job of `jobType` on `backend`. */
+function workerModules(backend: 'embedded' | 'aws', jobType: string): string[] {
+  const run = spawnSync(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', 'services/worker/src/import-time.ts', backend, jobType, '--modules'],
+    { cwd: new URL('../..', import.meta.url), encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  return (JSON.parse(run.stdout) as { modules: string[] }).modules;
+}
+
+/**
+ * A one-shot worker pays its imports on every job (README "Benchmarks"), so it loads what its job's
+ * type and its backend need: an echo job on the embedded backend loads no AWS SDK, no Anthropic SDK
+ * and no other type's handler; a claude_chat job loads its own handler (and the SDK once it opens
+ * a session), which shows the probe sees handlers at all.
+ */
+test('a worker for an echo job on the embedded backend loads no AWS or Anthropic module and no other handler', () => {
+  const echo = workerModules('embedded', 'echo');
+  const worker = (list: string[]) =>
+    list.filter((url) => url.includes('/services/worker/src/')).map((url) => url.replace(/^.*\/services\/worker\/src\//, ''));
+  assert.deepEqual(
+    echo.filter((url) => /\/node_modules\/(@aws-sdk|@smithy|@anthropic-ai)\//.test(url)),
+    [],
+  );
+  const handlers = worker(echo).filter((file) => file.startsWith('handlers/') || file.startsWith('anthropic/'));
+  assert.deepEqual(handlers.sort(), [
+    'anthropic/attempt-usage.ts',
+    'handlers/agent-budget.ts',
+    'handlers/echo.ts',
+    'handlers/job-handler.ts',
+    'handlers/registry.ts',
+    'handlers/sleep-for.ts',
+  ]);
+  assert.ok(!worker(echo).includes('child-jobs.ts'), 'child jobs are loaded by the first submit_job, not at start');
+  assert.ok(worker(workerModules('embedded', 'claude_chat')).includes('handlers/claude-chat.ts'));
+});
