@@ -87,3 +87,13 @@ test('a worker for an echo job on the embedded backend loads no AWS or Anthropic
   assert.ok(!worker(echo).includes('child-jobs.ts'), 'child jobs are loaded by the first submit_job, not at start');
   assert.ok(worker(workerModules('embedded', 'claude_chat')).includes('handlers/claude-chat.ts'));
 });
+
+/** On AWS a worker loads the clients its job uses: DynamoDB and S3 for every job; SQS, ECS and Secrets Manager on first use. */
+test('a worker for an echo job on the aws backend loads the DynamoDB and S3 clients only', () => {
+  const packages = new Set(
+    workerModules('aws', 'echo')
+      .map((url) => /\/node_modules\/(@aws-sdk\/client-[^/]+)\//.exec(url)?.[1])
+      .filter((name) => name !== undefined),
+  );
+  assert.deepEqual([...packages].sort(), ['@aws-sdk/client-dynamodb', '@aws-sdk/client-s3']);
+});
