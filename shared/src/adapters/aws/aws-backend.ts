@@ -7,7 +7,6 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Backend, FeedOptions } from '../../compose/backend.ts';
 import type { Config } from '../../config/config.ts';
 import type { Priority } from '../../domain/job.ts';
-import { createProcessLauncher } from '../process/process-launcher.ts';
 import { DynamoDbApiKeyStore } from './dynamodb-api-keys.ts';
 import { DynamoDbConcurrencyLeases } from './dynamodb-concurrency-leases.ts';
 import { DynamoDbJobEventLog } from './dynamodb-job-event-log.ts';
@@ -21,7 +20,7 @@ import {
   QueueLoadedOnFirstUse,
   SecretsLoadedOnFirstUse,
   once,
-} from './load-on-first-use.ts';
+} from '../load-on-first-use.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 
 /**
@@ -104,7 +103,9 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
         if (!settings) throw new Error('the ecs launcher needs the ECS configuration');
         return new LauncherLoadedOnFirstUse(async () => new (await import('./ecs-launcher.ts')).EcsLauncher(await ecs(), settings));
       }
-      return createProcessLauncher(config, { baseEnv });
+      return new LauncherLoadedOnFirstUse(async () =>
+        (await import('../process/process-launcher.ts')).createProcessLauncher(config, { baseEnv }),
+      );
     },
     close() {
       closed ??= (async () => {

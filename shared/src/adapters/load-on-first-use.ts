@@ -1,12 +1,13 @@
-import type { JobMessage } from '../../domain/job.ts';
-import type { DeliveryHandler, EnqueueOptions, JobFeed, JobFeedEvents, JobQueue, QueueDepth } from '../../ports/job-queue.ts';
-import type { SecretSource } from '../../ports/secrets.ts';
-import type { LaunchedWorker, LaunchRequest, WorkerLauncher, WorkerState } from '../../ports/worker-launcher.ts';
+import type { JobMessage } from '../domain/job.ts';
+import type { DeliveryHandler, EnqueueOptions, JobFeed, JobFeedEvents, JobQueue, QueueDepth } from '../ports/job-queue.ts';
+import type { SecretSource } from '../ports/secrets.ts';
+import type { LaunchedWorker, LaunchRequest, WorkerLauncher, WorkerState } from '../ports/worker-launcher.ts';
 
 /**
- * Ports whose adapter (and the AWS SDK client under it) is imported when first used. A worker runs
- * one job: an echo job never sends to SQS (only a retry or a child job does), reads no secret
- * (only Claude jobs) and launches nothing, so it should not pay for importing those clients.
+ * Ports whose adapter (and what it loads: an AWS SDK client, node:child_process) is imported when
+ * first used. A worker runs one job: an echo job never sends to SQS (only a retry or a child job
+ * does), reads no secret (only Claude jobs) and launches nothing, so it should not pay for
+ * importing those.
  */
 
 /** `load()` once, on the first call; a failed load is tried again on the next call. */
