@@ -85,6 +85,14 @@ test('a worker for an echo job on the embedded backend loads no AWS or Anthropic
     'handlers/sleep-for.ts',
   ]);
   assert.ok(!worker(echo).includes('child-jobs.ts'), 'child jobs are loaded by the first submit_job, not at start');
+  assert.deepEqual(
+    echo
+      .filter((url) => url.includes('/shared/src/job-types/'))
+      .map((url) => url.replace(/^.*\/job-types\//, ''))
+      .sort(),
+    ['echo.ts', 'job-type.ts'],
+    "an echo worker builds echo's payload schema, not the whole catalogue's",
+  );
   assert.ok(!echo.includes('node:child_process'), 'a worker launches nothing: the process launcher is loaded by its first use');
   assert.ok(worker(workerModules('embedded', 'claude_chat')).includes('handlers/claude-chat.ts'));
 });
