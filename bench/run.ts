@@ -10,13 +10,18 @@
  *
  * Two runs per backend: unpaced (token bucket wide open: the dispatcher's own ceiling) and paced
  * at the default AGENT_RUNNER_LAUNCH_RATE (what production launches at).
+ *
+ * First, the one-shot worker's import time (bench/worker-import-time.ts): what every job pays
+ * before its handler runs, the median of BENCH_WORKER_IMPORT_RUNS fresh processes.
  */
 import { postJob } from '../test/support/api-client.ts';
 import { startSystem, backendNames, type BackendName } from '../test/support/system.ts';
+import { measureWorkerImportTime } from './worker-import-time.ts';
 
 const BACKLOG_JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const STEADY_JOBS = Number(process.env.BENCH_STEADY_JOBS ?? 300);
 const STEADY_RATE = Number(process.env.BENCH_STEADY_RATE ?? 15);
+const WORKER_IMPORT_RUNS = Number(process.env.BENCH_WORKER_IMPORT_RUNS ?? 21);
 
 interface Result {
   backend: BackendName;
@@ -135,6 +140,19 @@ function row(r: Result) {
     p99: percentile(sorted, 99),
     max: sorted.at(-1),
   };
+}
+
+const importTimes = (
+  [
+    ['embedded', 'echo'],
+    ['embedded', 'claude_chat'],
+    ['aws', 'echo'],
+  ] as const
+).map(([backend, jobType]) => measureWorkerImportTime(backend, jobType, WORKER_IMPORT_RUNS));
+for (const t of importTimes) {
+  console.log(
+    `one-shot worker import time (${t.backend}, ${t.jobType}): median of ${t.runs}: ${t.medianMs.toFixed(1)} ms (CPU ${t.medianCpuMs.toFixed(1)} ms)`,
+  );
 }
 
 const results: Result[] = [];

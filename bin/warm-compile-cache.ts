@@ -1,7 +1,8 @@
 /**
  * Fills Node's compile cache (NODE_COMPILE_CACHE) at image build time by importing every source
- * module of the services and the CLI, the lazily loaded ones included (backends, subcommands, the
- * Anthropic SDK behind the Claude handlers), so a container compiles none of them when it starts.
+ * module of the services and the CLI, the lazily loaded ones included (backends, subcommands, each
+ * job type's handler, the SQS / ECS / Secrets Manager adapters and their clients, the Anthropic SDK
+ * behind the Claude handlers), so a container compiles none of them when it starts, whatever its job.
  * Importing starts nothing: every entry point runs only when it is the process's main module.
  */
 import { flushCompileCache } from 'node:module';

@@ -11,10 +11,10 @@ import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import { loadPayload } from '@agent-runner/shared/jobs/load-payload.ts';
 import { classifyFailure, type AbortCause } from './classify-failure.ts';
 import type { HandlerContext, HandlerEvent } from './handlers/job-handler.ts';
-import { findHandler } from './handlers/registry.ts';
+import { loadHandler } from './handlers/registry.ts';
 import { storeResult } from './store-result.ts';
 import { EventRecorder } from './event-recorder.ts';
-import { createChildJobRunner } from './child-jobs.ts';
+import { lazyChildJobRunner } from './lazy-child-jobs.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { AttemptUsage, type PendingSpend } from './anthropic/attempt-usage.ts';
 import { TenantDailyBudget } from './tenant-daily-budget.ts';
@@ -196,7 +196,7 @@ async function runHandler(
   usage: AttemptUsage,
   tenantBudget: TenantDailyBudget,
 ): Promise<JsonValue> {
-  const handler = findHandler(job.jobType);
+  const handler = await loadHandler(job.jobType);
   if (!handler) {
     throw new FatalError(`unknown job type "${job.jobType}"`);
   }
@@ -214,7 +214,7 @@ async function runHandler(
     now: () => deps.clock.now(),
     usage,
     tenantBudget,
-    childJobs: createChildJobRunner({
+    childJobs: lazyChildJobRunner({
       submit: {
         jobs: deps.backend.jobs,
         queue: deps.backend.queue,

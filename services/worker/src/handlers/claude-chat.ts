@@ -1,3 +1,4 @@
+import { claudeChatJobType } from '@agent-runner/shared/job-types/claude-chat.ts';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { openClaudeSession } from '../anthropic/open-claude-session.ts';
 import { textOf } from '../anthropic/message-text.ts';
@@ -6,6 +7,7 @@ import { defineHandler } from './job-handler.ts';
 /** One reply from Claude to a prompt or a conversation, streamed as it is written. */
 export const claudeChatHandler = defineHandler({
   jobType: 'claude_chat',
+  definition: claudeChatJobType,
   async run(payload, ctx) {
     const claude = await openClaudeSession(ctx, payload.model);
     const messages: MessageParam[] = payload.messages ?? [{ role: 'user', content: payload.prompt ?? '' }];

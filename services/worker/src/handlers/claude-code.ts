@@ -1,3 +1,4 @@
+import { claudeCodeJobType } from '@agent-runner/shared/job-types/claude-code.ts';
 import { openClaudeSession } from '../anthropic/open-claude-session.ts';
 import { textOf } from '../anthropic/message-text.ts';
 import { stripCodeFences } from './code-fences.ts';
@@ -7,6 +8,7 @@ import { defineHandler } from './job-handler.ts';
 /** Code written to a specification by Claude prompted as an expert in the language. */
 export const claudeCodeHandler = defineHandler({
   jobType: 'claude_code',
+  definition: claudeCodeJobType,
   async run(payload, ctx) {
     const claude = await openClaudeSession(ctx, payload.model);
     const language = canonicalLanguage(payload.language);

@@ -1,3 +1,4 @@
+import { echoJobType } from '@agent-runner/shared/job-types/echo.ts';
 import { FatalError, RetryableError } from '@agent-runner/shared/domain/errors.ts';
 import { defineHandler } from './job-handler.ts';
 import { sleep } from './sleep-for.ts';
@@ -5,6 +6,7 @@ import { sleep } from './sleep-for.ts';
 /** Echoes a message back. Its knobs exist to exercise the system: simulated work and failures. */
 export const echoHandler = defineHandler({
   jobType: 'echo',
+  definition: echoJobType,
   async run(payload, ctx) {
     if (payload.sleep_ms) await sleep(payload.sleep_ms, ctx.signal);
     if (payload.fail === 'retryable') throw new RetryableError('echo was asked to fail (retryable)');

@@ -3,7 +3,7 @@ import type { Config } from '@agent-runner/shared/config/config.ts';
 import type { JobError, JsonValue } from '@agent-runner/shared/domain/job.ts';
 import type { JobStatus } from '@agent-runner/shared/domain/job-status.ts';
 import type { JobEventOf } from '@agent-runner/shared/job-events/catalogue.ts';
-import { JOB_TYPES, type JobTypeName, type PayloadOf } from '@agent-runner/shared/job-types/catalogue.ts';
+import type { JOB_TYPES, JobTypeName, PayloadOf } from '@agent-runner/shared/job-types/catalogue.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import type { SecretSource } from '@agent-runner/shared/ports/secrets.ts';
 import type { AttemptUsage } from '../anthropic/attempt-usage.ts';
@@ -81,8 +81,13 @@ export interface JobHandler<T extends JobTypeName> {
 
 export function defineHandler<T extends JobTypeName>(handler: {
   readonly jobType: T;
+  /**
+   * The type's definition, imported from its own file in shared/src/job-types/: the whole
+   * catalogue would build every type's schema in a worker that runs one type.
+   */
+  readonly definition: (typeof JOB_TYPES)[T];
   run(payload: PayloadOf<T>, ctx: HandlerContext): Promise<JsonValue>;
 }): JobHandler<T> {
-  const schema = JOB_TYPES[handler.jobType].payloadSchema as z.ZodType<PayloadOf<T>>;
+  const schema = handler.definition.payloadSchema as z.ZodType<PayloadOf<T>>;
   return { jobType: handler.jobType, run: (payload, ctx) => handler.run(schema.parse(payload), ctx) };
 }

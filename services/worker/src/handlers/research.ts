@@ -7,7 +7,7 @@ import { TenantBudgetExceededError } from '../tenant-daily-budget.ts';
 import { CostBudget } from './agent-budget.ts';
 import { defineHandler } from './job-handler.ts';
 import { mapConcurrently } from './map-concurrently.ts';
-import { MAX_QUESTIONS, MIN_QUESTIONS } from '@agent-runner/shared/job-types/research.ts';
+import { MAX_QUESTIONS, MIN_QUESTIONS, researchJobType } from '@agent-runner/shared/job-types/research.ts';
 import { parseResearchQuestions } from './research-plan.ts';
 
 /** Thrown inside the run when the budget refuses a call; turned into a `budget_exceeded` result. */
@@ -34,6 +34,7 @@ const SYNTHESIZER =
  */
 export const researchHandler = defineHandler({
   jobType: 'research',
+  definition: researchJobType,
   async run(payload, ctx) {
     const claude = await openClaudeSession(ctx, payload.model);
     const step = (data: JobEventData['research_step']) => ctx.emit({ type: 'research_step', data });

@@ -1,3 +1,4 @@
+import { toolAgentJobType } from '@agent-runner/shared/job-types/tool-agent.ts';
 import type { Message, MessageParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import type { JsonObject, JsonValue } from '@agent-runner/shared/domain/job.ts';
 import { roundUsd } from '@agent-runner/shared/domain/job-usage.ts';
@@ -37,6 +38,7 @@ const SYSTEM =
  */
 export const toolAgentHandler = defineHandler({
   jobType: 'tool_agent',
+  definition: toolAgentJobType,
   async run(payload, ctx) {
     const claude = await openClaudeSession(ctx, payload.model);
     const tools = payload.tools.map((name) => {

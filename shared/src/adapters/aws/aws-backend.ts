@@ -1,8 +1,12 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Backend, FeedOptions } from '../../compose/backend.ts';
 import type { Config } from '../../config/config.ts';
 import type { Priority } from '../../domain/job.ts';
-import { createProcessLauncher } from '../process/process-launcher.ts';
-import { createAwsClients } from './aws-clients.ts';
 import { DynamoDbApiKeyStore } from './dynamodb-api-keys.ts';
 import { DynamoDbConcurrencyLeases } from './dynamodb-concurrency-leases.ts';
 import { DynamoDbJobEventLog } from './dynamodb-job-event-log.ts';
@@ -10,11 +14,14 @@ import { DynamoDbJobStore } from './dynamodb-job-store.ts';
 import { DynamoDbQueuedJobCount } from './dynamodb-queued-job-count.ts';
 import { DynamoDbTenantSettings } from './dynamodb-tenant-settings.ts';
 import { DynamoDbTenantSpend } from './dynamodb-tenant-spend.ts';
-import { EcsLauncher } from './ecs-launcher.ts';
+import {
+  FeedLoadedOnFirstUse,
+  LauncherLoadedOnFirstUse,
+  QueueLoadedOnFirstUse,
+  SecretsLoadedOnFirstUse,
+  once,
+} from '../load-on-first-use.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
-import { SecretsManagerSource } from './secrets-manager-source.ts';
-import { SqsJobFeed } from './sqs-job-feed.ts';
-import { SqsJobQueue } from './sqs-job-queue.ts';
 
 /**
  * The AWS backend: DynamoDB (jobs, leases, events, tenants), SQS (four priority queues + FIFO), S3 and
@@ -24,9 +31,34 @@ import { SqsJobQueue } from './sqs-job-queue.ts';
 export async function createAwsBackend(config: Config): Promise<Backend> {
   const aws = config.aws;
   if (!aws) throw new Error('the aws backend needs the aws configuration');
-  const clients = createAwsClients(aws.region, aws.endpoint);
-  const queue = new SqsJobQueue(clients.sqs, { byPriority: aws.queueUrls, fifo: aws.fifoQueueUrl });
-  const feeds = new Set<SqsJobFeed>();
+  // Built as aws-clients.ts builds them. DynamoDB and S3 serve every service (a worker reads its
+  // job and writes its result); SQS, ECS and Secrets Manager are imported on first use, so a
+  // worker (one process per job) loads only the clients its job needs (load-on-first-use.ts).
+  const common = { region: aws.region, ...(aws.endpoint ? { endpoint: aws.endpoint } : {}) };
+  const dynamo = new DynamoDBClient(common);
+  const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false } });
+  const s3 = new S3Client({ ...common, forcePathStyle: aws.endpoint !== null });
+  const loaded: { destroy(): void }[] = [doc, dynamo, s3];
+  const sqs = once(async (): Promise<SQSClient> => {
+    const client = new (await import('@aws-sdk/client-sqs')).SQSClient(common);
+    loaded.push(client);
+    return client;
+  });
+  const ecs = once(async (): Promise<ECSClient> => {
+    const client = new (await import('@aws-sdk/client-ecs')).ECSClient(common);
+    loaded.push(client);
+    return client;
+  });
+  const secrets = once(async (): Promise<SecretsManagerClient> => {
+    const client = new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(common);
+    loaded.push(client);
+    return client;
+  });
+  const queue = new QueueLoadedOnFirstUse(async () => {
+    const { SqsJobQueue } = await import('./sqs-job-queue.ts');
+    return new SqsJobQueue(await sqs(), { byPriority: aws.queueUrls, fifo: aws.fifoQueueUrl });
+  });
+  const feeds = new Set<FeedLoadedOnFirstUse>();
   // What a locally launched worker needs of this process's environment (credentials included).
   const baseEnv = {
     PATH: process.env.PATH,
@@ -40,37 +72,45 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
 
   return {
     name: 'aws',
-    jobs: new DynamoDbJobStore(clients.doc, aws.table),
+    jobs: new DynamoDbJobStore(doc, aws.table),
     queue,
-    blobs: new S3BlobStore(clients.s3, aws.bucket),
-    secrets: new SecretsManagerSource(clients.secrets),
-    leases: new DynamoDbConcurrencyLeases(clients.doc, aws.leasesTable),
-    events: new DynamoDbJobEventLog(clients.doc, aws.eventsTable, config.events.retentionSeconds),
-    apiKeys: new DynamoDbApiKeyStore(clients.doc, aws.apiKeysTable),
-    tenants: new DynamoDbTenantSettings(clients.doc, aws.tenantsTable),
-    tenantSpend: new DynamoDbTenantSpend(clients.doc, aws.tenantsTable),
-    queuedJobs: new DynamoDbQueuedJobCount(clients.doc, aws.table),
+    blobs: new S3BlobStore(s3, aws.bucket),
+    secrets: new SecretsLoadedOnFirstUse(
+      async () => new (await import('./secrets-manager-source.ts')).SecretsManagerSource(await secrets()),
+    ),
+    leases: new DynamoDbConcurrencyLeases(doc, aws.leasesTable),
+    events: new DynamoDbJobEventLog(doc, aws.eventsTable, config.events.retentionSeconds),
+    apiKeys: new DynamoDbApiKeyStore(doc, aws.apiKeysTable),
+    tenants: new DynamoDbTenantSettings(doc, aws.tenantsTable),
+    tenantSpend: new DynamoDbTenantSpend(doc, aws.tenantsTable),
+    queuedJobs: new DynamoDbQueuedJobCount(doc, aws.table),
     createFeed(options: FeedOptions) {
       const urls = [...Object.values(aws.queueUrls), ...(aws.fifoQueueUrl ? [aws.fifoQueueUrl] : [])];
-      const feed = new SqsJobFeed(clients.sqs, urls, options, {
-        waitTimeSeconds: aws.queueWaitSeconds,
-        fifoUrl: aws.fifoQueueUrl,
-        priorityOf: soleClassOfQueue(aws.queueUrls),
+      const feed = new FeedLoadedOnFirstUse(async () => {
+        const { SqsJobFeed } = await import('./sqs-job-feed.ts');
+        return new SqsJobFeed(await sqs(), urls, options, {
+          waitTimeSeconds: aws.queueWaitSeconds,
+          fifoUrl: aws.fifoQueueUrl,
+          priorityOf: soleClassOfQueue(aws.queueUrls),
+        });
       });
       feeds.add(feed);
       return feed;
     },
     createLauncher() {
       if (config.launcher === 'ecs') {
-        if (!aws.ecs) throw new Error('the ecs launcher needs the ECS configuration');
-        return new EcsLauncher(clients.ecs, aws.ecs);
+        const settings = aws.ecs;
+        if (!settings) throw new Error('the ecs launcher needs the ECS configuration');
+        return new LauncherLoadedOnFirstUse(async () => new (await import('./ecs-launcher.ts')).EcsLauncher(await ecs(), settings));
       }
-      return createProcessLauncher(config, { baseEnv });
+      return new LauncherLoadedOnFirstUse(async () =>
+        (await import('../process/process-launcher.ts')).createProcessLauncher(config, { baseEnv }),
+      );
     },
     close() {
       closed ??= (async () => {
         await Promise.all([...feeds].map((feed) => feed.stop()));
-        clients.destroy();
+        for (const client of loaded) client.destroy();
       })();
       return closed;
     },

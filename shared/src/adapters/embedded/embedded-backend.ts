@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Backend, FeedOptions } from '../../compose/backend.ts';
 import type { Config } from '../../config/config.ts';
-import { createProcessLauncher } from '../process/process-launcher.ts';
+import { LauncherLoadedOnFirstUse } from '../load-on-first-use.ts';
 import { FileBlobStore } from './file-blob-store.ts';
 import { SqliteApiKeyStore } from './sqlite-api-keys.ts';
 import { SqliteConcurrencyLeases } from './sqlite-concurrency-leases.ts';
@@ -47,7 +47,9 @@ export async function createEmbeddedBackend(config: Config): Promise<Backend> {
       return feed;
     },
     createLauncher() {
-      return createProcessLauncher(config, { baseEnv });
+      return new LauncherLoadedOnFirstUse(async () =>
+        (await import('../process/process-launcher.ts')).createProcessLauncher(config, { baseEnv }),
+      );
     },
     close() {
       closed ??= (async () => {
