@@ -182,13 +182,25 @@ function backendMembers(): Map<string, string> {
     [...text.matchAll(/import\s*\{\s*(\w+)\s*\}\s*from\s*'\.\/([\w-]+\.ts)'/g)].map((m) => [m[1]!, join(ADAPTERS, m[2]!)]),
   );
   const members = new Map<string, string>();
-  const adapterAfter = (from: number) =>
-    [...text.slice(from).matchAll(/\bnew\s+(\w+)\(/g)].map((m) => fileOf.get(m[1]!)).find((file) => file !== undefined);
-  // `jobs: new DynamoDbJobStore(…)`; `queue,` for `const queue = new SqsJobQueue(…)`; `createFeed(…) { … new SqsJobFeed(…)`.
-  for (const m of text.matchAll(/^\s+(\w+): new (\w+)\(/gm)) if (fileOf.has(m[2]!)) members.set(m[1]!, fileOf.get(m[2]!)!);
+  // The first adapter made after `from`: `new DynamoDbJobStore(…)`, or one imported on first use,
+  // `import('./sqs-job-queue.ts')` (load-on-first-use.ts: a worker loads only the clients it needs).
+  const adapterAfter = (from: number) => {
+    for (const m of text.slice(from).matchAll(/\bnew\s+(\w+)\(|\bimport\('\.\/([\w-]+\.ts)'\)/g)) {
+      const file = m[1] !== undefined ? fileOf.get(m[1]) : join(ADAPTERS, m[2]!);
+      if (file !== undefined) return file;
+    }
+    return undefined;
+  };
+  // `jobs: new DynamoDbJobStore(…)`; `secrets: new SecretsLoadedOnFirstUse(… import('./x.ts') …)`;
+  // `queue,` for `const queue = …`; `createFeed(…) { … }`.
+  for (const m of text.matchAll(/^\s+(\w+): new (\w+)\(/gm)) {
+    const file = fileOf.get(m[2]!) ?? adapterAfter(m.index);
+    if (file) members.set(m[1]!, file);
+  }
   for (const m of text.matchAll(/^\s+(\w+),$/gm)) {
-    const made = new RegExp(`const ${m[1]} = new (\\w+)\\(`).exec(text);
-    if (made && fileOf.has(made[1]!)) members.set(m[1]!, fileOf.get(made[1]!)!);
+    const made = new RegExp(`const ${m[1]} = new `).exec(text);
+    const file = made ? adapterAfter(made.index) : undefined;
+    if (file) members.set(m[1]!, file);
   }
   for (const m of text.matchAll(/^\s+(create\w+)\([^)]*\)\s*\{/gm)) {
     const file = adapterAfter(m.index + m[0].length);
