@@ -1,8 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.ts';
+import { ensurePythonTool, type PinnedPythonTool, venvOf } from './pinned-python-tool.ts';
 
 /**
  * moto's version is pinned: its behaviour, and the moto internals test/support/moto-server.py patches
@@ -11,8 +11,8 @@ import { freePort } from './free-port.ts';
 export const MOTO_REQUIREMENT = 'moto[server]==5.2.5';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const VENV = join(REPO, '.venv-moto');
-const STAMP = join(VENV, 'agent-runner-installed.txt');
+const MOTO: PinnedPythonTool = { venv: '.venv-moto', requirement: MOTO_REQUIREMENT, command: 'moto_server' };
+const VENV = venvOf(MOTO);
 const SERVER = join(REPO, 'test', 'support', 'moto-server.py');
 
 let started: { url: string; child: ChildProcess } | null = null;
@@ -40,15 +40,7 @@ export async function stopMoto(): Promise<void> {
 
 /** Creates the project-local venv with the pinned moto when it is missing (first run only). */
 export function ensureMotoInstalled(): string {
-  const bin = join(VENV, 'bin', 'moto_server');
-  if (existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === MOTO_REQUIREMENT && existsSync(bin)) return bin;
-  process.stderr.write(`agent-runner tests: installing ${MOTO_REQUIREMENT} into .venv-moto (first run only) ...\n`);
-  mkdirSync(VENV, { recursive: true });
-  const python = process.env.AGENT_RUNNER_TEST_PYTHON ?? 'python3';
-  run(python, ['-m', 'venv', VENV]);
-  run(join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', MOTO_REQUIREMENT]);
-  writeFileSync(STAMP, `${MOTO_REQUIREMENT}\n`);
-  return bin;
+  return ensurePythonTool(MOTO);
 }
 
 /** Starts moto's server on a free loopback port and waits until it answers. */
@@ -97,11 +89,6 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
   await exited;
   clearTimeout(timer);
-}
-
-function run(command: string, args: string[]): void {
-  const out = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (out.status !== 0) throw new Error(`${command} ${args.join(' ')} failed with ${out.status ?? out.signal}`);
 }
 
 // `node test/support/moto.ts --install`: only create the venv (.ci/run does it while `npm ci` runs).

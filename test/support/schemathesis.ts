@@ -1,34 +1,14 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ensurePythonTool } from './pinned-python-tool.ts';
 
 /** Pinned like moto: what it generates and checks changes between versions. */
 export const SCHEMATHESIS_REQUIREMENT = 'schemathesis==4.32.5';
-
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const VENV = join(REPO, '.venv-schemathesis');
-const STAMP = join(VENV, 'agent-runner-installed.txt');
 
 /**
  * The `schemathesis` command from a project-local venv with the pinned version, created on first
  * use (its own venv: its dependencies and moto's need not agree).
  */
 export function ensureSchemathesisInstalled(): string {
-  const bin = join(VENV, 'bin', 'schemathesis');
-  if (existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === SCHEMATHESIS_REQUIREMENT && existsSync(bin)) return bin;
-  process.stderr.write(`agent-runner tests: installing ${SCHEMATHESIS_REQUIREMENT} into .venv-schemathesis (first run only) ...\n`);
-  mkdirSync(VENV, { recursive: true });
-  const python = process.env.AGENT_RUNNER_TEST_PYTHON ?? 'python3';
-  run(python, ['-m', 'venv', VENV]);
-  run(join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', SCHEMATHESIS_REQUIREMENT]);
-  writeFileSync(STAMP, `${SCHEMATHESIS_REQUIREMENT}\n`);
-  return bin;
-}
-
-function run(command: string, args: string[]): void {
-  const out = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (out.status !== 0) throw new Error(`${command} ${args.join(' ')} failed with ${out.status ?? out.signal}`);
+  return ensurePythonTool({ venv: '.venv-schemathesis', requirement: SCHEMATHESIS_REQUIREMENT, command: 'schemathesis' });
 }
 
 // `node test/support/schemathesis.ts --install`: only create the venv (.ci/run does it while `npm ci` runs).
