@@ -4,7 +4,7 @@ import { compareWaiting } from '@agent-runner/shared/domain/priority-order.ts';
 import type { DeliveryOutcome, JobDelivery } from '@agent-runner/shared/ports/job-queue.ts';
 import { ACK, claimAndLaunch, triageDelivery } from './claim-and-launch.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '@agent-runner/shared/runtime/token-bucket.ts';
 
 /** How soon after a new arrival the scheduler decides, so one receive round of every queue is seen. */
 const SETTLE_MS = 15;

@@ -1,14 +1,14 @@
 import type { Clock } from '@agent-runner/shared/domain/ids.ts';
 import type { SubmitRate } from '@agent-runner/shared/domain/tenant-quotas.ts';
+import { TokenBucket } from '@agent-runner/shared/runtime/token-bucket.ts';
 
 /** The name of the one policy this API advertises (RateLimit-Policy / RateLimit). */
 const POLICY = 'submit';
 
+/** A tenant's bucket and the setting it was made for; a submission takes one token. */
 interface Bucket {
   rate: SubmitRate;
-  /** Tokens held at `at`; a submission takes one. */
-  tokens: number;
-  at: number;
+  tokens: TokenBucket;
 }
 
 /** What a rate check decided, with the header fields that describe it. */
@@ -41,27 +41,22 @@ export class SubmissionRateLimiter {
 
   /** Takes a token from the tenant's bucket if there is one. */
   take(tenant: string, rate: SubmitRate): RateDecision {
-    const now = this.clock.now().getTime();
     const capacity = Math.max(1, rate.limit / this.instances);
     const perSecond = rate.limit / rate.windowSeconds / this.instances;
     let bucket = this.buckets.get(tenant);
     // A changed setting starts a fresh bucket: the old one's tokens were counted in other units.
     if (!bucket || bucket.rate.limit !== rate.limit || bucket.rate.windowSeconds !== rate.windowSeconds) {
-      bucket = { rate, tokens: capacity, at: now };
+      bucket = { rate, tokens: new TokenBucket(perSecond, capacity, this.clock) };
     }
     this.remember(tenant, bucket);
-    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
-    bucket.at = now;
-    const admitted = bucket.tokens >= 1;
-    if (admitted) bucket.tokens -= 1;
-    const secondsUntil = (tokens: number) => Math.max(0, Math.ceil((tokens - bucket.tokens) / perSecond));
+    const admitted = bucket.tokens.tryTake();
     return {
       admitted,
-      retryAfterSeconds: admitted ? 0 : Math.max(1, secondsUntil(1)),
+      retryAfterSeconds: admitted ? 0 : Math.max(1, bucket.tokens.secondsUntil(1)),
       headers: {
         'RateLimit-Policy': `"${POLICY}";q=${Math.floor(capacity)};w=${rate.windowSeconds}`,
         // r: whole tokens left; t: seconds until the bucket is full again.
-        RateLimit: `"${POLICY}";r=${Math.floor(bucket.tokens)};t=${secondsUntil(capacity)}`,
+        RateLimit: `"${POLICY}";r=${Math.floor(bucket.tokens.available())};t=${bucket.tokens.secondsUntil(capacity)}`,
       },
     };
   }

@@ -1,10 +1,11 @@
-import type { Clock } from '@agent-runner/shared/domain/ids.ts';
+import type { Clock } from '../domain/ids.ts';
 
 /**
- * Paces launches: `ratePerSecond` tokens refill continuously up to `burst`. ECS throttles RunTask
- * with a token bucket of its own (documented as a sustained rate with a burst), so pacing here keeps
- * us under it instead of learning it from ThrottlingException. `penalize` drains the bucket after a
- * throttle so the next launches back off.
+ * `ratePerSecond` tokens refill continuously up to `burst`. The dispatcher paces launches with one
+ * (ECS throttles RunTask with a token bucket of its own, documented as a sustained rate with a
+ * burst, so pacing here keeps us under it instead of learning it from ThrottlingException;
+ * `penalize` drains the bucket after a throttle so the next launches back off). The API limits each
+ * tenant's submissions with one per tenant.
  */
 export class TokenBucket {
   private tokens: number;
@@ -33,6 +34,18 @@ export class TokenBucket {
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /** Tokens there now (a fraction while one refills). */
+  available(): number {
+    this.refill();
+    return this.tokens;
+  }
+
+  /** Whole seconds until `count` tokens will be there (0 if they are). */
+  secondsUntil(count: number): number {
+    this.refill();
+    return Math.max(0, Math.ceil((count - this.tokens) / this.rate));
   }
 
   /** Milliseconds until a token will be there (0 if one is). */
