@@ -1,10 +1,11 @@
 import { keyIdOf, keyMatchesHash } from '@agent-runner/shared/auth/api-key-format.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import type { ApiKeyRecord, ApiKeyStore } from '@agent-runner/shared/ports/api-keys.ts';
+import { TtlCache } from '@agent-runner/shared/runtime/ttl-cache.ts';
 
 /** A key's last use is written at most this often per key and API instance, not on every request. */
 const RECORD_USE_EVERY_MS = 60_000;
-/** Beyond this many cached ids (most would be made-up ones) the cache starts over. */
+/** At most this many ids are remembered (most would be made-up ones): the oldest go first. */
 const MAX_CACHED = 10_000;
 
 export interface ApiKeyVerifierOptions {
@@ -23,12 +24,14 @@ export interface ApiKeyVerifierOptions {
 export class ApiKeyVerifier {
   private readonly store: ApiKeyStore;
   private readonly options: ApiKeyVerifierOptions;
-  private readonly cache = new Map<string, { read: Promise<ApiKeyRecord | null>; at: number }>();
+  /** What the store said about each id; a failed read is not remembered. */
+  private readonly records: TtlCache<ApiKeyRecord | null>;
   private readonly usedAt = new Map<string, number>();
 
   constructor(store: ApiKeyStore, options: ApiKeyVerifierOptions) {
     this.store = store;
     this.options = options;
+    this.records = new TtlCache(options.cacheMs, { now: () => new Date(this.now()) }, MAX_CACHED);
   }
 
   /** The record of a valid, unrevoked key; null for anything else. */
@@ -48,15 +51,7 @@ export class ApiKeyVerifier {
   }
 
   private lookup(keyId: string): Promise<ApiKeyRecord | null> {
-    const now = this.now();
-    const cached = this.cache.get(keyId);
-    if (cached && now - cached.at < this.options.cacheMs) return cached.read;
-    if (this.cache.size >= MAX_CACHED) this.cache.clear();
-    const read = this.store.get(keyId);
-    this.cache.set(keyId, { read, at: now });
-    // A failed read is not remembered: the next request asks the store again.
-    read.catch(() => this.cache.delete(keyId));
-    return read;
+    return this.records.get(keyId, () => this.store.get(keyId));
   }
 
   private noteUse(keyId: string): void {

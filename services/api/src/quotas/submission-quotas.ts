@@ -10,7 +10,7 @@ import {
   type TenantSettings,
 } from '@agent-runner/shared/domain/tenant-quotas.ts';
 import { SubmissionRateLimiter } from './submission-rate-limiter.ts';
-import { TtlCache } from './ttl-cache.ts';
+import { TtlCache } from '@agent-runner/shared/runtime/ttl-cache.ts';
 
 /** A tenant at its queued cap is told to come back after this long: jobs start within seconds when capacity allows. */
 const QUEUED_RETRY_AFTER_SECONDS = 5;

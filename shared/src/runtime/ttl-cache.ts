@@ -1,4 +1,4 @@
-import type { Clock } from '@agent-runner/shared/domain/ids.ts';
+import type { Clock } from '../domain/ids.ts';
 
 interface Entry<V> {
   value: Promise<V>;
