@@ -109,6 +109,8 @@ describe('dashboard (headless Chromium, real API on the embedded backend)', {
     await page.locator('#detail-status[data-status="SUCCEEDED"]').waitFor({ timeout: 30_000 });
     await page.locator('#detail-result:not([hidden])').waitFor();
     assert.equal(await output.textContent(), REPLY, 'every delta once, in order');
+    // The stream's `end` event can arrive just after the detail's own poll saw SUCCEEDED.
+    await page.locator('#stream-state', { hasText: /ended \(SUCCEEDED\)/ }).waitFor({ timeout: 10_000 });
     assert.match((await page.locator('#stream-state').textContent()) ?? '', /ended \(SUCCEEDED\)/);
     const result = JSON.parse((await page.locator('#detail-result pre').textContent()) ?? '{}') as { response?: string; cost_usd?: number };
     assert.equal(result.response, REPLY);
