@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { type AwsClients, createAwsClients } from '@agent-runner/shared/adapters/aws/aws-clients.ts';
 import { provisionAws } from '@agent-runner/shared/adapters/aws/provision.ts';
 import { skipUnlessAws } from '../../support/aws-test-env.ts';
+import { defaultNetwork } from '../../support/default-network.ts';
 import { motoEndpoint } from '../../support/moto.ts';
 
 // infra/agent-runner.cfn.yaml deployed into the emulator's CloudFormation, beside what `provision`
@@ -71,7 +72,15 @@ describe('the CloudFormation template deployed into the emulator', { skip: Boole
     const endpoint = await motoEndpoint();
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
     clients = createAwsClients(REGION, endpoint);
-    const parameters = { Prefix: stackPrefix, Image: 'agent-runner:test', VpcId: 'vpc-12345678', SubnetIds: 'subnet-12345678' };
+    // The load balancer needs subnets that exist: the emulator's default VPC has one per zone.
+    const network = await defaultNetwork(REGION, endpoint);
+    const parameters = {
+      Prefix: stackPrefix,
+      Image: 'agent-runner:test',
+      VpcId: network.vpcId,
+      SubnetIds: network.subnetIds[0]!,
+      PublicSubnetIds: network.subnetIds.slice(0, 2).join(','),
+    };
     const params: Record<string, string> = { StackName: stackPrefix, TemplateBody: TEMPLATE, 'Capabilities.member.1': 'CAPABILITY_IAM' };
     Object.entries(parameters).forEach(([key, value], i) => {
       params[`Parameters.member.${i + 1}.ParameterKey`] = key;
@@ -154,6 +163,6 @@ describe('the CloudFormation template deployed into the emulator', { skip: Boole
     assert.equal(env.AGENT_RUNNER_TABLE, `${stackPrefix}-jobs`);
     assert.equal(env.AGENT_RUNNER_BUCKET, outputs.Bucket);
     assert.equal(env.AGENT_RUNNER_QUEUE_URL, outputs.NormalQueueUrl);
-    assert.deepEqual(taskDefinition?.containerDefinitions?.[0]?.command, ['worker']);
+    assert.deepEqual(taskDefinition?.containerDefinitions?.[0]?.command?.at(-1), 'services/worker/src/main.ts');
   });
 });

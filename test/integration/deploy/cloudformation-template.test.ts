@@ -242,14 +242,14 @@ function allowedBy(roleName: string): string[] {
 const allows = (granted: string[], action: string) =>
   granted.some((g) => new RegExp(`^${g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action));
 
-/** The role of the service whose task definition runs `command` (api, dispatcher, worker). */
-function roleOfService(command: string): string {
+/** The role of the service whose task definition's container is named `service` (api, dispatcher, worker). */
+function roleOfService(service: string): string {
   const definition = Object.values(resources).find(
     (r) =>
       r.Type === 'AWS::ECS::TaskDefinition' &&
-      (r.Properties?.ContainerDefinitions as { Command?: string[] }[] | undefined)?.[0]?.Command?.[0] === command,
+      (r.Properties?.ContainerDefinitions as { Name?: string }[] | undefined)?.[0]?.Name === service,
   );
-  assert.ok(definition, `a task definition runs \`${command}\``);
+  assert.ok(definition, `a task definition runs the \`${service}\` container`);
   const ref = (definition.Properties!.TaskRoleArn as { 'Fn::GetAtt': string })['Fn::GetAtt'];
   return ref.split('.')[0]!;
 }
@@ -336,4 +336,22 @@ test("only the API's role reaches the API keys table", () => {
   assert.ok(mentions(roleOfService('api')));
   for (const service of ['dispatcher', 'worker'])
     assert.ok(!mentions(roleOfService(service)), `${service}'s role names the API keys table`);
+});
+
+test("no service's role allows an action its code does not call", () => {
+  const { needs } = neededActions();
+  const extra = SERVICES.map((service) => {
+    const role = roleOfService(service);
+    const granted = allowedBy(role);
+    assert.ok(!granted.some((action) => action.includes('*')), `${role} grants a wildcard action`);
+    return `${service} (${role}): ${granted
+      .filter((action) => !needs.get(service)!.has(action))
+      .sort()
+      .join(' ')}`;
+  });
+  assert.deepEqual(
+    extra,
+    SERVICES.map((service) => `${service} (${roleOfService(service)}): `),
+    'actions granted beyond what the code calls',
+  );
 });
