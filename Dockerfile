@@ -19,6 +19,8 @@ COPY package.json ./
 COPY shared ./shared
 COPY services ./services
 COPY bin ./bin
+# provision reads the resources it creates from the CloudFormation template.
+COPY infra ./infra
 COPY localstack ./localstack
 # Node's compile cache, filled at build time: every container (a worker is one per job) starts
 # without compiling the modules again, about half the start-up time.

@@ -28,8 +28,13 @@ import {
 } from '@aws-sdk/client-sqs';
 import { PRIORITIES } from '../../domain/job.ts';
 import { createAwsClients } from './aws-clients.ts';
-import { JOBS_TABLE } from './jobs-table.ts';
-import { TENANTS_TABLE } from './tenants-table.ts';
+import {
+  type TemplateTable,
+  templateEnvironmentRefs,
+  templateQueues,
+  templateTables,
+  templateWorkerContainer,
+} from './stack/stack-template.ts';
 
 export interface ProvisionOptions {
   region: string;
@@ -89,96 +94,81 @@ export interface Provisioned {
 
 export const DEFAULT_WORKER_IMAGE = 'agent-runner-worker:latest';
 
-/** A message received this often without being deleted goes to the dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 5;
-/** 14 days: the longest SQS keeps a message (MessageRetentionPeriod), so dead letters wait to be read. */
-const DLQ_RETENTION_SECONDS = 1_209_600;
-
 /**
- * Creates everything agent-runner needs, idempotently, against any endpoint: four priority queues
- * and a FIFO queue (each with a dead-letter queue), the jobs, leases, events and tenants tables, the bucket,
- * the ECS cluster and the worker task definition (a new revision only when it changed).
+ * Creates the template's queues and tables (infra/agent-runner.cfn.yaml, read by stack-template.ts), the
+ * bucket, the ECS cluster and the worker task definition (a new revision only when it changed),
+ * idempotently, against any endpoint: for emulators and LocalStack, whose CloudFormation is partial or
+ * absent. On AWS, `agent-runner deploy` deploys the template itself.
  */
 export async function provisionAws(options: ProvisionOptions): Promise<Provisioned> {
   const clients = createAwsClients(options.region, options.endpoint);
   const ec2 = new EC2Client({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
   try {
     const p = options.prefix;
-    const queues = {} as ProvisionedResources['queues'];
-    for (const priority of PRIORITIES) queues[priority] = await createQueueWithDlq(clients.sqs, `${p}-${priority}`, false);
-    const fifoQueue = await createQueueWithDlq(clients.sqs, `${p}-ordered`, true);
-
-    const tables = {
-      jobs: `${p}-jobs`,
-      leases: `${p}-leases`,
-      events: `${p}-job-events`,
-      apiKeys: `${p}-api-keys`,
-      tenants: `${p}-tenants`,
+    // Logical id (NormalQueue, JobsTable, …) → what was created, for the environment below.
+    const created = new Map<string, string>();
+    const byLogicalId = new Map<string, ProvisionedQueue>();
+    const arns = new Map<string, string>();
+    for (const queue of templateQueues(p)) {
+      const attributes = { ...queue.attributes };
+      if (queue.redrive) {
+        const deadLetterArn = arns.get(queue.redrive.deadLetterLogicalId);
+        if (!deadLetterArn)
+          throw new Error(`${queue.logicalId}: its dead-letter queue ${queue.redrive.deadLetterLogicalId} is not in the template`);
+        attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: queue.redrive.maxReceiveCount });
+      }
+      const url = await ensureQueue(clients.sqs, queue.name, attributes);
+      const arn = (await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes
+        ?.QueueArn;
+      if (!arn) throw new Error(`no ARN for the queue ${queue.name}`);
+      arns.set(queue.logicalId, arn);
+      created.set(queue.logicalId, url);
+      if (queue.redrive) {
+        const deadLetterUrl = created.get(queue.redrive.deadLetterLogicalId)!;
+        byLogicalId.set(queue.logicalId, { url, deadLetterUrl, deadLetterArn: arns.get(queue.redrive.deadLetterLogicalId)! });
+      }
+    }
+    const queueOf = (logicalId: string) => {
+      const queue = byLogicalId.get(logicalId);
+      if (!queue) throw new Error(`the template has no queue ${logicalId} with a dead-letter queue`);
+      return queue;
     };
-    await createJobsTable(clients.dynamo, tables.jobs);
-    // Only idempotency records carry this attribute: job records never expire.
-    await enableTtl(clients.dynamo, tables.jobs, JOBS_TABLE.idempotency.ttlAttribute);
-    await createTable(
-      clients.dynamo,
-      tables.leases,
-      [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
-      [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
-    );
-    await createTable(
-      clients.dynamo,
-      tables.events,
-      [
-        { AttributeName: 'jobId', AttributeType: 'S' },
-        { AttributeName: 'seq', AttributeType: 'N' },
-      ],
-      [
-        { AttributeName: 'jobId', KeyType: 'HASH' },
-        { AttributeName: 'seq', KeyType: 'RANGE' },
-      ],
-    );
-    await enableTtl(clients.dynamo, tables.events, 'expiresAt');
-    await createTable(
-      clients.dynamo,
-      tables.apiKeys,
-      [{ AttributeName: 'keyId', AttributeType: 'S' }],
-      [{ AttributeName: 'keyId', KeyType: 'HASH' }],
-    );
-    await createTable(
-      clients.dynamo,
-      tables.tenants,
-      [
-        { AttributeName: TENANTS_TABLE.partitionKey, AttributeType: 'S' },
-        { AttributeName: TENANTS_TABLE.sortKey, AttributeType: 'S' },
-      ],
-      [
-        { AttributeName: TENANTS_TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TENANTS_TABLE.sortKey, KeyType: 'RANGE' },
-      ],
-    );
-    await enableTtl(clients.dynamo, tables.tenants, TENANTS_TABLE.ttlAttribute);
+    const queues = Object.fromEntries(
+      PRIORITIES.map((priority) => [priority, queueOf(`${priority[0]!.toUpperCase()}${priority.slice(1)}Queue`)]),
+    ) as ProvisionedResources['queues'];
+    const fifoQueue = queueOf('OrderedQueue');
+
+    const tableNames: Record<string, string> = {};
+    for (const table of templateTables(p)) {
+      await createTable(clients.dynamo, table);
+      if (table.ttlAttribute) await enableTtl(clients.dynamo, table.name, table.ttlAttribute);
+      created.set(table.logicalId, table.name);
+      // JobsTable → jobs, ApiKeysTable → apiKeys.
+      const key = table.logicalId.replace(/Table$/, '');
+      tableNames[`${key[0]!.toLowerCase()}${key.slice(1)}`] = table.name;
+    }
+    const tables = tableNames as ProvisionedResources['tables'];
+    for (const key of ['jobs', 'leases', 'events', 'apiKeys', 'tenants'] as const)
+      if (!tables[key]) throw new Error(`the template has no ${key} table`);
 
     // Bucket names are global: the account id (from a queue's ARN) keeps two accounts' apart.
     const account = queues.normal.deadLetterArn.split(':')[4];
     const bucket = (options.bucket ?? `${p}-${account ?? 'account'}-${options.region}`).toLowerCase();
     await createBucket(clients.s3, bucket, options.region);
 
+    created.set('Bucket', bucket);
+
+    // Each variable the template's containers set from a queue, table or the bucket (`!Ref JobsTable`).
     const env: Record<string, string> = {
       AGENT_RUNNER_BACKEND: 'aws',
       AWS_REGION: options.region,
       ...(options.endpoint ? { AWS_ENDPOINT_URL: options.endpoint } : {}),
-      AGENT_RUNNER_TABLE: tables.jobs,
-      AGENT_RUNNER_LEASES_TABLE: tables.leases,
-      AGENT_RUNNER_EVENTS_TABLE: tables.events,
-      AGENT_RUNNER_API_KEYS_TABLE: tables.apiKeys,
-      AGENT_RUNNER_TENANTS_TABLE: tables.tenants,
-      AGENT_RUNNER_BUCKET: bucket,
-      AGENT_RUNNER_QUEUE_URL: queues.normal.url,
-      AGENT_RUNNER_QUEUE_URL_CRITICAL: queues.critical.url,
-      AGENT_RUNNER_QUEUE_URL_HIGH: queues.high.url,
-      AGENT_RUNNER_QUEUE_URL_LOW: queues.low.url,
-      AGENT_RUNNER_FIFO_QUEUE_URL: fifoQueue.url,
-      ...(options.anthropicSecretName ? { AGENT_RUNNER_ANTHROPIC_SECRET_NAME: options.anthropicSecretName } : {}),
     };
+    for (const [variable, logicalId] of templateEnvironmentRefs()) {
+      const value = created.get(logicalId);
+      if (value !== undefined) env[variable] = value;
+    }
+    if (options.anthropicSecretName) env.AGENT_RUNNER_ANTHROPIC_SECRET_NAME = options.anthropicSecretName;
     if (options.ecs === false) return { resources: { queues, fifoQueue, tables, bucket, ecs: null }, env };
 
     // CreateCluster answers with the existing cluster when there is one (idempotent).
@@ -213,27 +203,6 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
   }
 }
 
-async function createQueueWithDlq(sqs: SQSClient, name: string, fifo: boolean): Promise<ProvisionedQueue> {
-  const suffix = fifo ? '.fifo' : '';
-  // A FIFO queue's dead-letter queue must be FIFO too (SQS developer guide, "dead-letter queues").
-  const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
-  const deadLetterUrl = await ensureQueue(sqs, `${name}-dlq${suffix}`, {
-    ...fifoAttributes,
-    MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS),
-  });
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['QueueArn'] }))).Attributes
-    ?.QueueArn;
-  if (!dlqArn) throw new Error(`no ARN for the dead-letter queue ${name}-dlq${suffix}`);
-  const url = await ensureQueue(sqs, `${name}${suffix}`, {
-    ...fifoAttributes,
-    VisibilityTimeout: '60',
-    // The default long poll for receivers that do not ask for one (sqs-consumer always does).
-    ReceiveMessageWaitTimeSeconds: '20',
-    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
-  });
-  return { url, deadLetterUrl, deadLetterArn: dlqArn };
-}
-
 /**
  * CreateQueue is idempotent only while the attributes are the same; with changed ones SQS answers
  * QueueAlreadyExists. Then the existing queue is brought in line (FifoQueue cannot change, and
@@ -250,33 +219,6 @@ async function ensureQueue(sqs: SQSClient, name: string, attributes: Record<stri
   const { FifoQueue: _fixed, ...changeable } = attributes;
   await sqs.send(new SetQueueAttributesCommand({ QueueUrl: QueueUrl!, Attributes: changeable }));
   return QueueUrl!;
-}
-
-async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<void> {
-  const attributes = new Map<string, AttributeDefinition>();
-  const indexes: GlobalSecondaryIndex[] = [];
-  attributes.set('jobId', { AttributeName: 'jobId', AttributeType: 'S' });
-  for (const index of [
-    JOBS_TABLE.allIndex,
-    JOBS_TABLE.statusIndex,
-    JOBS_TABLE.typeIndex,
-    JOBS_TABLE.tenantIndex,
-    JOBS_TABLE.tenantStatusIndex,
-  ]) {
-    attributes.set(index.partitionKey, { AttributeName: index.partitionKey, AttributeType: 'S' });
-    attributes.set(index.sortKey, { AttributeName: index.sortKey, AttributeType: 'S' });
-    indexes.push({
-      IndexName: index.name,
-      KeySchema: [
-        { AttributeName: index.partitionKey, KeyType: 'HASH' },
-        { AttributeName: index.sortKey, KeyType: 'RANGE' },
-      ],
-      Projection:
-        index.include.length > 0 ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] } : { ProjectionType: 'KEYS_ONLY' },
-    });
-  }
-  await createTable(dynamo, name, [...attributes.values()], [{ AttributeName: 'jobId', KeyType: 'HASH' }], indexes);
-  await addMissingIndexes(dynamo, name, [...attributes.values()], indexes);
 }
 
 /**
@@ -304,28 +246,24 @@ async function addMissingIndexes(
   }
 }
 
-async function createTable(
-  dynamo: DynamoDBClient,
-  name: string,
-  attributes: AttributeDefinition[],
-  keySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[],
-  indexes: GlobalSecondaryIndex[] = [],
-): Promise<void> {
+/** Creates the table as the template defines it, or adds the indexes an existing one lacks. */
+async function createTable(dynamo: DynamoDBClient, table: TemplateTable): Promise<void> {
+  const indexes = table.globalSecondaryIndexes;
   try {
     await dynamo.send(
       new CreateTableCommand({
-        TableName: name,
+        TableName: table.name,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: attributes,
-        KeySchema: keySchema,
+        AttributeDefinitions: table.attributeDefinitions,
+        KeySchema: table.keySchema,
         ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes } : {}),
       }),
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  await waitUntilTableExists({ client: dynamo, maxWaitTime: 120, minDelay: 1 }, { TableName: name });
-  await dynamo.send(new DescribeTableCommand({ TableName: name }));
+  await waitUntilTableExists({ client: dynamo, maxWaitTime: 120, minDelay: 1 }, { TableName: table.name });
+  if (indexes.length > 0) await addMissingIndexes(dynamo, table.name, table.attributeDefinitions, indexes);
 }
 
 async function enableTtl(dynamo: DynamoDBClient, table: string, attribute: string): Promise<void> {
@@ -390,14 +328,15 @@ async function defaultNetwork(ec2: EC2Client, options: ProvisionOptions): Promis
 
 /** Registers the worker task definition, unless the latest revision already says the same. */
 async function registerWorkerTaskDefinition(ecs: ECSClient, family: string, image: string, env: Record<string, string>): Promise<string> {
+  const worker = templateWorkerContainer();
   const container: ContainerDefinition = {
-    name: 'worker',
+    name: worker.name,
     image,
     essential: true,
     // Container-level memory: Fargate only needs task-level sizes, but moto refuses RunTask without it.
     memory: 1024,
-    workingDirectory: '/app',
-    command: ['node', '--disable-warning=ExperimentalWarning', 'services/worker/src/main.ts'],
+    workingDirectory: worker.workingDirectory ?? '/app',
+    command: worker.command,
     environment: Object.entries(env)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, value]) => ({ name, value })),
