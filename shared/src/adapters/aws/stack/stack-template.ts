@@ -38,7 +38,9 @@ export function loadStackTemplate(): { text: string; resources: Record<string, R
 function nameOf(value: unknown, prefix: string, where: string): string {
   if (typeof value === 'string') return value;
   const sub = (value as { 'Fn::Sub'?: unknown })['Fn::Sub'];
-  if (typeof sub === 'string' && !/\$\{(?!Prefix\})/.test(sub)) return sub.replaceAll('${Prefix}', prefix);
+  // The template's own placeholder, not a JavaScript one.
+  const placeholder = '$' + '{Prefix}';
+  if (typeof sub === 'string' && !/\$\{(?!Prefix\})/.test(sub)) return sub.replaceAll(placeholder, prefix);
   throw new Error(`${where}: a name provision cannot resolve (${JSON.stringify(value)})`);
 }
 
