@@ -6,7 +6,9 @@ UpdateItem 4 rounds in 40, TransactWriteItems 11 in 40, PutItem rarely). DynamoD
 opposite, and agent-runner's "never launched twice" rests on that guarantee. This runs moto
 unchanged except that its DynamoDB operations take one lock, so the emulator keeps the promise the
 real service makes; that RunTask honours its clientToken as ECS does; and that a long poll of a
-FIFO queue sees a message group free up while it waits. The other changes are for speed alone and
+FIFO queue sees a message group free up while it waits; and that a stack made or changed by a change
+set reports its outputs, as CloudFormation's does (moto computes them only in CreateStack and
+UpdateStack). The other changes are for speed alone and
 change no answer: no line logged per request, moto's list of its own modules read once rather than
 from disk on every request (together about 15 % of the server's CPU under the test suites), and a
 received message's retention checked without counting the whole queue.
@@ -100,6 +102,37 @@ def _receive_message_fifo_aware(self, queue_name, count, wait_seconds_timeout, v
 
 
 SQSBackend.receive_message = _receive_message_fifo_aware
+
+# ExecuteChangeSet: moto applies the resources but keeps the outputs the stack had before (none, for
+# a stack created by a change set). CloudFormation reports the outputs of the template applied.
+# Patched when moto first loads its CloudFormation module: importing it imports every service's
+# models, which would slow every server's start-up by seconds.
+def _patch_change_sets():
+    from moto.cloudformation.models import ChangeSet
+    from moto.cloudformation.parsing import OutputMap
+
+    apply = ChangeSet.apply
+
+    def _apply_with_outputs(self):
+        apply(self)
+        self.stack.output_map = OutputMap(self.stack.resource_map, self.template_dict, self.stack.stack_id)
+
+    ChangeSet.apply = _apply_with_outputs
+
+
+_import_backend = backends._import_backend
+_patched_modules = set()
+
+
+def _import_backend_patched(module_name, backends_name):
+    imported = _import_backend(module_name, backends_name)
+    if module_name == "cloudformation" and module_name not in _patched_modules:
+        _patched_modules.add(module_name)
+        _patch_change_sets()
+    return imported
+
+
+backends._import_backend = _import_backend_patched
 
 # Speed only. werkzeug logs every request at INFO to stderr, which the test harness discards; and
 # moto routes each request by asking whether its Host names one of its modules, listing its package

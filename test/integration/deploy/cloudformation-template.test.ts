@@ -106,8 +106,10 @@ const ROLE_COMMANDS: Record<string, string[] | 'transaction'> = {
 };
 
 /**
- * What `provision` calls: the operator's own credentials, not a service's role — the stack's roles need
- * none of these. Listed so a new provisioning call is a deliberate choice too.
+ * What the operator's commands call (`provision`, and `deploy`, `destroy`, `pause`, `resume`, `status`
+ * under shared/src/adapters/aws/stack/): the operator's own credentials, not a service's role — the
+ * stack's roles need none of these, and may hold none that no service calls (so the API and the
+ * dispatcher cannot pause, scale or delete the stack). Listed so a new operator call is deliberate too.
  */
 const OPERATOR_COMMANDS: Record<string, string[]> = {
   'client-sqs:CreateQueueCommand': ['sqs:CreateQueue'],
@@ -126,6 +128,29 @@ const OPERATOR_COMMANDS: Record<string, string[]> = {
   'client-ec2:DescribeVpcsCommand': ['ec2:DescribeVpcs'],
   'client-ec2:DescribeSubnetsCommand': ['ec2:DescribeSubnets'],
   'client-ec2:DescribeSecurityGroupsCommand': ['ec2:DescribeSecurityGroups'],
+  // deploy / destroy (shared/src/adapters/aws/stack/cloudformation-stack.ts). CloudFormation then acts
+  // with the caller's permissions for every resource in the template.
+  'client-cloudformation:DescribeStacksCommand': ['cloudformation:DescribeStacks'],
+  'client-cloudformation:ListStackResourcesCommand': ['cloudformation:ListStackResources'],
+  'client-cloudformation:CreateChangeSetCommand': ['cloudformation:CreateChangeSet'],
+  'client-cloudformation:DescribeChangeSetCommand': ['cloudformation:DescribeChangeSet'],
+  'client-cloudformation:DeleteChangeSetCommand': ['cloudformation:DeleteChangeSet'],
+  'client-cloudformation:ExecuteChangeSetCommand': ['cloudformation:ExecuteChangeSet'],
+  'client-cloudformation:DescribeStackEventsCommand': ['cloudformation:DescribeStackEvents'],
+  'client-cloudformation:DeleteStackCommand': ['cloudformation:DeleteStack'],
+  'client-dynamodb:DeleteTableCommand': ['dynamodb:DeleteTable'],
+  'client-s3:ListObjectVersionsCommand': ['s3:ListBucketVersions'],
+  'client-s3:DeleteObjectsCommand': ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+  'client-s3:DeleteBucketCommand': ['s3:DeleteBucket'],
+  // pause / resume / status (stack-operations.ts).
+  'client-ecs:ListTasksCommand': ['ecs:ListTasks'],
+  'client-ecs:DescribeServicesCommand': ['ecs:DescribeServices'],
+  'client-ecs:UpdateServiceCommand': ['ecs:UpdateService'],
+  'client-application-auto-scaling:RegisterScalableTargetCommand': ['application-autoscaling:RegisterScalableTarget'],
+  'client-cloudwatch:DescribeAlarmsCommand': ['cloudwatch:DescribeAlarms'],
+  'client-cloudwatch:DisableAlarmActionsCommand': ['cloudwatch:DisableAlarmActions'],
+  'client-cloudwatch:EnableAlarmActionsCommand': ['cloudwatch:EnableAlarmActions'],
+  'client-dynamodb:ScanCommand': ['dynamodb:Scan'],
 };
 
 const TRANSACTION_ITEM_ACTIONS: Record<string, string> = {
@@ -173,7 +198,7 @@ function actionsOf(text: string, table: Record<string, string[] | 'transaction'>
 }
 
 const ADAPTERS = join(REPO, 'shared', 'src', 'adapters', 'aws');
-const isOperatorFile = (path: string) => /provision/.test(relative(REPO, path));
+const isOperatorFile = (path: string) => /provision|adapters\/aws\/stack\//.test(relative(REPO, path));
 
 /** Backend member (`jobs`, `queue`, `createFeed`, …) → the AWS adapter file behind it, from aws-backend.ts. */
 function backendMembers(): Map<string, string> {
