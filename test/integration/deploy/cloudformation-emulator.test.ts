@@ -14,10 +14,11 @@ import { defaultNetwork } from '../../support/default-network.ts';
 import { motoEndpoint } from '../../support/moto.ts';
 
 // infra/agent-runner.cfn.yaml deployed into the emulator's CloudFormation, beside what `provision`
-// creates (which every AWS suite runs on): the queues and tables must come out the same. moto creates
-// every resource type this template uses; it does not run the ECS services or check IAM, so the roles
-// are checked at template level (cloudformation-template.test.ts). Nor does its CloudFormation apply a
-// table's TimeToLiveSpecification: TTL is compared between the template's text and provision's tables.
+// creates from the same template (which every AWS suite runs on): the queues and tables must come out
+// the same. moto skips some of the template's types (named in a test below: scaling, alarms, the e-mail
+// subscription, the secret), runs no ECS service and enforces no IAM, so those are checked at template
+// level (cfn-lint and cloudformation-template.test.ts). Nor does its CloudFormation apply a table's
+// TimeToLiveSpecification: TTL is compared between the template's text and provision's tables.
 
 const TEMPLATE = readFileSync(new URL('../../../infra/agent-runner.cfn.yaml', import.meta.url), 'utf8');
 const REGION = 'us-east-1';
@@ -58,6 +59,12 @@ function templateTtl(table: string): string | null {
   const ttl = resource.Properties?.TimeToLiveSpecification;
   return ttl?.Enabled ? ttl.AttributeName : null;
 }
+
+// Every short form, as plain values: enough to read the resource types.
+const ALL_TAGS = ['!Ref', '!Sub', '!GetAtt', '!Join', '!If', '!Equals', '!Not', '!Select', '!Split'].map((name) => ({
+  tag: name,
+  resolve: (value: unknown) => value,
+}));
 
 const tag = (xml: string, name: string) => [...xml.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, 'g'))].map((m) => m[1]!);
 
@@ -166,3 +173,108 @@ describe('the CloudFormation template deployed into the emulator', { skip: Boole
     assert.deepEqual(taskDefinition?.containerDefinitions?.[0]?.command?.at(-1), 'services/worker/src/main.ts');
   });
 });
+
+describe('what the emulator deploys of the template, and what it leaves to template-level checks', {
+  skip: Boolean(skipUnlessAws()),
+}, () => {
+  const prefix = `cfx-${randomBytes(4).toString('hex')}`;
+  let endpoint: string;
+  let clients: AwsClients;
+  let physical: Map<string, { type: string; id: string }>;
+
+  beforeAll(async () => {
+    endpoint = await motoEndpoint();
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    clients = createAwsClients(REGION, endpoint);
+    const network = await defaultNetwork(REGION, endpoint);
+    const params: Record<string, string> = { StackName: prefix, TemplateBody: TEMPLATE, 'Capabilities.member.1': 'CAPABILITY_IAM' };
+    const parameters = {
+      Prefix: prefix,
+      Image: 'agent-runner:test',
+      VpcId: network.vpcId,
+      SubnetIds: network.subnetIds[0]!,
+      PublicSubnetIds: network.subnetIds.slice(0, 2).join(','),
+    };
+    Object.entries(parameters).forEach(([key, value], i) => {
+      params[`Parameters.member.${i + 1}.ParameterKey`] = key;
+      params[`Parameters.member.${i + 1}.ParameterValue`] = value;
+    });
+    await cloudFormation(endpoint, 'CreateStack', params);
+    const listed = await cloudFormation(endpoint, 'ListStackResources', { StackName: prefix });
+    const ids = tag(listed, 'LogicalResourceId');
+    const types = tag(listed, 'ResourceType');
+    const physicalIds = tag(listed, 'PhysicalResourceId');
+    physical = new Map(ids.map((id, i) => [id, { type: types[i]!, id: physicalIds[i]! }]));
+  }, 60_000);
+
+  afterAll(() => clients?.destroy());
+
+  test('the resource types moto does not create are exactly these (each checked by cfn-lint and the template test)', () => {
+    const { Resources } = parse(TEMPLATE, { customTags: ALL_TAGS, logLevel: 'error' }) as { Resources: Record<string, { Type: string }> };
+    const created = new Set([...physical.values()].map((r) => r.type));
+    const missing = [...new Set(Object.values(Resources).map((r) => r.Type))].filter((type) => !created.has(type)).sort();
+    assert.deepEqual(missing, [
+      'AWS::ApplicationAutoScaling::ScalableTarget',
+      'AWS::ApplicationAutoScaling::ScalingPolicy',
+      // moto makes these without their AlarmName (a metric-math alarm's properties it does not read)
+      // and lists none of them as the stack's.
+      'AWS::CloudWatch::Alarm',
+      'AWS::SNS::Subscription',
+      'AWS::SecretsManager::Secret',
+    ]);
+  });
+
+  test("the API's and the dispatcher's task definitions point at the stack's own resources", async () => {
+    const envOf = async (family: string) => {
+      const { taskDefinition } = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }));
+      const container = taskDefinition?.containerDefinitions?.[0] as {
+        environment?: { name?: string; value?: string }[];
+        Environment?: { Name: string; Value: string }[];
+      };
+      return Object.fromEntries((container.environment ?? []).map((e) => [e.name, e.value]));
+    };
+    const api = await envOf(`${prefix}-api`);
+    assert.equal(api.AGENT_RUNNER_API_KEYS_TABLE, `${prefix}-api-keys`);
+    assert.equal(api.AGENT_RUNNER_TABLE, `${prefix}-jobs`);
+    assert.match(api.AGENT_RUNNER_FIFO_QUEUE_URL ?? '', new RegExp(`/${prefix}-ordered\\.fifo$`));
+    const dispatcher = await envOf(`${prefix}-dispatcher`);
+    assert.equal(dispatcher.AGENT_RUNNER_ECS_CLUSTER, prefix);
+    assert.match(dispatcher.AGENT_RUNNER_TASK_DEFINITION ?? '', new RegExp(`task-definition/${prefix}-worker:\\d+$`));
+    assert.equal(dispatcher.AGENT_RUNNER_SECURITY_GROUPS, physical.get('TaskSecurityGroup')?.id);
+    assert.equal(dispatcher.AGENT_RUNNER_API_KEYS_TABLE, undefined, 'the dispatcher is not told where the keys are');
+  });
+
+  test("the roles' deployed policies: the API cannot launch, the dispatcher can pass only the worker's roles", async () => {
+    const policies = async (logicalId: string) => {
+      const role = physical.get(logicalId)!.id;
+      const names = tag(await iam(endpoint, 'ListRolePolicies', { RoleName: role }), 'member');
+      const documents = [];
+      for (const name of names) {
+        const got = await iam(endpoint, 'GetRolePolicy', { RoleName: role, PolicyName: name });
+        documents.push(decodeURIComponent(tag(got, 'PolicyDocument')[0]!).replaceAll('&quot;', '"'));
+      }
+      return documents.join('\n');
+    };
+    const api = await policies('ApiRole');
+    assert.ok(api.includes('sqs:SendMessage') && !api.includes('ecs:') && !api.includes('iam:PassRole'), api);
+    const dispatcher = await policies('DispatcherRole');
+    assert.ok(dispatcher.includes('ecs:RunTask') && dispatcher.includes('iam:PassRole'), dispatcher);
+    const worker = await policies('WorkerRole');
+    assert.ok(worker.includes('secretsmanager:GetSecretValue') && !worker.includes('ecs:') && !worker.includes('ApiKeys'), worker);
+  });
+});
+
+/** One IAM query-API call (no IAM client among the dependencies). */
+async function iam(endpoint: string, action: string, params: Record<string, string>): Promise<string> {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${REGION}/iam/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: new URLSearchParams({ Action: action, Version: '2010-05-08', ...params }),
+  });
+  const body = await res.text();
+  assert.equal(res.status, 200, `${action}: ${body}`);
+  return body;
+}
