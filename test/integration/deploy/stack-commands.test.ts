@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DescribeScalableTargetsCommand, ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTableCommand, DynamoDBClient, PutItemCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
@@ -14,6 +17,7 @@ import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, test } from 'vitest';
 import { describeStack } from '@agent-runner/shared/adapters/aws/stack/cloudformation-stack.ts';
+import { loadConfig } from '@agent-runner/shared/config/config.ts';
 import { runStackCommand, type StackCommandName } from '@agent-runner/shared/adapters/aws/stack/stack-command.ts';
 import { skipUnlessAws } from '../../support/aws-test-env.ts';
 import { defaultNetwork } from '../../support/default-network.ts';
@@ -73,8 +77,19 @@ describe('agent-runner deploy / status / pause / resume / destroy (emulator)', {
 
   test('deploy creates the stack, prints its outputs and the service URL; a new image updates it', async () => {
     const stack = `st-${randomBytes(3).toString('hex')}`;
-    const created = await run('deploy', ['--stack', stack, '--image', 'agent-runner:1', ...networkParams()]);
+    const envFile = join(mkdtempSync(join(tmpdir(), 'deploy-')), 'stack.env');
+    const created = await run('deploy', ['--stack', stack, '--image', 'agent-runner:1', '--write-env', envFile, ...networkParams()]);
     assert.equal(created.code, 0, created.stderr);
+    // The written variables are a configuration the operator's commands start with.
+    const written = Object.fromEntries(
+      readFileSync(envFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+    );
+    assert.equal(loadConfig({ ...written }).backend, 'aws');
+    assert.equal(written.AGENT_RUNNER_API_KEYS_TABLE, `${stack}-api-keys`);
+    assert.match(written.AGENT_RUNNER_API_URL ?? '', /^http:\/\//);
     assert.match(created.stdout, /^The API: http:\/\/\S+$/m, created.stdout + created.stderr);
     assert.match(created.stdout, new RegExp(`^JobsTable = ${stack}-jobs$`, 'm'), 'Prefix defaults to the stack name');
     assert.match(created.stderr, /change set .* \(create\)/);

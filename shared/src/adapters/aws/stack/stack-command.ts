@@ -1,7 +1,9 @@
+import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { deployStack, destroyStack, type StackTarget } from './cloudformation-stack.ts';
+import { templateEnvironmentRefs } from './stack-template.ts';
 import { formatStackStatus, JobsRunningError, pauseStack, resumeStack, stackStatus } from './stack-operations.ts';
 
 const STACK_ENV = z.object({
@@ -61,11 +63,12 @@ export async function runStackCommand(
         'delete-data': { type: 'boolean' },
         force: { type: 'boolean' },
         json: { type: 'boolean' },
+        'write-env': { type: 'string' },
       },
       strict: true,
     }).values;
     const allowed: Record<StackCommandName, string[]> = {
-      deploy: ['stack', 'image', 'param', 'json'],
+      deploy: ['stack', 'image', 'param', 'json', 'write-env'],
       destroy: ['stack', 'yes', 'delete-data'],
       pause: ['stack', 'force'],
       resume: ['stack'],
@@ -99,6 +102,10 @@ export async function runStackCommand(
         }
         if (values.image) parameters.Image = values.image;
         const result = await deployStack(target, parameters, { defaultPrefix: values.stack });
+        if (values['write-env']) {
+          writeFileSync(values['write-env'], operatorEnv(result.outputs, region));
+          io.stderr(`variables for the operator's commands (keys, tenants, submit) written to ${values['write-env']}\n`);
+        }
         if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
         else {
           for (const [key, value] of Object.entries(result.outputs).sort(([a], [b]) => a.localeCompare(b)))
@@ -145,4 +152,22 @@ export async function runStackCommand(
     if (error instanceof JobsRunningError) return fail(1, error.message);
     return fail(1, `${(error as Error).name}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Dotenv lines that point `keys`, `tenants` and the client commands at the deployed stack: each
+ * variable the template's containers set from a table, queue or the bucket, read from the outputs of
+ * the same name (`JobsTable`, `NormalQueueUrl`), and the API's URL. The process launcher: an operator's
+ * machine launches nothing, so it needs none of the ECS settings.
+ */
+export function operatorEnv(outputs: Record<string, string>, region: string): string {
+  const env: Record<string, string> = { AGENT_RUNNER_BACKEND: 'aws', AWS_REGION: region, AGENT_RUNNER_LAUNCHER: 'process' };
+  for (const [variable, logicalId] of templateEnvironmentRefs()) {
+    const value = outputs[logicalId] ?? outputs[`${logicalId}Url`];
+    if (value !== undefined) env[variable] = value;
+  }
+  if (outputs.ServiceUrl) env.AGENT_RUNNER_API_URL = outputs.ServiceUrl;
+  return `${Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')}\n`;
 }
