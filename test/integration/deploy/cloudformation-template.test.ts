@@ -380,3 +380,9 @@ test("no service's role allows an action its code does not call", () => {
     'actions granted beyond what the code calls',
   );
 });
+
+test('the template fits in a CreateChangeSet request (TemplateBody: 51,200 bytes at most)', () => {
+  // deploy sends it inline; past this it would have to go through S3 (TemplateURL), which deploy does not do.
+  const bytes = readFileSync(TEMPLATE).byteLength;
+  assert.ok(bytes <= 51_200, `${bytes} bytes`);
+});

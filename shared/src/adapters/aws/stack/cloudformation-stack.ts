@@ -109,6 +109,9 @@ export async function deployStack(
     if (existing?.status === 'ROLLBACK_COMPLETE')
       throw new Error(`stack ${target.stack} is ROLLBACK_COMPLETE (its creation failed): destroy it, then deploy again`);
     const { text, declared } = templateParameters();
+    // CreateChangeSet takes at most 51,200 bytes inline; a larger template would need TemplateURL (S3).
+    if (Buffer.byteLength(text) > 51_200)
+      throw new Error(`the template is ${Buffer.byteLength(text)} bytes, over CloudFormation's 51,200 for an inline template`);
     // A new stack's resources are named after it unless a Prefix is given: two stacks never collide.
     const parameters =
       creating && !('Prefix' in given) && options.defaultPrefix && /^[a-z0-9-]{1,30}$/.test(options.defaultPrefix)
