@@ -1,8 +1,10 @@
-export const summary = 'create the AWS resources (queues + DLQs, tables, bucket, ECS cluster, task definition), idempotently';
+export const summary =
+  "create the template's queues and tables, a bucket, ECS cluster and task definition with the SDK, idempotently (emulators)";
 export const usage = `usage: agent-runner provision [--prefix NAME] [--write-env FILE] [--image IMAGE] [--bucket NAME]
                              [--subnets a,b] [--security-groups g] [--worker-env KEY=VALUE ...] [--no-ecs]
 
-Creates everything agent-runner needs against AWS_ENDPOINT_URL (LocalStack, moto) or real AWS
+Creates the queues and tables of infra/agent-runner.cfn.yaml, a bucket, the ECS cluster and the
+worker task definition against AWS_ENDPOINT_URL (LocalStack, moto) or real AWS
 (region from AWS_REGION), idempotently, and prints the AGENT_RUNNER_* variables that point the
 services at it (or writes them to --write-env FILE; not --env-file, which Node itself takes
 wherever it appears on the command line).
