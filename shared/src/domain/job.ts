@@ -9,8 +9,11 @@ export type { JsonObject, JsonValue } from './json.ts';
 
 /** Why an attempt or a job failed. `handler` names the job type's handler when it threw. */
 export interface JobError {
-  /** retryable / fatal: from the handler or launcher; lost: the worker vanished; timeout; cancelled. */
-  kind: 'retryable' | 'fatal' | 'lost' | 'timeout' | 'cancelled';
+  /**
+   * retryable / fatal: from the handler or launcher; lost: the worker vanished; timeout; cancelled;
+   * skipped: a pipeline step that did not run because a step it needs did not succeed.
+   */
+  kind: 'retryable' | 'fatal' | 'lost' | 'timeout' | 'cancelled' | 'skipped';
   message: string;
   handler: string | null;
 }
@@ -68,6 +71,17 @@ export interface Job {
   usage: JobUsage | null;
   /** The `anthropic-ratelimit-*` (and `retry-after`) headers of the last Claude response a worker saw. */
   rateLimits: JsonObject | null;
+  /**
+   * The pipeline this job is a step of. Absent (not null) on every other job, so records written
+   * before pipelines existed, and the many places that build one, need no change.
+   */
+  pipeline?: PipelineStepRef;
+}
+
+/** A step job's place in its pipeline. */
+export interface PipelineStepRef {
+  pipelineId: string;
+  step: string;
 }
 
 /** The fields a submitter controls, already validated. */
