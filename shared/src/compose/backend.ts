@@ -9,6 +9,7 @@ import type { ApiKeyStore } from '../ports/api-keys.ts';
 import type { QueuedJobCount } from '../ports/queued-job-count.ts';
 import type { TenantSettingsStore } from '../ports/tenant-settings.ts';
 import type { TenantSpend } from '../ports/tenant-spend.ts';
+import type { PipelineStore } from '../ports/pipeline-store.ts';
 
 export interface FeedOptions {
   /**
@@ -53,6 +54,8 @@ export interface Backend {
   readonly tenantSpend: TenantSpend;
   /** Per-tenant count of QUEUED jobs, for the max-queued quota. */
   readonly queuedJobs: QueuedJobCount;
+  /** Pipeline records (job chains); their steps are ordinary jobs in `jobs`. */
+  readonly pipelines: PipelineStore;
   createFeed(options: FeedOptions): JobFeed;
   /** The launcher the config names (`ecs` or `process`). */
   createLauncher(): WorkerLauncher;

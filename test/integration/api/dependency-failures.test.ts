@@ -21,6 +21,7 @@ function replacing(backend: Backend, parts: { queue?: JobQueue; jobs?: JobStore 
     tenants: backend.tenants,
     tenantSpend: backend.tenantSpend,
     queuedJobs: backend.queuedJobs,
+    pipelines: backend.pipelines,
     createFeed: (options) => backend.createFeed(options),
     createLauncher: () => backend.createLauncher(),
     close: () => backend.close(),

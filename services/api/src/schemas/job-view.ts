@@ -8,7 +8,7 @@ const timestamp = z.iso.datetime();
 
 export const JobErrorViewSchema = z
   .object({
-    kind: z.enum(['retryable', 'fatal', 'lost', 'timeout', 'cancelled']),
+    kind: z.enum(['retryable', 'fatal', 'lost', 'timeout', 'cancelled', 'skipped']),
     message: z.string(),
     handler: z.string().nullable(),
   })

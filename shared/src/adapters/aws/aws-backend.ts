@@ -11,6 +11,7 @@ import { DynamoDbApiKeyStore } from './dynamodb-api-keys.ts';
 import { DynamoDbConcurrencyLeases } from './dynamodb-concurrency-leases.ts';
 import { DynamoDbJobEventLog } from './dynamodb-job-event-log.ts';
 import { DynamoDbJobStore } from './dynamodb-job-store.ts';
+import { DynamoDbPipelineStore } from './dynamodb-pipeline-store.ts';
 import { DynamoDbQueuedJobCount } from './dynamodb-queued-job-count.ts';
 import { DynamoDbTenantSettings } from './dynamodb-tenant-settings.ts';
 import { DynamoDbTenantSpend } from './dynamodb-tenant-spend.ts';
@@ -84,6 +85,7 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
     tenants: new DynamoDbTenantSettings(doc, aws.tenantsTable),
     tenantSpend: new DynamoDbTenantSpend(doc, aws.tenantsTable),
     queuedJobs: new DynamoDbQueuedJobCount(doc, aws.table),
+    pipelines: new DynamoDbPipelineStore(doc, aws.table),
     createFeed(options: FeedOptions) {
       const urls = [...Object.values(aws.queueUrls), ...(aws.fifoQueueUrl ? [aws.fifoQueueUrl] : [])];
       const feed = new FeedLoadedOnFirstUse(async () => {

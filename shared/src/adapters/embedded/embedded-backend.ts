@@ -10,6 +10,7 @@ import { SqliteJobEventLog } from './sqlite-job-event-log.ts';
 import { SqliteJobFeed } from './sqlite-job-feed.ts';
 import { SqliteJobQueue } from './sqlite-job-queue.ts';
 import { SqliteJobStore } from './sqlite-job-store.ts';
+import { SqlitePipelineStore } from './sqlite-pipeline-store.ts';
 import { SqliteQueuedJobCount } from './sqlite-queued-job-count.ts';
 import { SqliteTenantSettings } from './sqlite-tenant-settings.ts';
 import { SqliteTenantSpend } from './sqlite-tenant-spend.ts';
@@ -41,6 +42,7 @@ export async function createEmbeddedBackend(config: Config): Promise<Backend> {
     tenants: new SqliteTenantSettings(db),
     tenantSpend: new SqliteTenantSpend(db),
     queuedJobs: new SqliteQueuedJobCount(db),
+    pipelines: new SqlitePipelineStore(db),
     createFeed(options: FeedOptions) {
       const feed = new SqliteJobFeed(queue, options);
       feeds.add(feed);
