@@ -12,6 +12,7 @@ import { errorsAsProblems } from './middleware/errors-as-problems.ts';
 import { refuseForeignRequests } from './middleware/refuse-foreign-requests.ts';
 import { healthRouter } from './routes/health.ts';
 import { jobsRouter } from './routes/jobs.ts';
+import { pipelinesRouter } from './routes/pipelines.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { usageRouter } from './routes/usage.ts';
 import { openApiRouter } from './routes/openapi.ts';
@@ -39,6 +40,7 @@ export function createApp(deps: ApiDeps): Koa {
   const routers = [
     healthRouter(),
     jobsRouter(routed, verifier),
+    pipelinesRouter(routed),
     usageRouter(deps),
     // With AGENT_RUNNER_METRICS_PORT, /metrics is served there only (startApi), not beside the jobs.
     ...(deps.config.metricsPort === null ? [metricsRouter(metrics)] : []),

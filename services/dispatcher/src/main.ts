@@ -17,6 +17,9 @@ import { releaseOrphanedLeases } from './release-orphaned-leases.ts';
 import { CancelledWorkerStopper } from './stop-cancelled-workers.ts';
 import { reapLostWorkers } from './reap-lost-workers.ts';
 import { sweepStrandedJobs } from './sweep-stranded-jobs.ts';
+import { sweepPipelines } from './sweep-pipelines.ts';
+import { advanceIfStepEnded } from '@agent-runner/shared/pipelines/step-ended.ts';
+import type { PipelineDeps } from '@agent-runner/shared/pipelines/pipeline-deps.ts';
 
 export interface DispatcherOptions {
   clock?: Clock;
@@ -56,6 +59,15 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
   const metrics =
     options.metrics ?? createMetrics({ service: 'dispatcher', jobTypes: JOB_TYPE_NAMES, models: config.anthropic.allowedModels });
   const outcomes = new JobOutcomeMetrics({ jobs: backend.jobs, metrics, log });
+  const clock = options.clock ?? systemClock;
+  const pipelineDeps: PipelineDeps = {
+    jobs: backend.jobs,
+    pipelines: backend.pipelines,
+    queue: backend.queue,
+    blobs: backend.blobs,
+    clock,
+    config,
+  };
   const deps: DispatcherDeps = {
     config,
     metrics,
@@ -64,9 +76,10 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     queue: backend.queue,
     launcher: options.launcher ?? backend.createLauncher(),
     leases: backend.leases,
-    clock: options.clock ?? systemClock,
+    clock,
     log,
     random: options.random ?? Math.random,
+    jobEnded: (job) => advanceIfStepEnded(pipelineDeps, job, log),
   };
   const scheduler = new LaunchScheduler(deps);
   const feed = backend.createFeed({
@@ -98,7 +111,10 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
   );
   const sweeper = every(
     intervalMs,
-    () => sweepStrandedJobs(deps),
+    async () => {
+      await sweepStrandedJobs(deps);
+      await sweepPipelines(pipelineDeps, log);
+    },
     (error) => log.error({ err: error }, 'sweeper failed'),
     { atStart: true },
   );

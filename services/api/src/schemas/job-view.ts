@@ -61,6 +61,10 @@ export const JobViewSchema = z
       .nullable()
       .describe('The `anthropic-ratelimit-*` headers (without the prefix) and `retry-after` of the last Claude response a worker saw.'),
     result: JsonValueSchema.optional().describe("The handler's result: present on GET /jobs/{id} once SUCCEEDED."),
+    pipeline: z
+      .object({ pipeline_id: z.string(), step: z.string(), link: z.string() })
+      .optional()
+      .describe('Present when the job is a step of a pipeline: which, and its URL path.'),
     links: z.object({ self: z.string(), cancel: z.string(), events: z.string() }),
   })
   .meta({ id: 'Job' });

@@ -1,4 +1,5 @@
 import type { Attempt, Job, JobError, JsonObject, JsonValue } from '@agent-runner/shared/domain/job.ts';
+import { pipelinePath } from '@agent-runner/shared/domain/pipeline.ts';
 import type { JobView } from '../schemas/job-view.ts';
 
 export function jobPath(jobId: string): string {
@@ -29,6 +30,9 @@ export function toJobView(job: Job, result?: JsonValue): JobView {
     cost_usd: costUsdOf(job),
     rate_limits: job.rateLimits && toRateLimitsView(job.rateLimits),
     ...(result !== undefined && { result }),
+    ...(job.pipeline && {
+      pipeline: { pipeline_id: job.pipeline.pipelineId, step: job.pipeline.step, link: pipelinePath(job.pipeline.pipelineId) },
+    }),
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
   };
 }
