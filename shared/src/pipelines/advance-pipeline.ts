@@ -34,9 +34,9 @@ export async function advancePipeline(deps: PipelineDeps, pipelineId: string): P
     for (const step of pipeline.steps) {
       const job = jobs.get(step.name);
       if (!job || isTerminal(job.status)) continue;
-      const written = await moveStep(deps, pipeline, step, job, jobs);
-      if (written) {
-        jobs.set(step.name, written);
+      const moved = await moveStep(deps, pipeline, step, job, jobs);
+      if (moved) {
+        jobs.set(step.name, moved.job);
         changed = true;
       }
     }
@@ -50,8 +50,11 @@ export async function advancePipeline(deps: PipelineDeps, pipelineId: string): P
   return endPipeline(deps, pipeline, status);
 }
 
-/** The step's next write, applied; the job as written, or null when nothing was due (or someone else wrote first). */
-async function moveStep(deps: PipelineDeps, pipeline: Pipeline, step: PipelineStep, job: Job, jobs: Map<string, Job>): Promise<Job | null> {
+/** What happened to a step: written by this call, moved by someone else meanwhile (re-read), or nothing due. */
+type Moved = { job: Job; wrote: boolean } | null;
+
+/** The step's next write, applied; null when nothing was due. */
+async function moveStep(deps: PipelineDeps, pipeline: Pipeline, step: PipelineStep, job: Job, jobs: Map<string, Job>): Promise<Moved> {
   const now = deps.clock.now();
   if (pipeline.cancelRequested) return write(deps, job, cancelJob(job, now));
   if (job.status !== 'WAITING') return null;
@@ -63,17 +66,22 @@ async function moveStep(deps: PipelineDeps, pipeline: Pipeline, step: PipelineSt
   if (!resolved.ok) return write(deps, job, failStep(job, resolved.message, now));
   const released = await write(deps, job, releaseStep(job, await storeResolved(deps, job, resolved.payload)));
   // Only the writer that released it enqueues it; one lost here is re-enqueued by the stranded-job sweep.
-  if (released) await deps.queue.enqueue(messageFor(released));
+  if (released?.wrote) await deps.queue.enqueue(messageFor(released.job));
   return released;
 }
 
-async function write(deps: PipelineDeps, job: Job, step: Transition | null): Promise<Job | null> {
+/**
+ * Applies one conditional write. When another writer got there first (a heartbeat on a running
+ * step being cancelled, another advancer), the step is read again so the next round decides anew.
+ */
+async function write(deps: PipelineDeps, job: Job, step: Transition | null): Promise<Moved> {
   if (!step) return null;
   try {
-    return await deps.jobs.update(job.jobId, step.expect, step.changes, deps.clock.now());
+    return { job: await deps.jobs.update(job.jobId, step.expect, step.changes, deps.clock.now()), wrote: true };
   } catch (error) {
-    if (error instanceof ConflictError) return null;
-    throw error;
+    if (!(error instanceof ConflictError)) throw error;
+    const fresh = await deps.jobs.get(job.jobId);
+    return fresh && fresh.version !== job.version ? { job: fresh, wrote: false } : null;
   }
 }
 

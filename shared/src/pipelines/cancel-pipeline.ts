@@ -12,6 +12,7 @@ import type { PipelineDeps } from './pipeline-deps.ts';
  */
 export async function cancelPipeline(deps: PipelineDeps, pipeline: Pipeline): Promise<Pipeline | null> {
   let current = pipeline;
+  if (current.status !== 'RUNNING') return null;
   for (let tries = 0; !current.cancelRequested; tries++) {
     if (current.status !== 'RUNNING') return null;
     // Its steps exist before it is marked, so no QUEUED step is created after the cancel.

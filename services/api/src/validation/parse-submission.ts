@@ -50,11 +50,19 @@ export function jobFromFields(
     jobType = validateJobPayload(request.job_type, request.payload, config);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    const remaining = error.errors.filter((e) => !options.deferred?.(e.path));
-    if (remaining.length > 0 || error.problem !== 'invalid-payload') {
-      if (options.at === undefined) throw error;
-      const errors = error.errors.map((e) => ({ path: `${options.at}.${e.path}`, message: e.message }));
-      throw new ValidationError(`${options.at}: ${error.message}`, { problem: error.problem, errors });
+    const remaining = error.problem === 'invalid-payload' ? error.errors.filter((e) => !options.deferred?.(e.path)) : error.errors;
+    if (remaining.length > 0) {
+      if (options.at === undefined && remaining.length === error.errors.length) throw error;
+      const errors = remaining.map((e) => ({ path: options.at === undefined ? e.path : `${options.at}.${e.path}`, message: e.message }));
+      const where = options.at === undefined ? '' : `${options.at}: `;
+      const detail =
+        error.problem === 'invalid-payload'
+          ? `the payload is not valid for job type "${request.job_type}": ${summarize(errors)}`
+          : error.message;
+      throw new ValidationError(`${where}${detail}`, {
+        problem: error.problem,
+        errors,
+      });
     }
     jobType = request.job_type;
   }
