@@ -43,15 +43,21 @@ async function getPipeline(url: string, id: string): Promise<PipelineView> {
   return (await res.json()) as PipelineView;
 }
 
-function waitForEnd(url: string, id: string, timeoutMs = 90_000): Promise<PipelineView> {
-  return waitFor(
-    `pipeline ${id} to end`,
-    async () => {
-      const p = await getPipeline(url, id);
-      return p.status === 'RUNNING' ? undefined : p;
-    },
-    { timeoutMs, intervalMs: 200 },
-  );
+/** Generous: on a loaded shared machine the AWS emulator and the worker tasks can be slow. */
+async function waitForEnd(url: string, id: string, timeoutMs = 200_000): Promise<PipelineView> {
+  let last: PipelineView | null = null;
+  try {
+    return await waitFor(
+      `pipeline ${id} to end`,
+      async () => {
+        last = await getPipeline(url, id);
+        return last.status === 'RUNNING' ? undefined : last;
+      },
+      { timeoutMs, intervalMs: 250 },
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; last seen: ${JSON.stringify(last)}`);
+  }
 }
 
 const stepOf = (p: PipelineView, name: string) => p.steps.find((s) => s.name === name)!;
@@ -82,7 +88,7 @@ for (const name of backendNames()) {
           ? await startSystem(name, { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: API_KEY })
           : await startSystem(name, {}, { workerEnv: { ANTHROPIC_BASE_URL: fake.url }, anthropicApiKey: API_KEY });
       system.startDispatcher();
-    }, 120_000);
+    }, 240_000);
 
     afterAll(async () => {
       await system?.stop();
@@ -128,7 +134,7 @@ for (const name of backendNames()) {
       assert.deepEqual(summary!.pipeline, { pipeline_id: id, step: 'summary', link: `/pipelines/${id}` });
       assert.ok(done.cost_usd > 0, 'the Claude steps cost something');
       assert.equal(done.cost_usd, (stepOf(done, 'research').cost_usd ?? 0) + (stepOf(done, 'summary').cost_usd ?? 0));
-    }, 120_000);
+    }, 240_000);
 
     test('a failing middle step skips its dependents; continue_on_failure runs; a $from to it fails', async () => {
       const posted = await postPipeline(system.url, {
@@ -166,7 +172,7 @@ for (const name of backendNames()) {
       assert.match(String(stepOf(done, 'uses-b').error?.message), /payload\.message takes a value from step "b", which ended FAILED/);
       const skipped = await getJob(system.url, stepOf(done, 'c').job_id);
       assert.equal(skipped.attempt, 0, 'a skipped step never ran');
-    }, 120_000);
+    }, 240_000);
 
     test('cancel stops the running step and ends the waiting ones', async () => {
       const posted = await postPipeline(system.url, {
@@ -201,7 +207,7 @@ for (const name of backendNames()) {
         const job = await getJob(system.url, cancelled.steps[0]!.job_id);
         return job.status === 'CANCELLED' ? true : undefined;
       });
-    }, 120_000);
+    }, 240_000);
 
     test('POST /jobs with then runs the jobs in order and answers with the first', async () => {
       const first = await postJob(system.url, {
@@ -217,7 +223,7 @@ for (const name of backendNames()) {
       assert.equal(done.steps[0]!.job_id, first.job_id);
       const second = await getJob(system.url, done.steps[1]!.job_id);
       assert.equal((second.result as JsonObject).echoed_message, 'hello');
-    }, 120_000);
+    }, 240_000);
 
     test('a cycle, an unknown step or a $from to a step not needed is a 400 that records nothing', async () => {
       const before = (await (await fetch(`${system.url}/jobs?limit=100`)).json()) as { jobs: unknown[] };

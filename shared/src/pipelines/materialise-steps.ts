@@ -3,6 +3,8 @@ import { createJobRecord, messageFor, type Job } from '../domain/job.ts';
 import type { Pipeline, PipelineStep } from '../domain/pipeline.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 
+const CREATE_AT_ONCE = 10;
+
 /**
  * Creates every step's job that does not exist yet, with the id the pipeline record chose for it:
  * WAITING when it needs other steps, else QUEUED and enqueued. Idempotent and safe to race (the
@@ -13,16 +15,19 @@ import type { PipelineDeps } from './pipeline-deps.ts';
 export async function materialiseSteps(deps: PipelineDeps, pipeline: Pipeline): Promise<Pipeline> {
   if (pipeline.materialised) return pipeline;
   const now = deps.clock.now();
-  for (const step of pipeline.steps) {
+  const createOne = async (step: PipelineStep) => {
     const job = stepJobRecord(pipeline, step, now);
     try {
       await deps.jobs.create(job);
     } catch (error) {
-      if (error instanceof ConflictError) continue;
+      if (error instanceof ConflictError) return;
       throw error;
     }
     if (job.status === 'QUEUED') await deps.queue.enqueue(messageFor(job));
-  }
+  };
+  // A few at a time: 100 sequential puts are 100 round trips on the request that records it.
+  for (let i = 0; i < pipeline.steps.length; i += CREATE_AT_ONCE)
+    await Promise.all(pipeline.steps.slice(i, i + CREATE_AT_ONCE).map(createOne));
   try {
     return await deps.pipelines.update(
       pipeline.pipelineId,
