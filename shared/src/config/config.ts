@@ -196,6 +196,15 @@ export const ENV_SCHEMA = z.object({
    * development, tests). Off: an allowed host that resolves to one is refused (SSRF).
    */
   AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE: flag.default(false),
+  /** Let a webhook URL be `http:` (local development, tests); off, only `https:` is accepted. */
+  AGENT_RUNNER_WEBHOOK_ALLOW_HTTP: flag.default(false),
+  /**
+   * Let a webhook URL's host resolve to loopback, private, link-local and other non-public addresses
+   * (local development, tests). Off: such a URL is refused at submit time and at delivery (SSRF).
+   */
+  AGENT_RUNNER_WEBHOOK_ALLOW_PRIVATE: flag.default(false),
+  /** aws: tenants' default webhook endpoints; default `<table>-webhook-endpoints`. */
+  AGENT_RUNNER_WEBHOOK_ENDPOINTS_TABLE: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;
@@ -212,6 +221,8 @@ export interface AwsConfig {
   apiKeysTable: string;
   /** Tenant settings and daily spend; default `<table>-tenants`. */
   tenantsTable: string;
+  /** Tenants' default webhook endpoints; default `<table>-webhook-endpoints`. */
+  webhookEndpointsTable: string;
   bucket: string;
   queueUrls: Record<(typeof PRIORITIES)[number], string>;
   fifoQueueUrl: string | null;
@@ -292,6 +303,8 @@ export interface Config {
     maxRetries: number;
   };
   tools: { httpGetAllowedHosts: string[]; httpGetAllowPrivate: boolean };
+  /** Which webhook URLs are accepted (at submit time) and reached (at delivery). */
+  webhooks: { allowHttp: boolean; allowPrivate: boolean };
   /** The validated variables, for passing the same configuration on to a child worker. */
   env: Record<string, string>;
 }
@@ -345,6 +358,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       eventsTable: env.AGENT_RUNNER_EVENTS_TABLE ?? `${table}-events`,
       apiKeysTable: env.AGENT_RUNNER_API_KEYS_TABLE ?? `${table}-api-keys`,
       tenantsTable: env.AGENT_RUNNER_TENANTS_TABLE ?? `${table}-tenants`,
+      webhookEndpointsTable: env.AGENT_RUNNER_WEBHOOK_ENDPOINTS_TABLE ?? `${table}-webhook-endpoints`,
       bucket: need('AGENT_RUNNER_BUCKET', env.AGENT_RUNNER_BUCKET),
       queueUrls: {
         critical: env.AGENT_RUNNER_QUEUE_URL_CRITICAL ?? normal,
@@ -436,6 +450,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxRetries: env.AGENT_RUNNER_ANTHROPIC_MAX_RETRIES,
     },
     tools: { httpGetAllowedHosts: env.AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS, httpGetAllowPrivate: env.AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE },
+    webhooks: { allowHttp: env.AGENT_RUNNER_WEBHOOK_ALLOW_HTTP, allowPrivate: env.AGENT_RUNNER_WEBHOOK_ALLOW_PRIVATE },
     env: raw,
   };
 }
