@@ -9,6 +9,8 @@ import type { ApiKeyStore } from '../ports/api-keys.ts';
 import type { QueuedJobCount } from '../ports/queued-job-count.ts';
 import type { TenantSettingsStore } from '../ports/tenant-settings.ts';
 import type { TenantSpend } from '../ports/tenant-spend.ts';
+import type { WebhookDeliveryQueue, WebhookDeliveryStore } from '../ports/webhook-deliveries.ts';
+import type { WebhookEndpointStore, WebhookSecretStore } from '../ports/webhook-endpoints.ts';
 
 export interface FeedOptions {
   /**
@@ -53,6 +55,14 @@ export interface Backend {
   readonly tenantSpend: TenantSpend;
   /** Per-tenant count of QUEUED jobs, for the max-queued quota. */
   readonly queuedJobs: QueuedJobCount;
+  /** The webhook outbox: deliveries owed by ended jobs (and pipelines), and their attempts. */
+  readonly webhookDeliveries: WebhookDeliveryStore;
+  /** AWS: wakes dispatchers for due deliveries. null (embedded): the dispatcher polls the outbox. */
+  readonly webhookQueue: WebhookDeliveryQueue | null;
+  /** Per-tenant webhook signing secrets. */
+  readonly webhookSecrets: WebhookSecretStore;
+  /** Tenants' default webhook endpoints (a delivery answered 410 disables its endpoint). */
+  readonly webhookEndpoints?: WebhookEndpointStore;
   createFeed(options: FeedOptions): JobFeed;
   /** The launcher the config names (`ecs` or `process`). */
   createLauncher(): WorkerLauncher;
