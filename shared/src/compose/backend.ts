@@ -9,6 +9,7 @@ import type { ApiKeyStore } from '../ports/api-keys.ts';
 import type { QueuedJobCount } from '../ports/queued-job-count.ts';
 import type { TenantSettingsStore } from '../ports/tenant-settings.ts';
 import type { TenantSpend } from '../ports/tenant-spend.ts';
+import type { WebhookEndpointStore } from '../ports/webhook-endpoints.ts';
 
 export interface FeedOptions {
   /**
@@ -53,6 +54,8 @@ export interface Backend {
   readonly tenantSpend: TenantSpend;
   /** Per-tenant count of QUEUED jobs, for the max-queued quota. */
   readonly queuedJobs: QueuedJobCount;
+  /** Tenants' default webhook endpoints (`agent-runner webhooks add`); a 410 from a receiver disables one. */
+  readonly webhookEndpoints: WebhookEndpointStore;
   createFeed(options: FeedOptions): JobFeed;
   /** The launcher the config names (`ecs` or `process`). */
   createLauncher(): WorkerLauncher;

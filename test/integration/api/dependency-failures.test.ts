@@ -21,6 +21,7 @@ function replacing(backend: Backend, parts: { queue?: JobQueue; jobs?: JobStore 
     tenants: backend.tenants,
     tenantSpend: backend.tenantSpend,
     queuedJobs: backend.queuedJobs,
+    webhookEndpoints: backend.webhookEndpoints,
     createFeed: (options) => backend.createFeed(options),
     createLauncher: () => backend.createLauncher(),
     close: () => backend.close(),

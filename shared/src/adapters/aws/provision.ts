@@ -30,6 +30,7 @@ import { PRIORITIES } from '../../domain/job.ts';
 import { createAwsClients } from './aws-clients.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 import { TENANTS_TABLE } from './tenants-table.ts';
+import { WEBHOOK_ENDPOINTS_TABLE } from './webhook-endpoints-table.ts';
 
 export interface ProvisionOptions {
   region: string;
@@ -69,7 +70,7 @@ export interface ProvisionedQueue {
 export interface ProvisionedResources {
   queues: Record<(typeof PRIORITIES)[number], ProvisionedQueue>;
   fifoQueue: ProvisionedQueue;
-  tables: { jobs: string; leases: string; events: string; apiKeys: string; tenants: string };
+  tables: { jobs: string; leases: string; events: string; apiKeys: string; tenants: string; webhookEndpoints: string };
   bucket: string;
   /** The ECS part: null when provisioned with `ecs: false`. */
   ecs: {
@@ -96,7 +97,7 @@ const DLQ_RETENTION_SECONDS = 1_209_600;
 
 /**
  * Creates everything agent-runner needs, idempotently, against any endpoint: four priority queues
- * and a FIFO queue (each with a dead-letter queue), the jobs, leases, events and tenants tables, the bucket,
+ * and a FIFO queue (each with a dead-letter queue), the jobs, leases, events, tenants and webhook endpoints tables, the bucket,
  * the ECS cluster and the worker task definition (a new revision only when it changed).
  */
 export async function provisionAws(options: ProvisionOptions): Promise<Provisioned> {
@@ -114,6 +115,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       events: `${p}-job-events`,
       apiKeys: `${p}-api-keys`,
       tenants: `${p}-tenants`,
+      webhookEndpoints: `${p}-webhook-endpoints`,
     };
     await createJobsTable(clients.dynamo, tables.jobs);
     // Only idempotency records carry this attribute: job records never expire.
@@ -156,6 +158,26 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       ],
     );
     await enableTtl(clients.dynamo, tables.tenants, TENANTS_TABLE.ttlAttribute);
+    const endpoints = WEBHOOK_ENDPOINTS_TABLE;
+    await createTable(
+      clients.dynamo,
+      tables.webhookEndpoints,
+      [
+        { AttributeName: endpoints.partitionKey, AttributeType: 'S' },
+        { AttributeName: endpoints.sortKey, AttributeType: 'S' },
+      ],
+      [
+        { AttributeName: endpoints.partitionKey, KeyType: 'HASH' },
+        { AttributeName: endpoints.sortKey, KeyType: 'RANGE' },
+      ],
+      [
+        {
+          IndexName: endpoints.byIdIndex.name,
+          KeySchema: [{ AttributeName: endpoints.byIdIndex.partitionKey, KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    );
 
     // Bucket names are global: the account id (from a queue's ARN) keeps two accounts' apart.
     const account = queues.normal.deadLetterArn.split(':')[4];
@@ -171,6 +193,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       AGENT_RUNNER_EVENTS_TABLE: tables.events,
       AGENT_RUNNER_API_KEYS_TABLE: tables.apiKeys,
       AGENT_RUNNER_TENANTS_TABLE: tables.tenants,
+      AGENT_RUNNER_WEBHOOK_ENDPOINTS_TABLE: tables.webhookEndpoints,
       AGENT_RUNNER_BUCKET: bucket,
       AGENT_RUNNER_QUEUE_URL: queues.normal.url,
       AGENT_RUNNER_QUEUE_URL_CRITICAL: queues.critical.url,
