@@ -1,5 +1,6 @@
 import type { Attempt, Job, JobError, JsonObject, JsonValue } from '@agent-runner/shared/domain/job.ts';
 import type { JobView } from '../schemas/job-view.ts';
+import { ownWebhookOf } from './job-webhook-view.ts';
 
 export function jobPath(jobId: string): string {
   return `/jobs/${encodeURIComponent(jobId)}`;
@@ -28,6 +29,7 @@ export function toJobView(job: Job, result?: JsonValue): JobView {
     usage: job.usage,
     cost_usd: costUsdOf(job),
     rate_limits: job.rateLimits && toRateLimitsView(job.rateLimits),
+    webhook: ownWebhookOf(job),
     ...(result !== undefined && { result }),
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
   };
