@@ -44,9 +44,10 @@ export function jobsRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>>, ve
         { ...config.webhooks, ...(deps.resolveHost && { resolve: deps.resolveHost }) },
         'webhook.url',
       );
+    // Read before the quotas count the submission, so a store that fails (503) costs no rate token.
+    const webhooks = jobWebhookTargets(webhook, await backend.webhookEndpoints.list(tenant));
     // The quotas of the tenant the job will belong to: refused, a 429 and nothing recorded.
     const quotaHeaders = await deps.quotas.admit(tenant);
-    const webhooks = jobWebhookTargets(webhook, await backend.webhookEndpoints.list(tenant));
     const input = { ...parsed, tenant, keyId: caller.keyId, webhooks };
     const submitDeps: SubmitJobDeps = {
       jobs: backend.jobs,
