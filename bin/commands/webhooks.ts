@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
 import { NotFoundError, ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import { JOB_WEBHOOK_EVENTS, PIPELINE_WEBHOOK_EVENTS, type WebhookEvent } from '@agent-runner/shared/domain/webhook-target.ts';
-import type { WebhookEndpoint, WebhookSecretStore } from '@agent-runner/shared/ports/webhook-endpoints.ts';
+import type { WebhookEndpoint } from '@agent-runner/shared/ports/webhook-endpoints.ts';
 import { loadConfigOrReport } from '@agent-runner/shared/runtime/service-process.ts';
 import { checkWebhookDestination } from '@agent-runner/shared/webhooks/webhook-destination.ts';
 import { newWebhookEndpoint } from '@agent-runner/shared/webhooks/webhook-endpoint-record.ts';
@@ -107,12 +107,10 @@ export async function run(argv: string[], env: Record<string, string | undefined
     } else if (action === 'remove') {
       await endpoints.remove(tenant, rest[0]!);
       process.stdout.write(`removed ${rest[0]} from tenant ${tenant}\n`);
+    } else if (secretAction === 'rotate') {
+      await rotateWebhookSecret(backend.webhookSecrets, tenant, overlapHours, values.json);
     } else {
-      // Interim until the delivery branch's secret store is on the Backend (then: backend.webhookSecrets).
-      const secrets = (backend as { webhookSecrets?: WebhookSecretStore }).webhookSecrets;
-      if (!secrets) throw new Error('this build has no webhook secret store yet');
-      if (secretAction === 'rotate') await rotateWebhookSecret(secrets, tenant, overlapHours, values.json);
-      else await showWebhookSecrets(secrets, tenant, values.json);
+      await showWebhookSecrets(backend.webhookSecrets, tenant, values.json);
     }
     return 0;
   } catch (error) {

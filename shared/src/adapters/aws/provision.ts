@@ -31,6 +31,7 @@ import { createAwsClients } from './aws-clients.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 import { TENANTS_TABLE } from './tenants-table.ts';
 import { WEBHOOK_ENDPOINTS_TABLE } from './webhook-endpoints-table.ts';
+import { WEBHOOK_DELIVERIES_TABLE } from './webhook-deliveries-table.ts';
 
 export interface ProvisionOptions {
   region: string;
@@ -70,7 +71,17 @@ export interface ProvisionedQueue {
 export interface ProvisionedResources {
   queues: Record<(typeof PRIORITIES)[number], ProvisionedQueue>;
   fifoQueue: ProvisionedQueue;
-  tables: { jobs: string; leases: string; events: string; apiKeys: string; tenants: string; webhookEndpoints: string };
+  /** Wakes dispatchers for due webhook deliveries. */
+  webhookQueue: ProvisionedQueue;
+  tables: {
+    jobs: string;
+    leases: string;
+    events: string;
+    apiKeys: string;
+    tenants: string;
+    webhookDeliveries: string;
+    webhookEndpoints: string;
+  };
   bucket: string;
   /** The ECS part: null when provisioned with `ecs: false`. */
   ecs: {
@@ -108,6 +119,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
     const queues = {} as ProvisionedResources['queues'];
     for (const priority of PRIORITIES) queues[priority] = await createQueueWithDlq(clients.sqs, `${p}-${priority}`, false);
     const fifoQueue = await createQueueWithDlq(clients.sqs, `${p}-ordered`, true);
+    const webhookQueue = await createQueueWithDlq(clients.sqs, `${p}-webhooks`, false);
 
     const tables = {
       jobs: `${p}-jobs`,
@@ -115,6 +127,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       events: `${p}-job-events`,
       apiKeys: `${p}-api-keys`,
       tenants: `${p}-tenants`,
+      webhookDeliveries: `${p}-webhook-deliveries`,
       webhookEndpoints: `${p}-webhook-endpoints`,
     };
     await createJobsTable(clients.dynamo, tables.jobs);
@@ -178,6 +191,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
         },
       ],
     );
+    await createWebhookDeliveriesTable(clients.dynamo, tables.webhookDeliveries);
 
     // Bucket names are global: the account id (from a queue's ARN) keeps two accounts' apart.
     const account = queues.normal.deadLetterArn.split(':')[4];
@@ -200,9 +214,11 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       AGENT_RUNNER_QUEUE_URL_HIGH: queues.high.url,
       AGENT_RUNNER_QUEUE_URL_LOW: queues.low.url,
       AGENT_RUNNER_FIFO_QUEUE_URL: fifoQueue.url,
+      AGENT_RUNNER_WEBHOOK_DELIVERIES_TABLE: tables.webhookDeliveries,
+      AGENT_RUNNER_WEBHOOK_QUEUE_URL: webhookQueue.url,
       ...(options.anthropicSecretName ? { AGENT_RUNNER_ANTHROPIC_SECRET_NAME: options.anthropicSecretName } : {}),
     };
-    if (options.ecs === false) return { resources: { queues, fifoQueue, tables, bucket, ecs: null }, env };
+    if (options.ecs === false) return { resources: { queues, fifoQueue, webhookQueue, tables, bucket, ecs: null }, env };
 
     // CreateCluster answers with the existing cluster when there is one (idempotent).
     const cluster = p;
@@ -224,6 +240,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       resources: {
         queues,
         fifoQueue,
+        webhookQueue,
         tables,
         bucket,
         ecs: { cluster, taskDefinition, subnets: network.subnets, securityGroups: network.securityGroups },
@@ -300,6 +317,26 @@ async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<vo
   }
   await createTable(dynamo, name, [...attributes.values()], [{ AttributeName: 'jobId', KeyType: 'HASH' }], indexes);
   await addMissingIndexes(dynamo, name, [...attributes.values()], indexes);
+}
+
+/** The webhook outbox: by delivery id, with a subject's deliveries and the due PENDING ones indexed (keys only). */
+async function createWebhookDeliveriesTable(dynamo: DynamoDBClient, name: string): Promise<void> {
+  const t = WEBHOOK_DELIVERIES_TABLE;
+  const attributes: AttributeDefinition[] = [
+    { AttributeName: t.partitionKey, AttributeType: 'S' },
+    { AttributeName: t.subjectIndex.partitionKey, AttributeType: 'S' },
+    { AttributeName: t.dueIndex.partitionKey, AttributeType: 'S' },
+    { AttributeName: t.dueIndex.sortKey, AttributeType: 'S' },
+  ];
+  const indexes: GlobalSecondaryIndex[] = [t.subjectIndex, t.dueIndex].map((index) => ({
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' },
+    ],
+    Projection: { ProjectionType: 'KEYS_ONLY' },
+  }));
+  await createTable(dynamo, name, attributes, [{ AttributeName: t.partitionKey, KeyType: 'HASH' }], indexes);
 }
 
 /**

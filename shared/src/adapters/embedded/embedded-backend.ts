@@ -15,6 +15,8 @@ import { SqliteQueuedJobCount } from './sqlite-queued-job-count.ts';
 import { SqliteTenantSettings } from './sqlite-tenant-settings.ts';
 import { SqliteTenantSpend } from './sqlite-tenant-spend.ts';
 import { secretsFromConfig } from './static-secret-source.ts';
+import { SqliteWebhookDeliveries } from './sqlite-webhook-deliveries.ts';
+import { SqliteWebhookSecrets } from './sqlite-webhook-secrets.ts';
 
 /**
  * The default backend: everything in `<dataDir>` on this machine. One SQLite file (jobs, queue,
@@ -43,6 +45,9 @@ export async function createEmbeddedBackend(config: Config): Promise<Backend> {
     tenantSpend: new SqliteTenantSpend(db),
     queuedJobs: new SqliteQueuedJobCount(db),
     webhookEndpoints: new SqliteWebhookEndpointStore(db),
+    webhookDeliveries: new SqliteWebhookDeliveries(db),
+    webhookQueue: null,
+    webhookSecrets: new SqliteWebhookSecrets(db),
     createFeed(options: FeedOptions) {
       const feed = new SqliteJobFeed(queue, options);
       feeds.add(feed);
