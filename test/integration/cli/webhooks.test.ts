@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../../support/backends.ts';
 import { runCli } from '../../support/cli.ts';
@@ -81,6 +82,37 @@ for (const target of backendsUnderTest()) {
       });
       assert.equal(allowed.code, 0, allowed.stderr);
       assert.equal((await opened.backend.webhookEndpoints.list(t)).length, 1);
+    });
+
+    test('secret show makes and shows the first secret; rotate prints a new one once, and both sign for the overlap', async () => {
+      const t = tenant();
+      const first = await cli(['secret', 'show', '--tenant', t]);
+      assert.equal(first.code, 0, first.stderr);
+      const original = first.stdout.trim();
+      assert.match(original, /^whsec_[A-Za-z0-9+/]{43}=$/);
+      assert.doesNotThrow(() => new Webhook(original), 'a secret standardwebhooks takes');
+      assert.equal((await cli(['secret', 'show', '--tenant', t])).stdout.trim(), original, 'shown again, not made again');
+
+      const rotated = await cli(['secret', 'rotate', '--tenant', t, '--json']);
+      assert.equal(rotated.code, 0, rotated.stderr);
+      const { secret } = JSON.parse(rotated.stdout) as { secret: string };
+      assert.match(secret, /^whsec_/);
+      assert.notEqual(secret, original);
+      assert.deepEqual(await opened.backend.webhookSecrets.signingSecrets(t, new Date()), [secret, original], 'both sign, newest first');
+      const shown = JSON.parse((await cli(['secret', 'show', '--tenant', t, '--json'])).stdout) as { secrets: string[] };
+      assert.deepEqual(shown.secrets, [secret, original]);
+      // Another tenant's secret is its own.
+      assert.ok(!(await cli(['secret', 'show', '--tenant', tenant()])).stdout.includes(secret));
+
+      const now = await cli(['secret', 'rotate', '--tenant', t, '--overlap-hours', '0']);
+      assert.equal(now.code, 0, now.stderr);
+      const latest = now.stdout.trim();
+      assert.match(now.stderr, /previous secret keeps signing for 0 h/);
+      assert.deepEqual(
+        await opened.backend.webhookSecrets.signingSecrets(t, new Date()),
+        [latest],
+        'with no overlap only the new one signs',
+      );
     });
 
     test('usage errors exit 2 and name the problem', async () => {
