@@ -61,8 +61,8 @@ export interface Backend {
   readonly webhookQueue: WebhookDeliveryQueue | null;
   /** Per-tenant webhook signing secrets. */
   readonly webhookSecrets: WebhookSecretStore;
-  /** Tenants' default webhook endpoints (a delivery answered 410 disables its endpoint). */
-  readonly webhookEndpoints?: WebhookEndpointStore;
+  /** Tenants' default webhook endpoints (`agent-runner webhooks add`); a 410 from a receiver disables one. */
+  readonly webhookEndpoints: WebhookEndpointStore;
   createFeed(options: FeedOptions): JobFeed;
   /** The launcher the config names (`ecs` or `process`). */
   createLauncher(): WorkerLauncher;

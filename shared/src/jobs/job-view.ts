@@ -1,6 +1,8 @@
 import type { Attempt, Job, JobError, JsonObject, JsonValue, Priority } from '../domain/job.ts';
 import type { JobUsage } from '../domain/job-usage.ts';
 import type { JobStatus } from '../domain/job-status.ts';
+import type { JobWebhookEvent } from '../domain/webhook-target.ts';
+import { isJobWebhookEvent } from '../webhooks/job-webhook-targets.ts';
 
 /**
  * A job as the outside world sees it: GET /jobs/{id}'s body (services/api/src/schemas/job-view.ts
@@ -44,6 +46,8 @@ export interface JobView {
   usage: JobUsage | null;
   cost_usd: number | null;
   rate_limits: Record<string, string> | null;
+  /** The job's own webhook, as submitted (its tenant's endpoints are not listed); null when none. */
+  webhook: { url: string; events: JobWebhookEvent[] } | null;
   result?: JsonValue;
   links: { self: string; cancel: string; events: string };
 }
@@ -75,6 +79,7 @@ export function toJobView(job: Job, result?: JsonValue): JobView {
     usage: job.usage,
     cost_usd: costUsdOf(job),
     rate_limits: job.rateLimits && toRateLimitsView(job.rateLimits),
+    webhook: ownWebhookOf(job),
     ...(result !== undefined && { result }),
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
   };
@@ -90,6 +95,12 @@ function costUsdOf(job: Job): number | null {
   const result = job.result;
   if (result === null || typeof result !== 'object' || Array.isArray(result)) return null;
   return typeof result.cost_usd === 'number' ? result.cost_usd : null;
+}
+
+/** The job's own webhook: the target that came from no tenant endpoint. */
+function ownWebhookOf(job: Job): JobView['webhook'] {
+  const own = job.webhooks.find((target) => target.endpointId === null);
+  return own ? { url: own.url, events: own.events.filter(isJobWebhookEvent) } : null;
 }
 
 function toAttemptView(attempt: Attempt): AttemptView {

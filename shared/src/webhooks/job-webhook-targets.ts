@@ -19,13 +19,13 @@ export function jobWebhookTargets(own: JobWebhook | null, tenantEndpoints: reado
   if (own !== null) targets.push({ url: own.url, events: uniqueJobEvents(own.events ?? JOB_WEBHOOK_EVENTS), endpointId: null });
   for (const endpoint of tenantEndpoints) {
     if (endpoint.disabledAt !== null) continue;
-    const events = uniqueJobEvents(endpoint.events.filter(isJobEvent));
+    const events = uniqueJobEvents(endpoint.events.filter(isJobWebhookEvent));
     if (events.length > 0) targets.push({ url: endpoint.url, events, endpointId: endpoint.endpointId });
   }
   return targets;
 }
 
-const isJobEvent = (event: string): event is JobWebhookEvent => (JOB_WEBHOOK_EVENTS as readonly string[]).includes(event);
+export const isJobWebhookEvent = (event: string): event is JobWebhookEvent => (JOB_WEBHOOK_EVENTS as readonly string[]).includes(event);
 
 /** In the catalogue's order, each once. */
 function uniqueJobEvents(events: readonly JobWebhookEvent[]): JobWebhookEvent[] {

@@ -21,6 +21,7 @@ function replacing(backend: Backend, parts: { queue?: JobQueue; jobs?: JobStore 
     tenants: backend.tenants,
     tenantSpend: backend.tenantSpend,
     queuedJobs: backend.queuedJobs,
+    webhookEndpoints: backend.webhookEndpoints,
     webhookDeliveries: backend.webhookDeliveries,
     webhookQueue: backend.webhookQueue,
     webhookSecrets: backend.webhookSecrets,

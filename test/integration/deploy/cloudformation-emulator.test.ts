@@ -111,7 +111,7 @@ describe('the CloudFormation template deployed into the emulator', { skip: Boole
     };
   }
 
-  for (const table of ['jobs', 'leases', 'job-events', 'api-keys', 'tenants', 'webhook-deliveries'])
+  for (const table of ['jobs', 'leases', 'job-events', 'api-keys', 'tenants', 'webhook-endpoints', 'webhook-deliveries'])
     test(`table ${table}: the same keys, indexes and TTL as provision creates`, async () => {
       const { ttl: _notApplied, ...fromStack } = await tableShape(`${stackPrefix}-${table}`);
       assert.ok(fromStack.keys && fromStack.keys.length > 0, 'the stack created the table');

@@ -8,6 +8,7 @@ import { StreamTokenSchema } from '../schemas/stream-token.ts';
 import { UsageQuerySchema, UsageReportSchema } from '../schemas/usage.ts';
 import type { ParamDoc, ResponseDoc, RouteDoc } from './route-doc.ts';
 import { WEBHOOK_DELIVERY_ROUTES } from './webhook-delivery-routes.ts';
+import { WEBHOOK_ENDPOINT_ROUTES } from './webhook-endpoint-routes.ts';
 
 const JSON_TYPE = 'application/json';
 
@@ -184,6 +185,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     scope: 'read',
     problems: [400, 503],
   },
+  ...WEBHOOK_ENDPOINT_ROUTES,
   {
     method: 'get',
     path: '/stats',

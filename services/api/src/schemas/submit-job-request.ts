@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
 import { JsonValueSchema } from './json-value.ts';
+import { JobWebhookRequestSchema } from './job-webhook.ts';
 
 /**
  * SQS MessageGroupId (which carries the ordering key on AWS): 1–128 characters, alphanumerics and
  * punctuation `!"#$%&'()*+,-./:;<=>?@[\]^_\`{|}~` (SendMessage API reference), i.e. printable ASCII
  * without the space. Tenants share the alphabet: they become concurrency-lease keys the same way.
  */
-const ROUTING_KEY = /^[!-~]{1,128}$/;
+export const TENANT_NAME = /^[!-~]{1,128}$/;
+const ROUTING_KEY = TENANT_NAME;
 const routingKey = z.string().regex(ROUTING_KEY, { error: '1 to 128 printable ASCII characters, no spaces' });
 
 /** The body of POST /jobs. Unknown fields are refused, so a misspelt option is not silently ignored. */
@@ -26,6 +28,7 @@ export const SubmitJobRequestSchema = z
       .max(7 * 24 * 3600)
       .optional()
       .describe('Per attempt. Default: AGENT_RUNNER_DEFAULT_TIMEOUT_SECONDS.'),
+    webhook: JobWebhookRequestSchema.optional().describe("Where to report the job's end (signed; see README, Webhooks)."),
   })
   .meta({ id: 'SubmitJobRequest' });
 

@@ -3,14 +3,19 @@ import type { NewJob } from '@agent-runner/shared/domain/job.ts';
 import type { Config } from '@agent-runner/shared/config/config.ts';
 import { validateJobPayload } from '@agent-runner/shared/job-types/validate-job-payload.ts';
 import { fieldErrors, REQUIRED_WHEN_MISSING, summarize } from '@agent-runner/shared/validation/field-errors.ts';
+import { assertWebhookUrl } from '@agent-runner/shared/webhooks/webhook-url.ts';
+import type { JobWebhook } from '@agent-runner/shared/webhooks/job-webhook-targets.ts';
 import { SubmitJobRequestSchema } from '../schemas/submit-job-request.ts';
+
+/** A valid submission: the job, and its own webhook (whose host is checked by the caller, which may wait on DNS). */
+export type ParsedSubmission = NewJob & { webhook: JobWebhook | null };
 
 /**
  * A POST /jobs body as a NewJob, or ValidationError: the body's shape first, then the job type,
  * then the payload against that type's schema — so an unknown type or a bad payload is refused
  * here, at submit time, rather than failing a worker later.
  */
-export function parseSubmission(body: unknown, config: Config): NewJob {
+export function parseSubmission(body: unknown, config: Config): ParsedSubmission {
   const { defaults } = config;
   const parsed = SubmitJobRequestSchema.safeParse(body, REQUIRED_WHEN_MISSING);
   if (!parsed.success) {
@@ -23,6 +28,7 @@ export function parseSubmission(body: unknown, config: Config): NewJob {
   const request = parsed.data;
   // The job type, then its payload: checked as every submission is, POST /jobs or a running job's.
   const jobType = validateJobPayload(request.job_type, request.payload, config);
+  if (request.webhook) assertWebhookUrl(request.webhook.url, config.webhooks, 'webhook.url');
   return {
     jobType,
     // As submitted, not as parsed: the worker parses it again with the same schema.
@@ -32,5 +38,6 @@ export function parseSubmission(body: unknown, config: Config): NewJob {
     orderingKey: request.ordering_key ?? null,
     maxAttempts: request.max_attempts ?? defaults.maxAttempts,
     timeoutSeconds: request.timeout_seconds ?? defaults.timeoutSeconds,
+    webhook: request.webhook ? { url: request.webhook.url, events: request.webhook.events } : null,
   };
 }

@@ -14,6 +14,7 @@ import { DynamoDbJobStore } from './dynamodb-job-store.ts';
 import { DynamoDbQueuedJobCount } from './dynamodb-queued-job-count.ts';
 import { DynamoDbTenantSettings } from './dynamodb-tenant-settings.ts';
 import { DynamoDbTenantSpend } from './dynamodb-tenant-spend.ts';
+import { DynamoDbWebhookEndpointStore } from './dynamodb-webhook-endpoints.ts';
 import {
   FeedLoadedOnFirstUse,
   LauncherLoadedOnFirstUse,
@@ -100,6 +101,7 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
     tenants: new DynamoDbTenantSettings(doc, aws.tenantsTable),
     tenantSpend: new DynamoDbTenantSpend(doc, aws.tenantsTable),
     queuedJobs: new DynamoDbQueuedJobCount(doc, aws.table),
+    webhookEndpoints: new DynamoDbWebhookEndpointStore(doc, aws.webhookEndpointsTable),
     webhookDeliveries: new DynamoDbWebhookDeliveries(doc, aws.webhookDeliveriesTable, webhookQueue),
     webhookQueue,
     webhookSecrets: new DynamoDbWebhookSecrets(doc, aws.tenantsTable),

@@ -30,6 +30,7 @@ import { PRIORITIES } from '../../domain/job.ts';
 import { createAwsClients } from './aws-clients.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 import { TENANTS_TABLE } from './tenants-table.ts';
+import { WEBHOOK_ENDPOINTS_TABLE } from './webhook-endpoints-table.ts';
 import { WEBHOOK_DELIVERIES_TABLE } from './webhook-deliveries-table.ts';
 
 export interface ProvisionOptions {
@@ -72,7 +73,15 @@ export interface ProvisionedResources {
   fifoQueue: ProvisionedQueue;
   /** Wakes dispatchers for due webhook deliveries. */
   webhookQueue: ProvisionedQueue;
-  tables: { jobs: string; leases: string; events: string; apiKeys: string; tenants: string; webhookDeliveries: string };
+  tables: {
+    jobs: string;
+    leases: string;
+    events: string;
+    apiKeys: string;
+    tenants: string;
+    webhookDeliveries: string;
+    webhookEndpoints: string;
+  };
   bucket: string;
   /** The ECS part: null when provisioned with `ecs: false`. */
   ecs: {
@@ -99,7 +108,7 @@ const DLQ_RETENTION_SECONDS = 1_209_600;
 
 /**
  * Creates everything agent-runner needs, idempotently, against any endpoint: four priority queues
- * and a FIFO queue (each with a dead-letter queue), the jobs, leases, events and tenants tables, the bucket,
+ * and a FIFO queue (each with a dead-letter queue), the jobs, leases, events, tenants and webhook endpoints tables, the bucket,
  * the ECS cluster and the worker task definition (a new revision only when it changed).
  */
 export async function provisionAws(options: ProvisionOptions): Promise<Provisioned> {
@@ -119,6 +128,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       apiKeys: `${p}-api-keys`,
       tenants: `${p}-tenants`,
       webhookDeliveries: `${p}-webhook-deliveries`,
+      webhookEndpoints: `${p}-webhook-endpoints`,
     };
     await createJobsTable(clients.dynamo, tables.jobs);
     // Only idempotency records carry this attribute: job records never expire.
@@ -161,6 +171,26 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       ],
     );
     await enableTtl(clients.dynamo, tables.tenants, TENANTS_TABLE.ttlAttribute);
+    const endpoints = WEBHOOK_ENDPOINTS_TABLE;
+    await createTable(
+      clients.dynamo,
+      tables.webhookEndpoints,
+      [
+        { AttributeName: endpoints.partitionKey, AttributeType: 'S' },
+        { AttributeName: endpoints.sortKey, AttributeType: 'S' },
+      ],
+      [
+        { AttributeName: endpoints.partitionKey, KeyType: 'HASH' },
+        { AttributeName: endpoints.sortKey, KeyType: 'RANGE' },
+      ],
+      [
+        {
+          IndexName: endpoints.byIdIndex.name,
+          KeySchema: [{ AttributeName: endpoints.byIdIndex.partitionKey, KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    );
     await createWebhookDeliveriesTable(clients.dynamo, tables.webhookDeliveries);
 
     // Bucket names are global: the account id (from a queue's ARN) keeps two accounts' apart.
@@ -177,6 +207,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       AGENT_RUNNER_EVENTS_TABLE: tables.events,
       AGENT_RUNNER_API_KEYS_TABLE: tables.apiKeys,
       AGENT_RUNNER_TENANTS_TABLE: tables.tenants,
+      AGENT_RUNNER_WEBHOOK_ENDPOINTS_TABLE: tables.webhookEndpoints,
       AGENT_RUNNER_BUCKET: bucket,
       AGENT_RUNNER_QUEUE_URL: queues.normal.url,
       AGENT_RUNNER_QUEUE_URL_CRITICAL: queues.critical.url,

@@ -4,6 +4,7 @@ import type { Config } from '../../config/config.ts';
 import { LauncherLoadedOnFirstUse } from '../load-on-first-use.ts';
 import { FileBlobStore } from './file-blob-store.ts';
 import { SqliteApiKeyStore } from './sqlite-api-keys.ts';
+import { SqliteWebhookEndpointStore } from './sqlite-webhook-endpoints.ts';
 import { SqliteConcurrencyLeases } from './sqlite-concurrency-leases.ts';
 import { openSqliteDatabase } from './sqlite-database.ts';
 import { SqliteJobEventLog } from './sqlite-job-event-log.ts';
@@ -43,6 +44,7 @@ export async function createEmbeddedBackend(config: Config): Promise<Backend> {
     tenants: new SqliteTenantSettings(db),
     tenantSpend: new SqliteTenantSpend(db),
     queuedJobs: new SqliteQueuedJobCount(db),
+    webhookEndpoints: new SqliteWebhookEndpointStore(db),
     webhookDeliveries: new SqliteWebhookDeliveries(db),
     webhookQueue: null,
     webhookSecrets: new SqliteWebhookSecrets(db),
