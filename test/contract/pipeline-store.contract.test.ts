@@ -9,6 +9,7 @@ import { createUlidSource, systemClock } from '@agent-runner/shared/domain/ids.t
 import type { Pipeline } from '@agent-runner/shared/domain/pipeline.ts';
 import { advancePipeline, readStepJobs } from '@agent-runner/shared/pipelines/advance-pipeline.ts';
 import type { RecordPipelineDeps } from '@agent-runner/shared/pipelines/pipeline-deps.ts';
+import { endPipeline } from '@agent-runner/shared/pipelines/end-pipeline.ts';
 import { recordPipeline, type NewPipelineStep } from '@agent-runner/shared/pipelines/record-pipeline.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
 
@@ -140,6 +141,26 @@ for (const target of backendsUnderTest()) {
       const jobs = await readStepJobs(deps, record);
       assert.deepEqual([jobs.get('a')?.status, jobs.get('b')?.status], ['QUEUED', 'WAITING']);
       assert.equal((await deps.pipelines.get(record.pipelineId))?.materialised, true);
+    });
+
+    test('the write that ends a pipeline writes the webhook deliveries it owes, once', async () => {
+      const record = {
+        ...bareRecord([{ name: 'a', needs: [] }]),
+        webhooks: [{ url: 'https://example.com/hook', events: ['pipeline.failed' as const], endpointId: null }],
+      };
+      await deps.pipelines.create(record);
+      const ended = await endPipeline(deps, record, 'FAILED');
+      await endPipeline(deps, record, 'FAILED');
+      assert.equal(ended.status, 'FAILED');
+      const deliveries = await opened.backend.webhookDeliveries.listBySubject('pipeline', record.pipelineId);
+      assert.deepEqual(
+        deliveries.map((d) => [d.event, d.url, d.status]),
+        [['pipeline.failed', 'https://example.com/hook', 'PENDING']],
+      );
+      const succeeded = { ...bareRecord([{ name: 'a', needs: [] }]), webhooks: record.webhooks };
+      await deps.pipelines.create(succeeded);
+      await endPipeline(deps, succeeded, 'SUCCEEDED');
+      assert.deepEqual(await opened.backend.webhookDeliveries.listBySubject('pipeline', succeeded.pipelineId), [], 'not an event it wants');
     });
 
     test('racing advancers release a ready step once, with its references resolved', async () => {

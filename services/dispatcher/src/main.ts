@@ -20,6 +20,8 @@ import { sweepStrandedJobs } from './sweep-stranded-jobs.ts';
 import { sweepPipelines } from './sweep-pipelines.ts';
 import { advanceIfStepEnded } from '@agent-runner/shared/pipelines/step-ended.ts';
 import type { PipelineDeps } from '@agent-runner/shared/pipelines/pipeline-deps.ts';
+import { startWebhookDeliveryLoop } from './webhook-delivery-loop.ts';
+import { createWebhookMetrics } from '@agent-runner/shared/observability/webhook-metrics.ts';
 
 export interface DispatcherOptions {
   clock?: Clock;
@@ -118,6 +120,21 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     (error) => log.error({ err: error }, 'sweeper failed'),
     { atStart: true },
   );
+  const webhooks = startWebhookDeliveryLoop(
+    {
+      deliveries: backend.webhookDeliveries,
+      jobs: backend.jobs,
+      secrets: backend.webhookSecrets,
+      endpoints: backend.webhookEndpoints,
+      rules: config.webhooks,
+      backoffBaseSeconds: config.webhookDelivery.backoffBaseSeconds,
+      clock: deps.clock,
+      random: deps.random,
+      metrics: createWebhookMetrics(metrics.registry),
+      log,
+    },
+    { queue: backend.webhookQueue, waitSeconds: config.aws?.queueWaitSeconds ?? 20, sweepIntervalMs: intervalMs, log },
+  );
   log.info({ backend: backend.name, launcher: config.launcher }, 'dispatcher started');
 
   return {
@@ -125,7 +142,7 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     async stop() {
       // The scheduler hands waiting messages back first, so the feed's stop need not wait on them.
       await scheduler.stop();
-      await Promise.all([feed.stop(), reaper.stop(), sweeper.stop()]);
+      await Promise.all([feed.stop(), reaper.stop(), sweeper.stop(), webhooks.stop()]);
       log.info('dispatcher stopped');
     },
   };

@@ -1,4 +1,5 @@
 import type { Pipeline, PipelineChanges, PipelineExpectation } from '../domain/pipeline.ts';
+import type { WebhookDelivery } from '../domain/webhook-delivery.ts';
 
 /**
  * Pipeline records. Each is one item (one row), so recording a pipeline with all its steps is a
@@ -14,11 +15,17 @@ export interface PipelineStore {
    * Returns the record as written. NotFoundError if absent; ConflictError (nothing changed) if it
    * does not match.
    *
-   * The write that ends a pipeline (status leaves RUNNING) goes through here as well: that is the
-   * one conditional write where a webhook outbox for `pipeline.succeeded` / `pipeline.failed` must
-   * be recorded with it (see shared/src/pipelines/end-pipeline.ts).
+   * The write that ends a pipeline (status leaves RUNNING) goes through here as well, with the
+   * webhook deliveries it `owed` (`pipeline.succeeded` / `pipeline.failed`) written in the same
+   * atomic write: a pipeline that ended always has its deliveries (shared/src/pipelines/end-pipeline.ts).
    */
-  update(pipelineId: string, expect: PipelineExpectation, changes: PipelineChanges, now: Date): Promise<Pipeline>;
+  update(
+    pipelineId: string,
+    expect: PipelineExpectation,
+    changes: PipelineChanges,
+    now: Date,
+    owed?: readonly WebhookDelivery[],
+  ): Promise<Pipeline>;
   /** RUNNING pipelines, oldest first, for the dispatcher's sweep. */
   listRunning(limit: number): Promise<Pipeline[]>;
 }

@@ -8,6 +8,8 @@ import { StreamTokenSchema } from '../schemas/stream-token.ts';
 import { UsageQuerySchema, UsageReportSchema } from '../schemas/usage.ts';
 import { PIPELINE_ROUTES } from './pipeline-routes.ts';
 import type { ParamDoc, ResponseDoc, RouteDoc } from './route-doc.ts';
+import { WEBHOOK_DELIVERY_ROUTES } from './webhook-delivery-routes.ts';
+import { WEBHOOK_ENDPOINT_ROUTES } from './webhook-endpoint-routes.ts';
 
 const JSON_TYPE = 'application/json';
 
@@ -173,6 +175,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     problems: [404, 503],
   },
   ...PIPELINE_ROUTES,
+  ...WEBHOOK_DELIVERY_ROUTES,
   {
     method: 'get',
     path: '/usage',
@@ -184,6 +187,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     scope: 'read',
     problems: [400, 503],
   },
+  ...WEBHOOK_ENDPOINT_ROUTES,
   {
     method: 'get',
     path: '/stats',

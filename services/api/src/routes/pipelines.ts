@@ -9,6 +9,7 @@ import type { ApiDeps } from '../api-deps.ts';
 import { canSee, requireScope, submissionTenant } from '../auth/access.ts';
 import type { AuthState, Caller } from '../auth/caller.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
+import { checkWebhookDestination } from '@agent-runner/shared/webhooks/webhook-destination.ts';
 import { parsePipeline } from '../validation/parse-pipeline.ts';
 import { toPipelineView } from '../views/pipeline-view.ts';
 import { streamPipelineEvents } from './pipeline-events-stream.ts';
@@ -40,6 +41,13 @@ export function pipelinesRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>
     const body = await readJsonBody(ctx, config.maxPayloadBytes);
     const parsed = parsePipeline(body, config);
     const tenant = submissionTenant(caller, parsed.tenant, config.defaults.tenant);
+    // Its host resolved now, as a job's webhook's is: a private address is refused at submit time.
+    for (const target of parsed.webhooks)
+      await checkWebhookDestination(
+        target.url,
+        { ...config.webhooks, ...(deps.resolveHost && { resolve: deps.resolveHost }) },
+        'webhook.url',
+      );
     // The tenant's quotas admit the pipeline as one submission; its steps are queued as they become ready.
     const quotaHeaders = await deps.quotas.admit(tenant);
     const pipeline = await recordPipeline(pipelineDeps, { tenant, keyId: caller.keyId, steps: parsed.steps, webhooks: parsed.webhooks });

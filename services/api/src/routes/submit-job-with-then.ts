@@ -25,6 +25,12 @@ export async function submitJobWithThen(deps: ApiDeps, body: ThenRequest, input:
       errors: [{ path: 'then', message: 'not with Idempotency-Key' }],
     });
   }
+  if ((body as { webhook?: unknown }).webhook !== undefined) {
+    throw new ValidationError('`webhook` is not supported with `then` yet: use POST /pipelines with its `webhook`', {
+      problem: 'webhook-with-then',
+      errors: [{ path: 'webhook', message: 'not with then' }],
+    });
+  }
   const { then = [], ...first } = body;
   const requests: PipelineStepRequest[] = [
     { ...first, name: THEN_FIRST_STEP },

@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
 import { JsonValueSchema } from './json-value.ts';
+import { JobWebhookRequestSchema } from './job-webhook.ts';
 
 /**
  * SQS MessageGroupId (which carries the ordering key on AWS): 1–128 characters, alphanumerics and
  * punctuation `!"#$%&'()*+,-./:;<=>?@[\]^_\`{|}~` (SendMessage API reference), i.e. printable ASCII
  * without the space. Tenants share the alphabet: they become concurrency-lease keys the same way.
  */
-const ROUTING_KEY = /^[!-~]{1,128}$/;
+export const TENANT_NAME = /^[!-~]{1,128}$/;
+const ROUTING_KEY = TENANT_NAME;
 export const routingKey = z.string().regex(ROUTING_KEY, { error: '1 to 128 printable ASCII characters, no spaces' });
 
 /** A job submission's own fields: POST /jobs without `then`, and each pipeline step's job. */
@@ -49,6 +51,7 @@ export const SubmitJobRequestSchema = z
           '`job`, `then-1`, `then-2`, … (a payload may take values from an earlier step with `{"$from": "job", "pointer": "/…"}`). ' +
           'The answer is this (first) job, with `pipeline` naming the pipeline.',
       ),
+    webhook: JobWebhookRequestSchema.optional().describe("Where to report the job's end (signed; see README, Webhooks)."),
   })
   .meta({ id: 'SubmitJobRequest' });
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_PIPELINE_STEPS } from '@agent-runner/shared/domain/pipeline.ts';
 import { STEP_NAME } from '@agent-runner/shared/domain/pipeline-graph.ts';
 import { PIPELINE_WEBHOOK_EVENTS } from '@agent-runner/shared/domain/webhook-target.ts';
+import { MAX_WEBHOOK_URL_LENGTH } from '@agent-runner/shared/webhooks/webhook-url.ts';
 import { routingKey, STEP_JOB_FIELDS } from './submit-job-request.ts';
 
 /** One step: a job submission (its tenant is the pipeline's), its name, and the steps it needs. */
@@ -28,9 +29,12 @@ export const PipelineStepRequestSchema = z
 export const PipelineWebhookSchema = z
   .strictObject({
     url: z
-      .url({ protocol: /^https$/ })
-      .max(2048)
-      .describe('Where the end of the pipeline is reported (https).'),
+      .string()
+      .min(1)
+      .max(MAX_WEBHOOK_URL_LENGTH)
+      .describe(
+        "Where the end of the pipeline is reported: checked as a job's `webhook.url` is (https unless AGENT_RUNNER_WEBHOOK_ALLOW_HTTP=true; a public host unless AGENT_RUNNER_WEBHOOK_ALLOW_PRIVATE=true).",
+      ),
     events: z.array(z.enum(PIPELINE_WEBHOOK_EVENTS)).min(1).optional().describe('Default: both. A cancelled pipeline reports neither.'),
   })
   .meta({ id: 'PipelineWebhook' });

@@ -9,6 +9,7 @@ import {
 } from '@agent-runner/shared/domain/pipeline-graph.ts';
 import { PIPELINE_WEBHOOK_EVENTS, type WebhookTarget } from '@agent-runner/shared/domain/webhook-target.ts';
 import type { NewPipelineStep } from '@agent-runner/shared/pipelines/record-pipeline.ts';
+import { assertWebhookUrl } from '@agent-runner/shared/webhooks/webhook-url.ts';
 import { fieldErrors, REQUIRED_WHEN_MISSING, summarize } from '@agent-runner/shared/validation/field-errors.ts';
 import { SubmitPipelineRequestSchema, type PipelineStepRequest } from '../schemas/submit-pipeline-request.ts';
 import { jobFromFields } from './parse-submission.ts';
@@ -36,6 +37,7 @@ export function parsePipeline(body: unknown, config: Config): ParsedPipeline {
   }
   const request = parsed.data;
   const steps = parseSteps(request.steps, config);
+  if (request.webhook) assertWebhookUrl(request.webhook.url, config.webhooks, 'webhook.url');
   const webhooks: WebhookTarget[] = request.webhook
     ? [{ url: request.webhook.url, events: request.webhook.events ?? [...PIPELINE_WEBHOOK_EVENTS], endpointId: null }]
     : [];

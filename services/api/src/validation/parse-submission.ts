@@ -3,14 +3,19 @@ import type { JsonValue, NewJob, Priority } from '@agent-runner/shared/domain/jo
 import type { Config } from '@agent-runner/shared/config/config.ts';
 import { validateJobPayload } from '@agent-runner/shared/job-types/validate-job-payload.ts';
 import { fieldErrors, REQUIRED_WHEN_MISSING, summarize } from '@agent-runner/shared/validation/field-errors.ts';
+import { assertWebhookUrl } from '@agent-runner/shared/webhooks/webhook-url.ts';
+import type { JobWebhook } from '@agent-runner/shared/webhooks/job-webhook-targets.ts';
 import { SubmitJobRequestSchema } from '../schemas/submit-job-request.ts';
+
+/** A valid submission: the job, and its own webhook (whose host is checked by the caller, which may wait on DNS). */
+export type ParsedSubmission = NewJob & { webhook: JobWebhook | null };
 
 /**
  * A POST /jobs body as a NewJob, or ValidationError: the body's shape first, then the job type,
  * then the payload against that type's schema — so an unknown type or a bad payload is refused
  * here, at submit time, rather than failing a worker later.
  */
-export function parseSubmission(body: unknown, config: Config): NewJob {
+export function parseSubmission(body: unknown, config: Config): ParsedSubmission {
   const parsed = SubmitJobRequestSchema.safeParse(body, REQUIRED_WHEN_MISSING);
   if (!parsed.success) {
     const errors = fieldErrors(parsed.error.issues);
@@ -20,7 +25,13 @@ export function parseSubmission(body: unknown, config: Config): NewJob {
     });
   }
   const request = parsed.data;
-  return { ...jobFromFields(request, config), tenant: request.tenant ?? config.defaults.tenant };
+  const job = jobFromFields(request, config);
+  if (request.webhook) assertWebhookUrl(request.webhook.url, config.webhooks, 'webhook.url');
+  return {
+    ...job,
+    tenant: request.tenant ?? config.defaults.tenant,
+    webhook: request.webhook ? { url: request.webhook.url, events: request.webhook.events } : null,
+  };
 }
 
 /** A job submission's fields, already in shape (POST /jobs, a `then` job, a pipeline step). */

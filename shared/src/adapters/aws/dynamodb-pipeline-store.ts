@@ -1,5 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { WebhookDelivery } from '../../domain/webhook-delivery.ts';
+import type { JobOutbox } from './dynamodb-job-store.ts';
+import { webhookDeliveryPut } from './webhook-deliveries-table.ts';
 import { ConflictError, NotFoundError, UnavailableError } from '../../domain/errors.ts';
 import type { Pipeline, PipelineChanges, PipelineExpectation, PipelineStatus } from '../../domain/pipeline.ts';
 import type { PipelineStore } from '../../ports/pipeline-store.ts';
@@ -16,10 +19,12 @@ type Item = Record<string, unknown>;
 export class DynamoDbPipelineStore implements PipelineStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
+  private readonly outbox: JobOutbox | null;
 
-  constructor(doc: DynamoDBDocumentClient, table: string) {
+  constructor(doc: DynamoDBDocumentClient, table: string, outbox: JobOutbox | null = null) {
     this.doc = doc;
     this.table = table;
+    this.outbox = outbox;
   }
 
   async create(pipeline: Pipeline): Promise<void> {
@@ -42,7 +47,13 @@ export class DynamoDbPipelineStore implements PipelineStore {
     return out.Item ? fromItem(out.Item) : null;
   }
 
-  async update(pipelineId: string, expect: PipelineExpectation, changes: PipelineChanges, now: Date): Promise<Pipeline> {
+  async update(
+    pipelineId: string,
+    expect: PipelineExpectation,
+    changes: PipelineChanges,
+    now: Date,
+    owed: readonly WebhookDelivery[] = [],
+  ): Promise<Pipeline> {
     const found = await this.get(pipelineId);
     if (!found) throw new NotFoundError(`pipeline ${pipelineId} not found`);
     const next: Pipeline = { ...found, ...changes, version: found.version + 1, updatedAt: now.toISOString() };
@@ -55,24 +66,38 @@ export class DynamoDbPipelineStore implements PipelineStore {
       conditions.push('#version = :expected');
       values[':expected'] = expect.version;
     }
+    const put = {
+      TableName: this.table,
+      Item: toItem(next),
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
+      ExpressionAttributeValues: values,
+    };
+    const outbox = this.outbox;
+    if (owed.length > 0 && !outbox)
+      throw new Error(`pipeline ${pipelineId} owes webhook deliveries but this store has no deliveries table`);
     try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: toItem(next),
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
-          ExpressionAttributeValues: values,
-        }),
-      );
+      if (owed.length > 0 && outbox) {
+        // The end and its deliveries in one TransactWriteItems: both or neither (targets are few).
+        await this.doc.send(
+          new TransactWriteCommand({ TransactItems: [{ Put: put }, ...owed.map((d) => webhookDeliveryPut(outbox.table, d))] }),
+        );
+      } else {
+        await this.doc.send(new PutCommand(put));
+      }
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
+      const refused =
+        error instanceof ConditionalCheckFailedException ||
+        (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed');
+      if (refused) {
         throw new ConflictError(`pipeline ${pipelineId} is ${found.status} v${found.version}; expected ${expect.status.join('|')}`, {
           cause: error,
         });
       }
       throw unavailable('update', error);
     }
+    // Best effort: a delivery whose announcement is lost is found by the dispatcher's sweep.
+    if (owed.length > 0) await outbox?.announce?.(owed).catch(() => undefined);
     return next;
   }
 

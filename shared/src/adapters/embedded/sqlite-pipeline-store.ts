@@ -1,7 +1,10 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { Pipeline, PipelineChanges, PipelineExpectation } from '../../domain/pipeline.ts';
+import type { WebhookDelivery } from '../../domain/webhook-delivery.ts';
 import type { PipelineStore } from '../../ports/pipeline-store.ts';
+import { inImmediateTransaction } from './sqlite-database.ts';
+import { ensureWebhookDeliveriesTable, insertWebhookDeliveries } from './sqlite-webhook-deliveries.ts';
 
 /**
  * Pipelines in SQLite: one row each, the record as a JSON document beside the columns writes
@@ -20,6 +23,7 @@ export class SqlitePipelineStore implements PipelineStore {
       doc         TEXT NOT NULL
     ) WITHOUT ROWID`);
     db.exec('CREATE INDEX IF NOT EXISTS pipelines_by_status ON pipelines (status, pipeline_id)');
+    ensureWebhookDeliveriesTable(db);
   }
 
   async create(pipeline: Pipeline): Promise<void> {
@@ -34,8 +38,25 @@ export class SqlitePipelineStore implements PipelineStore {
     return row ? (JSON.parse(row.doc) as Pipeline) : null;
   }
 
-  async update(pipelineId: string, expect: PipelineExpectation, changes: PipelineChanges, now: Date): Promise<Pipeline> {
-    const found = await this.get(pipelineId);
+  async update(
+    pipelineId: string,
+    expect: PipelineExpectation,
+    changes: PipelineChanges,
+    now: Date,
+    owed: readonly WebhookDelivery[] = [],
+  ): Promise<Pipeline> {
+    if (owed.length === 0) return this.updatePipeline(pipelineId, expect, changes, now);
+    // The pipeline's end and the deliveries it owes commit together or not at all.
+    return inImmediateTransaction(this.db, () => {
+      const written = this.updatePipeline(pipelineId, expect, changes, now);
+      insertWebhookDeliveries(this.db, owed);
+      return written;
+    });
+  }
+
+  private updatePipeline(pipelineId: string, expect: PipelineExpectation, changes: PipelineChanges, now: Date): Pipeline {
+    const row = this.db.prepare('SELECT doc FROM pipelines WHERE pipeline_id = ?').get(pipelineId) as { doc: string } | undefined;
+    const found = row ? (JSON.parse(row.doc) as Pipeline) : null;
     if (!found) throw new NotFoundError(`pipeline ${pipelineId} not found`);
     const next: Pipeline = { ...found, ...changes, version: found.version + 1, updatedAt: now.toISOString() };
     // The whole document is replaced, so the condition is on the version read just now as well as
