@@ -11,6 +11,9 @@ import type { WebhookDeliveryStore } from '@agent-runner/shared/ports/webhook-de
 import type { WebhookEndpointStore, WebhookSecretStore } from '@agent-runner/shared/ports/webhook-endpoints.ts';
 import { sendWebhook, WEBHOOK_TIMEOUT_MS, type WebhookSendRules } from '@agent-runner/shared/webhooks/send-webhook.ts';
 import { webhookHeaders } from '@agent-runner/shared/webhooks/sign-webhook.ts';
+import type { PipelineStore } from '@agent-runner/shared/ports/pipeline-store.ts';
+import { readStepJobs } from '@agent-runner/shared/pipelines/advance-pipeline.ts';
+import { toPipelineView } from '@agent-runner/shared/pipelines/pipeline-view.ts';
 
 /**
  * How long a claimed delivery is hidden from other dispatchers: the send's 10 s timeout and the
@@ -21,6 +24,8 @@ export const WEBHOOK_CLAIM_SECONDS = 15;
 export interface WebhookDeliveryDeps {
   deliveries: WebhookDeliveryStore;
   jobs: JobStore;
+  /** For a pipeline's deliveries: its view is their `data`. Absent: only its id is sent. */
+  pipelines?: PipelineStore | undefined;
   secrets: WebhookSecretStore;
   /** Absent: 410s disable the delivery only. */
   endpoints?: WebhookEndpointStore | undefined;
@@ -138,6 +143,13 @@ async function subjectData(deps: WebhookDeliveryDeps, delivery: WebhookDelivery)
     const job = await deps.jobs.get(delivery.subjectId);
     if (job) {
       const view = toJobView(job, job.status === 'SUCCEEDED' && job.result !== null ? job.result : undefined);
+      return JSON.parse(JSON.stringify(view)) as JsonValue;
+    }
+  }
+  if (delivery.subjectKind === 'pipeline' && deps.pipelines) {
+    const pipeline = await deps.pipelines.get(delivery.subjectId);
+    if (pipeline) {
+      const view = toPipelineView(pipeline, await readStepJobs({ jobs: deps.jobs }, pipeline));
       return JSON.parse(JSON.stringify(view)) as JsonValue;
     }
   }

@@ -123,6 +123,7 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
   const webhooks = startWebhookDeliveryLoop(
     {
       deliveries: backend.webhookDeliveries,
+      pipelines: backend.pipelines,
       jobs: backend.jobs,
       secrets: backend.webhookSecrets,
       endpoints: backend.webhookEndpoints,
