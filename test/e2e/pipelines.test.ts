@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import type { JsonObject } from '@agent-runner/shared/domain/job.ts';
+import { readServerSentEvents } from '../../bin/client/sse-events.ts';
 import { getJob, postJob } from '../support/api-client.ts';
 import { reply, startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '../support/fake-anthropic.ts';
 import { backendNames, startSystem, type TestSystem } from '../support/system.ts';
@@ -223,6 +224,34 @@ for (const name of backendNames()) {
       assert.equal(done.steps[0]!.job_id, first.job_id);
       const second = await getJob(system.url, done.steps[1]!.job_id);
       assert.equal((second.result as JsonObject).echoed_message, 'hello');
+    }, 240_000);
+
+    test('GET /pipelines/{id}/events streams each step status change, then the end', async () => {
+      const posted = await postPipeline(system.url, {
+        steps: [
+          { name: 'a', job_type: 'echo', payload: { message: 'one', sleep_ms: 300 } },
+          { name: 'b', needs: ['a'], job_type: 'echo', payload: { message: 'two' } },
+        ],
+      });
+      const res = await fetch(`${system.url}/pipelines/${String(posted.body.pipeline_id)}/events`, {
+        headers: { accept: 'text/event-stream' },
+      });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+      const seen: { step: string; status: string }[] = [];
+      let end: { status: string } | null = null;
+      for await (const sse of readServerSentEvents(res.body!)) {
+        if (sse.event === 'step') seen.push(JSON.parse(sse.data) as { step: string; status: string });
+        if (sse.event === 'end') {
+          end = JSON.parse(sse.data) as { status: string };
+          break;
+        }
+      }
+      assert.deepEqual(end, { status: 'SUCCEEDED' });
+      const statusesOf = (step: string) => seen.filter((e) => e.step === step).map((e) => e.status);
+      assert.equal(statusesOf('a').at(-1), 'SUCCEEDED');
+      assert.equal(statusesOf('b')[0], 'WAITING', 'the first events carry every step as it was on connecting');
+      assert.equal(statusesOf('b').at(-1), 'SUCCEEDED');
     }, 240_000);
 
     test('a cycle, an unknown step or a $from to a step not needed is a 400 that records nothing', async () => {
