@@ -226,6 +226,42 @@ for (const name of backendNames()) {
       assert.equal((second.result as JsonObject).echoed_message, 'hello');
     }, 240_000);
 
+    test('a step that ended without advancing its pipeline (a crash between) is advanced by the sweep', async () => {
+      await system.stopDispatchers();
+      let restarted = false;
+      try {
+        const posted = await postPipeline(system.url, {
+          steps: [
+            { name: 'a', job_type: 'echo', payload: { message: 'one' } },
+            { name: 'b', needs: ['a'], job_type: 'echo', payload: { message: { $from: 'a', pointer: '/echoed_message' } } },
+          ],
+        });
+        const id = String(posted.body.pipeline_id);
+        const aId = (posted.body.steps as unknown as StepView[])[0]!.job_id;
+        // What a worker writes before it would advance the pipeline: a ends, and nothing else happens.
+        const jobs = system.backend.jobs;
+        const now = new Date();
+        const claimed = await jobs.update(aId, { status: ['QUEUED'], version: 1 }, { status: 'DISPATCHED', attempt: 1 }, now);
+        const running = await jobs.update(aId, { status: ['DISPATCHED'], version: claimed.version }, { status: 'RUNNING' }, now);
+        await jobs.update(
+          aId,
+          { status: ['RUNNING'], version: running.version },
+          { status: 'SUCCEEDED', result: { echoed_message: 'one' } },
+          now,
+        );
+        assert.equal(stepOf(await getPipeline(system.url, id), 'b').status, 'WAITING');
+        system.startDispatcher();
+        restarted = true;
+        const done = await waitForEnd(system.url, id);
+        assert.equal(done.status, 'SUCCEEDED');
+        const b = await getJob(system.url, stepOf(done, 'b').job_id);
+        assert.equal((b.result as JsonObject).echoed_message, 'one');
+        assert.equal(b.attempt, 1, 'released once, run once');
+      } finally {
+        if (!restarted) system.startDispatcher();
+      }
+    }, 240_000);
+
     test('GET /pipelines/{id}/events streams each step status change, then the end', async () => {
       const posted = await postPipeline(system.url, {
         steps: [
