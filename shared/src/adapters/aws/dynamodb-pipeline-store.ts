@@ -80,7 +80,7 @@ export class DynamoDbPipelineStore implements PipelineStore {
       if (owed.length > 0 && outbox) {
         // The end and its deliveries in one TransactWriteItems: both or neither (targets are few).
         await this.doc.send(
-          new TransactWriteCommand({ TransactItems: [{ Put: put }, ...owed.map((d) => webhookDeliveryPut(outbox.table, d))] }),
+          new TransactWriteCommand({ TransactItems: [{ Put: { ...put } }, ...owed.map((d) => webhookDeliveryPut(outbox.table, d))] }),
         );
       } else {
         await this.doc.send(new PutCommand(put));
