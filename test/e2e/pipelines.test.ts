@@ -325,6 +325,12 @@ for (const name of backendNames()) {
         (badPayload.body.errors as { path: string }[]).map((e) => e.path),
         ['steps[1].payload.sleep_ms'],
       );
+      const keyed = await fetch(`${system.url}/pipelines`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': '"p-1"' },
+        body: JSON.stringify({ steps: [{ name: 'a', job_type: 'echo', payload: { message: 'x' } }] }),
+      });
+      assert.equal(keyed.status, 400, 'an Idempotency-Key is refused, not ignored');
       const after = (await (await fetch(`${system.url}/jobs?limit=100`)).json()) as { jobs: unknown[] };
       assert.equal(after.jobs.length, before.jobs.length, 'no job was recorded');
     });

@@ -1,5 +1,5 @@
 import { Router, type RouterContext } from '@koa/router';
-import { ConflictError, NotFoundError } from '@agent-runner/shared/domain/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import { pipelinePath, type Pipeline } from '@agent-runner/shared/domain/pipeline.ts';
 import { readStepJobs } from '@agent-runner/shared/pipelines/advance-pipeline.ts';
 import { cancelPipeline } from '@agent-runner/shared/pipelines/cancel-pipeline.ts';
@@ -8,6 +8,7 @@ import { recordPipeline } from '@agent-runner/shared/pipelines/record-pipeline.t
 import type { ApiDeps } from '../api-deps.ts';
 import { canSee, requireScope, submissionTenant } from '../auth/access.ts';
 import type { AuthState, Caller } from '../auth/caller.ts';
+import { idempotencyKeyOf } from '../http/idempotency-key.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
 import { checkWebhookDestination } from '@agent-runner/shared/webhooks/webhook-destination.ts';
 import { parsePipeline } from '../validation/parse-pipeline.ts';
@@ -39,6 +40,13 @@ export function pipelinesRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>
   router.post('/pipelines', async (ctx) => {
     const caller = requireScope(ctx.state, 'submit');
     const body = await readJsonBody(ctx, config.maxPayloadBytes);
+    // Not silently ignored: a client counting on it to make a retry safe would get two pipelines.
+    if (idempotencyKeyOf(ctx) !== null) {
+      throw new ValidationError('Idempotency-Key is not supported on POST /pipelines yet', {
+        problem: 'idempotency-unsupported',
+        errors: [{ path: 'Idempotency-Key', message: 'not supported here yet' }],
+      });
+    }
     const parsed = parsePipeline(body, config);
     const tenant = submissionTenant(caller, parsed.tenant, config.defaults.tenant);
     // Its host resolved now, as a job's webhook's is: a private address is refused at submit time.
