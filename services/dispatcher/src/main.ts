@@ -17,6 +17,8 @@ import { releaseOrphanedLeases } from './release-orphaned-leases.ts';
 import { CancelledWorkerStopper } from './stop-cancelled-workers.ts';
 import { reapLostWorkers } from './reap-lost-workers.ts';
 import { sweepStrandedJobs } from './sweep-stranded-jobs.ts';
+import { startWebhookDeliveryLoop } from './webhook-delivery-loop.ts';
+import { createWebhookMetrics } from '@agent-runner/shared/observability/webhook-metrics.ts';
 
 export interface DispatcherOptions {
   clock?: Clock;
@@ -102,6 +104,21 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     (error) => log.error({ err: error }, 'sweeper failed'),
     { atStart: true },
   );
+  const webhooks = startWebhookDeliveryLoop(
+    {
+      deliveries: backend.webhookDeliveries,
+      jobs: backend.jobs,
+      secrets: backend.webhookSecrets,
+      endpoints: backend.webhookEndpoints,
+      rules: config.webhooks,
+      backoffBaseSeconds: config.webhookDelivery.backoffBaseSeconds,
+      clock: deps.clock,
+      random: deps.random,
+      metrics: createWebhookMetrics(metrics.registry),
+      log,
+    },
+    { queue: backend.webhookQueue, waitSeconds: config.aws?.queueWaitSeconds ?? 20, sweepIntervalMs: intervalMs, log },
+  );
   log.info({ backend: backend.name, launcher: config.launcher }, 'dispatcher started');
 
   return {
@@ -109,7 +126,7 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     async stop() {
       // The scheduler hands waiting messages back first, so the feed's stop need not wait on them.
       await scheduler.stop();
-      await Promise.all([feed.stop(), reaper.stop(), sweeper.stop()]);
+      await Promise.all([feed.stop(), reaper.stop(), sweeper.stop(), webhooks.stop()]);
       log.info('dispatcher stopped');
     },
   };

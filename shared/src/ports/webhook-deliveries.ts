@@ -23,6 +23,9 @@ export interface WebhookDeliveryStore {
   retryNow(deliveryId: string, now: Date): Promise<WebhookDelivery>;
 }
 
+/** SQS delays a message at most 15 minutes (DelaySeconds): longer waits are walked in steps. */
+export const MAX_WEBHOOK_QUEUE_DELAY_SECONDS = 900;
+
 /**
  * AWS: the queue that wakes dispatchers for due deliveries (the embedded dispatcher polls the
  * outbox instead). A message names a delivery; the outbox row stays the truth.

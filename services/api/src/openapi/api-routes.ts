@@ -8,6 +8,7 @@ import { StreamTokenSchema } from '../schemas/stream-token.ts';
 import { UsageQuerySchema, UsageReportSchema } from '../schemas/usage.ts';
 import type { ParamDoc, ResponseDoc, RouteDoc } from './route-doc.ts';
 import { WEBHOOK_ENDPOINT_ROUTES } from './webhook-endpoint-routes.ts';
+import { WEBHOOK_DELIVERY_ROUTES } from './webhook-delivery-routes.ts';
 
 const JSON_TYPE = 'application/json';
 
@@ -172,6 +173,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     scope: 'read',
     problems: [404, 503],
   },
+  ...WEBHOOK_DELIVERY_ROUTES,
   {
     method: 'get',
     path: '/usage',

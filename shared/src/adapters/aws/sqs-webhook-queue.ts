@@ -1,9 +1,6 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { UnavailableError } from '../../domain/errors.ts';
-import type { WebhookDeliveryQueue } from '../../ports/webhook-deliveries.ts';
-
-/** SQS delays a message at most 15 minutes (DelaySeconds). */
-export const MAX_WEBHOOK_QUEUE_DELAY_SECONDS = 900;
+import { MAX_WEBHOOK_QUEUE_DELAY_SECONDS, type WebhookDeliveryQueue } from '../../ports/webhook-deliveries.ts';
 
 /** The webhook queue on SQS: a message `{ deliveryId }` per due (or soon due) delivery. */
 export class SqsWebhookQueue implements WebhookDeliveryQueue {
