@@ -14,8 +14,8 @@ import { healthRouter } from './routes/health.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { usageRouter } from './routes/usage.ts';
-import { tenantWebhooksRouter } from './routes/tenant-webhooks.ts';
 import { webhookDeliveriesRouter } from './routes/webhook-deliveries.ts';
+import { tenantWebhooksRouter } from './routes/tenant-webhooks.ts';
 import { openApiRouter } from './routes/openapi.ts';
 import { SubmissionQuotas } from './quotas/submission-quotas.ts';
 
@@ -42,8 +42,8 @@ export function createApp(deps: ApiDeps): Koa {
     healthRouter(),
     jobsRouter(routed, verifier),
     usageRouter(deps),
-    tenantWebhooksRouter(deps),
     webhookDeliveriesRouter(deps),
+    tenantWebhooksRouter(deps),
     // With AGENT_RUNNER_METRICS_PORT, /metrics is served there only (startApi), not beside the jobs.
     ...(deps.config.metricsPort === null ? [metricsRouter(metrics)] : []),
     createStatsRouter(deps.queueDepth ?? (() => null)),

@@ -2,7 +2,7 @@ import type { Attempt, Job, JobError, JsonObject, JsonValue, Priority } from '..
 import type { JobUsage } from '../domain/job-usage.ts';
 import type { JobStatus } from '../domain/job-status.ts';
 import type { JobWebhookEvent } from '../domain/webhook-target.ts';
-import { ownWebhookOf } from '../webhooks/job-webhook-targets.ts';
+import { isJobWebhookEvent } from '../webhooks/job-webhook-targets.ts';
 
 /**
  * A job as the outside world sees it: GET /jobs/{id}'s body (services/api/src/schemas/job-view.ts
@@ -46,7 +46,7 @@ export interface JobView {
   usage: JobUsage | null;
   cost_usd: number | null;
   rate_limits: Record<string, string> | null;
-  /** The job's own webhook as submitted; its tenant's endpoints are not listed. */
+  /** The job's own webhook, as submitted (its tenant's endpoints are not listed); null when none. */
   webhook: { url: string; events: JobWebhookEvent[] } | null;
   result?: JsonValue;
   links: { self: string; cancel: string; events: string };
@@ -95,6 +95,12 @@ function costUsdOf(job: Job): number | null {
   const result = job.result;
   if (result === null || typeof result !== 'object' || Array.isArray(result)) return null;
   return typeof result.cost_usd === 'number' ? result.cost_usd : null;
+}
+
+/** The job's own webhook: the target that came from no tenant endpoint. */
+function ownWebhookOf(job: Job): JobView['webhook'] {
+  const own = job.webhooks.find((target) => target.endpointId === null);
+  return own ? { url: own.url, events: own.events.filter(isJobWebhookEvent) } : null;
 }
 
 function toAttemptView(attempt: Attempt): AttemptView {

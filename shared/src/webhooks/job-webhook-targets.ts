@@ -1,5 +1,4 @@
 import { JOB_WEBHOOK_EVENTS, type JobWebhookEvent, type WebhookTarget } from '../domain/webhook-target.ts';
-import type { Job } from '../domain/job.ts';
 import type { WebhookEndpoint } from '../ports/webhook-endpoints.ts';
 
 /** A job's own webhook, as submitted (`webhook` on POST /jobs). */
@@ -31,10 +30,4 @@ export const isJobWebhookEvent = (event: string): event is JobWebhookEvent => (J
 /** In the catalogue's order, each once. */
 function uniqueJobEvents(events: readonly JobWebhookEvent[]): JobWebhookEvent[] {
   return JOB_WEBHOOK_EVENTS.filter((event) => events.includes(event));
-}
-
-/** The job's own webhook (its target that came from no tenant endpoint) as the job view shows it, or null. */
-export function ownWebhookOf(job: Pick<Job, 'webhooks'>): { url: string; events: JobWebhookEvent[] } | null {
-  const own = job.webhooks.find((target) => target.endpointId === null);
-  return own ? { url: own.url, events: own.events.filter(isJobWebhookEvent) } : null;
 }

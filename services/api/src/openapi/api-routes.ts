@@ -7,8 +7,8 @@ import { StatsSchema } from '../schemas/stats.ts';
 import { StreamTokenSchema } from '../schemas/stream-token.ts';
 import { UsageQuerySchema, UsageReportSchema } from '../schemas/usage.ts';
 import type { ParamDoc, ResponseDoc, RouteDoc } from './route-doc.ts';
-import { WEBHOOK_ENDPOINT_ROUTES } from './webhook-endpoint-routes.ts';
 import { WEBHOOK_DELIVERY_ROUTES } from './webhook-delivery-routes.ts';
+import { WEBHOOK_ENDPOINT_ROUTES } from './webhook-endpoint-routes.ts';
 
 const JSON_TYPE = 'application/json';
 

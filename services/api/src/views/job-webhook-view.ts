@@ -1,5 +1,5 @@
-import type { WebhookEndpoint } from '@agent-runner/shared/ports/webhook-endpoints.ts';
 import type { WebhookEndpointView } from '../schemas/job-webhook.ts';
+import type { WebhookEndpoint } from '@agent-runner/shared/ports/webhook-endpoints.ts';
 
 export function toWebhookEndpointView(endpoint: WebhookEndpoint): WebhookEndpointView {
   return {
