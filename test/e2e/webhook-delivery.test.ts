@@ -45,7 +45,7 @@ async function startReceiver(
 }
 
 /** A finished echo job with a webhook to `url`, recorded and enqueued as POST /jobs would. */
-async function submitWithWebhook(sys: TestSystem, url: string, tenant: string): Promise<string> {
+async function submitWithWebhook(sys: TestSystem, url: string, tenant: string, endpointId: string | null = null): Promise<string> {
   const now = new Date();
   const job = createJobRecord(
     ulid(now),
@@ -57,7 +57,7 @@ async function submitWithWebhook(sys: TestSystem, url: string, tenant: string): 
       orderingKey: null,
       maxAttempts: 1,
       timeoutSeconds: 60,
-      webhooks: [{ url, events: ['job.succeeded', 'job.failed'], endpointId: null }],
+      webhooks: [{ url, events: ['job.succeeded', 'job.failed'], endpointId }],
     },
     now,
     { payload: { message: 'hook me' }, payloadRef: null },
@@ -197,6 +197,36 @@ for (const name of backendNames()) {
         receiver.server.close();
       }
     }, 120_000);
+
+    test('a receiver answering 410 Gone disables its tenant endpoint: the delivery is DISABLED, not retried', async () => {
+      const receiver = await startReceiver((_n, res) => res.writeHead(410).end('gone'));
+      const endpointId = `we_${Date.now().toString(16)}`;
+      await sys.backend.webhookEndpoints.add({
+        endpointId,
+        tenant: 'gone',
+        url: receiver.url,
+        events: ['job.succeeded'],
+        createdAt: new Date().toISOString(),
+        disabledAt: null,
+        disabledReason: null,
+      });
+      sys.startDispatcher();
+      try {
+        const jobId = await submitWithWebhook(sys, receiver.url, 'gone', endpointId);
+        const delivery = await settled(sys, jobId, 'DISABLED');
+        assert.deepEqual(
+          delivery.attempts.map((a) => a.statusCode),
+          [410],
+        );
+        const endpoint = await sys.backend.webhookEndpoints.get(endpointId);
+        assert.ok(endpoint?.disabledAt, 'the endpoint is disabled');
+        assert.match(endpoint.disabledReason ?? '', /410/);
+        assert.equal(receiver.received.length, 1, 'sent once');
+      } finally {
+        await sys.stopDispatchers();
+        receiver.server.close();
+      }
+    }, 60_000);
 
     test('a host that resolves to a private address is refused at delivery time: recorded, nothing sent', async () => {
       const receiver = await startReceiver((_n, res) => res.writeHead(200).end());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'vitest';
-import { ValidationError } from '../domain/errors.ts';
+import { UnavailableError, ValidationError } from '../domain/errors.ts';
 import type { ResolveHost } from '../net/public-lookup.ts';
 import { checkWebhookDestination, type WebhookDestinationRules } from './webhook-destination.ts';
 
@@ -60,4 +60,12 @@ test('AGENT_RUNNER_WEBHOOK_ALLOW_PRIVATE accepts private destinations without re
   await checkWebhookDestination('https://metadata.example.com/', rules, 'webhook.url');
   // The form of the URL is still checked.
   assert.match(await refusal('https://u:p@127.0.0.1/', rules), /user name or password/);
+});
+
+test('a resolver that does not answer in time is a 503 (UnavailableError), not a refusal of the URL', async () => {
+  const hanging: ResolveHost = () => new Promise(() => {});
+  await assert.rejects(
+    checkWebhookDestination('https://slow.example.com/', { ...strict, resolve: hanging, resolveTimeoutMs: 50 }, 'webhook.url'),
+    (error: unknown) => error instanceof UnavailableError && /resolving slow\.example\.com took longer than 0\.05 s/.test(error.message),
+  );
 });
