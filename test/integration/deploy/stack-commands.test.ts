@@ -296,7 +296,7 @@ describe('agent-runner deploy / status / pause / resume / destroy (emulator)', {
       assert.equal(confirmed.code, 0, confirmed.stderr);
       assert.equal(await describeStack({ region: REGION, endpoint, stack: kept }), null);
       assert.match(confirmed.stdout, /kept/);
-      for (const table of ['jobs', 'leases', 'job-events', 'api-keys', 'tenants'])
+      for (const table of ['jobs', 'leases', 'job-events', 'api-keys', 'tenants', 'webhook-endpoints', 'webhook-deliveries'])
         assert.ok(await tableExists(`${kept}-${table}`), `${table} kept`);
       assert.ok(await bucketExists(outputs.Bucket!), 'bucket kept');
 
@@ -306,7 +306,7 @@ describe('agent-runner deploy / status / pause / resume / destroy (emulator)', {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'results/01K.json', Body: '{}' }));
       const deleted = await run('destroy', ['--stack', gone, '--yes', '--delete-data']);
       assert.equal(deleted.code, 0, deleted.stderr);
-      for (const table of ['jobs', 'leases', 'job-events', 'api-keys', 'tenants'])
+      for (const table of ['jobs', 'leases', 'job-events', 'api-keys', 'tenants', 'webhook-endpoints', 'webhook-deliveries'])
         assert.equal(await tableExists(`${gone}-${table}`), false, `${table} deleted`);
       assert.equal(await bucketExists(bucket), false, 'bucket deleted, objects first');
     } finally {
