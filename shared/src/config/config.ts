@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { PRIORITIES } from '../domain/job.ts';
 import { DEFAULT_MODEL, DEFAULT_MODEL_PRICES, parseModelPrices, priceOf, type ModelPrice } from '../anthropic/model-prices.ts';
 import { parseSubmitRate, type TenantQuotas } from '../domain/tenant-quotas.ts';
+import { OBSERVABILITY_ENV, observabilityConfig, type ObservabilityConfig } from './observability-config.ts';
 
 /**
  * The one configuration schema. Parsed from the environment once, in each service's `main`, and
@@ -196,6 +197,7 @@ export const ENV_SCHEMA = z.object({
    * development, tests). Off: an allowed host that resolves to one is refused (SSRF).
    */
   AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE: flag.default(false),
+  ...OBSERVABILITY_ENV,
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;
@@ -292,6 +294,8 @@ export interface Config {
     maxRetries: number;
   };
   tools: { httpGetAllowedHosts: string[]; httpGetAllowPrivate: boolean };
+  /** Compute prices, worker logs, ECS Exec (observability-config.ts). */
+  observability: ObservabilityConfig;
   /** The validated variables, for passing the same configuration on to a child worker. */
   env: Record<string, string>;
 }
@@ -436,6 +440,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxRetries: env.AGENT_RUNNER_ANTHROPIC_MAX_RETRIES,
     },
     tools: { httpGetAllowedHosts: env.AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS, httpGetAllowPrivate: env.AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE },
+    observability: observabilityConfig(env, launcher),
     env: raw,
   };
 }

@@ -86,6 +86,7 @@ describe('jobs API on the embedded backend', () => {
         error: null,
         usage: null,
         cost_usd: null,
+        compute_cost_usd: null,
         rate_limits: null,
         links: { self: `/jobs/${view.job_id}`, cancel: `/jobs/${view.job_id}/cancel`, events: `/jobs/${view.job_id}/events` },
       },

@@ -348,6 +348,7 @@ function renderDetail(job) {
     ['duration', ran === null ? '—' : formatDuration(ran)],
     ['attempt', `${job.attempt} of ${job.max_attempts}, ${job.timeout_seconds}s each`],
     ['cost', cost === null ? null : formatUsd(cost)],
+    ['compute', job.compute_cost_usd === null ? null : formatUsd(job.compute_cost_usd)],
   ];
   $('detail-fields').replaceChildren(
     ...fields.flatMap(([k, v]) =>
@@ -361,7 +362,7 @@ function renderDetail(job) {
       {},
       el('td', {}, String(a.number)),
       el('td', {}, a.outcome ? badge(a.outcome) : 'in progress'),
-      el('td', {}, el('code', {}, a.worker_ref || '—')),
+      el('td', {}, el('code', {}, a.worker_ref || '—'), ...logLinkOf(a)),
       el('td', {}, a.started_at && a.ended_at ? formatDuration(Date.parse(a.ended_at) - Date.parse(a.started_at)) : '—'),
       el('td', {}, a.error ? `${a.error.kind}: ${a.error.message}` : ''),
     ),
@@ -374,6 +375,15 @@ function renderDetail(job) {
   }
   $('detail-result').hidden = job.result === undefined;
   if (job.result !== undefined) preIn('detail-result').textContent = JSON.stringify(job.result, null, 2);
+}
+
+/**
+ * The attempt's CloudWatch Logs stream as a link (aws backend), else nothing.
+ * @param {JobView['attempts'][number]} attempt
+ */
+function logLinkOf(attempt) {
+  if (!attempt.log_stream) return [];
+  return [' ', el('a', { href: attempt.log_stream.console_url, target: '_blank', rel: 'noopener', class: 'log-link' }, 'logs')];
 }
 
 /** @param {string} id a table's id */

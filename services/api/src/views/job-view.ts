@@ -1,4 +1,5 @@
 import type { Attempt, Job, JobError, JsonObject, JsonValue } from '@agent-runner/shared/domain/job.ts';
+import { logStreamConsoleUrl } from '@agent-runner/shared/observability/log-stream-console-url.ts';
 import type { JobView } from '../schemas/job-view.ts';
 
 export function jobPath(jobId: string): string {
@@ -27,6 +28,7 @@ export function toJobView(job: Job, result?: JsonValue): JobView {
     error: job.error && toErrorView(job.error),
     usage: job.usage,
     cost_usd: costUsdOf(job),
+    compute_cost_usd: job.usage?.compute_cost_usd ?? null,
     rate_limits: job.rateLimits && toRateLimitsView(job.rateLimits),
     ...(result !== undefined && { result }),
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
@@ -55,6 +57,7 @@ function toAttemptView(attempt: Attempt): JobView['attempts'][number] {
     ended_at: attempt.endedAt,
     outcome: attempt.outcome,
     error: attempt.error && toErrorView(attempt.error),
+    log_stream: attempt.logStream ? { ...attempt.logStream, console_url: logStreamConsoleUrl(attempt.logStream) } : null,
   };
 }
 
