@@ -126,6 +126,9 @@ const OPERATOR_COMMANDS: Record<string, string[]> = {
   'client-ec2:DescribeVpcsCommand': ['ec2:DescribeVpcs'],
   'client-ec2:DescribeSubnetsCommand': ['ec2:DescribeSubnets'],
   'client-ec2:DescribeSecurityGroupsCommand': ['ec2:DescribeSecurityGroups'],
+  // The operator's CLI: `agent-runner logs` (a worker's stream) and `agent-runner exec`.
+  'client-cloudwatch-logs:GetLogEventsCommand': ['logs:GetLogEvents'],
+  'client-ecs:ExecuteCommandCommand': ['ecs:ExecuteCommand'],
 };
 
 const TRANSACTION_ITEM_ACTIONS: Record<string, string> = {
@@ -173,7 +176,8 @@ function actionsOf(text: string, table: Record<string, string[] | 'transaction'>
 }
 
 const ADAPTERS = join(REPO, 'shared', 'src', 'adapters', 'aws');
-const isOperatorFile = (path: string) => /provision/.test(relative(REPO, path));
+/** Run by an operator with their own credentials (provision, the CLI's logs and exec), never by a service. */
+const isOperatorFile = (path: string) => /provision|cloudwatch-log-reader|ecs-exec-session/.test(relative(REPO, path));
 
 /** Backend member (`jobs`, `queue`, `createFeed`, …) → the AWS adapter file behind it, from aws-backend.ts. */
 function backendMembers(): Map<string, string> {
