@@ -14,6 +14,7 @@ import { healthRouter } from './routes/health.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { usageRouter } from './routes/usage.ts';
+import { timeseriesRouter } from './routes/timeseries.ts';
 import { openApiRouter } from './routes/openapi.ts';
 import { SubmissionQuotas } from './quotas/submission-quotas.ts';
 
@@ -40,6 +41,7 @@ export function createApp(deps: ApiDeps): Koa {
     healthRouter(),
     jobsRouter(routed, verifier),
     usageRouter(deps),
+    timeseriesRouter(deps),
     // With AGENT_RUNNER_METRICS_PORT, /metrics is served there only (startApi), not beside the jobs.
     ...(deps.config.metricsPort === null ? [metricsRouter(metrics)] : []),
     createStatsRouter(deps.queueDepth ?? (() => null)),

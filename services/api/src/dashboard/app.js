@@ -8,6 +8,7 @@
 /** @typedef {import('../schemas/job-view.ts').JobView} JobView */
 /** @typedef {import('../schemas/job-view.ts').JobList} JobList */
 /** @typedef {import('zod').output<typeof import('../schemas/stats.ts').StatsSchema>} Stats */
+/** @typedef {import('../schemas/timeseries.ts').TimeseriesView} Timeseries */
 /** @typedef {import('../../../../shared/src/job-events/catalogue.ts').JobEventType} JobEventType */
 /** @typedef {{ seq?: number, at?: string, attempt?: number, type: string, data?: unknown }} StreamedEvent */
 
@@ -193,7 +194,7 @@ function renderJobs() {
   const rows = state.jobs.map((job) => {
     state.knownTypes.add(job.job_type);
     const ran = runTimeMs(job);
-    const cost = job.cost_usd;
+    const cost = totalCostOf(job);
     return el(
       'tr',
       {
@@ -378,6 +379,15 @@ function renderDetail(job) {
 }
 
 /**
+ * What the table's cost column shows: Claude plus the workers' compute (null: neither recorded).
+ * @param {JobView} job
+ */
+function totalCostOf(job) {
+  if (job.cost_usd === null && job.compute_cost_usd === null) return null;
+  return Math.round(((job.cost_usd ?? 0) + (job.compute_cost_usd ?? 0)) * 1e9) / 1e9;
+}
+
+/**
  * The attempt's CloudWatch Logs stream as a link (aws backend), else nothing.
  * @param {JobView['attempts'][number]} attempt
  */
@@ -510,10 +520,89 @@ async function cancelSelected() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Charts of the last hours (GET /stats/timeseries, computed from the job records)
+
+const CHART_HOURS = 3;
+/** The API caches the series for 30 s; asking more often gains nothing. */
+const CHART_EVERY_MS = 30_000;
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const OUTCOME_COLORS = { SUCCEEDED: '#2f9e44', FAILED: '#e03131', TIMED_OUT: '#f08c00', CANCELLED: '#868e96' };
+const PRIORITY_COLORS = { critical: '#c92a2a', high: '#e8590c', normal: '#1c7ed6', low: '#adb5bd' };
+const SPEND_COLORS = { claude_usd: '#7048e8', compute_usd: '#0c8599' };
+let chartsLoadedAt = 0;
+
+async function loadChartsWhenDue() {
+  if (Date.now() - chartsLoadedAt < CHART_EVERY_MS) return;
+  chartsLoadedAt = Date.now();
+  await loadCharts();
+}
+
+async function loadCharts() {
+  try {
+    const series = /** @type {Timeseries} */ (await api(`/stats/timeseries?hours=${CHART_HOURS}`));
+    $('charts-unavailable').hidden = true;
+    drawStackedBars('finished', series.finished, OUTCOME_COLORS, String);
+    drawStackedBars('depth', series.queue_depth, PRIORITY_COLORS, String);
+    drawStackedBars('spend', series.spend, SPEND_COLORS, formatUsd);
+  } catch (error) {
+    $('charts-unavailable').textContent = `Charts are not available: ${error instanceof Error ? error.message : String(error)}`;
+    $('charts-unavailable').hidden = false;
+  }
+}
+
+/**
+ * One bar per row, its series stacked in the order of `colors`; each segment is a <rect> carrying
+ * its row's time, series and value (data-at, data-series, data-value), and a tooltip.
+ * @template {string} K
+ * @param {string} name the chart's id suffix (chart-…, legend-…)
+ * @param {Array<{ at: string } & Record<NoInfer<K>, number>>} rows
+ * @param {Record<K, string>} colors
+ * @param {(value: number) => string} format
+ */
+function drawStackedBars(name, rows, colors, format) {
+  const svg = document.getElementById(`chart-${name}`);
+  if (!(svg instanceof SVGSVGElement)) throw new Error(`#chart-${name} is missing or not an svg`);
+  const keys = /** @type {K[]} */ (Object.keys(colors));
+  const width = 600;
+  const height = 120;
+  const totals = rows.map((row) => keys.reduce((sum, key) => sum + row[key], 0));
+  const max = Math.max(0, ...totals);
+  const step = width / Math.max(1, rows.length);
+  /** @type {SVGElement[]} */
+  const nodes = [];
+  rows.forEach((row, i) => {
+    let y = height;
+    for (const key of keys) {
+      const value = row[key];
+      if (!(value > 0)) continue;
+      const h = (value / max) * (height - 4);
+      y -= h;
+      const rect = document.createElementNS(SVG_NS, 'rect');
+      for (const [attr, v] of Object.entries({ x: i * step + step * 0.1, y, width: Math.max(step * 0.8, 1), height: h, fill: colors[key] }))
+        rect.setAttribute(attr, String(v));
+      Object.assign(rect.dataset, { at: row.at, series: key, value: String(value) });
+      const title = document.createElementNS(SVG_NS, 'title');
+      title.textContent = `${clock(row.at)} ${key}: ${format(value)}`;
+      rect.append(title);
+      nodes.push(rect);
+    }
+  });
+  svg.replaceChildren(...nodes);
+  svg.dataset.max = String(max);
+  const sums = keys.map((key) => rows.reduce((sum, row) => sum + row[key], 0));
+  $(`legend-${name}`).replaceChildren(
+    ...keys.map((key, k) =>
+      el('span', {}, el('span', { class: 'swatch', style: `background:${colors[key]}` }), `${key.toLowerCase()} ${format(sums[k] ?? 0)}`),
+    ),
+    el('span', { class: 'muted' }, max > 0 ? `peak ${format(max)}` : 'nothing yet'),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Refresh loop, filters, start-up
 
 async function refreshAll() {
-  const work = [checkHealth(), loadJobs(), loadGlance()];
+  const work = [checkHealth(), loadJobs(), loadGlance(), loadChartsWhenDue()];
   if (state.selectedJob && !TERMINAL.has(state.selectedJob.status)) work.push(refreshDetail());
   await Promise.all(work);
   $('updated').textContent = `updated ${new Date().toLocaleTimeString([], { hour12: false })}`;

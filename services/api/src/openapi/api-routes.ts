@@ -5,6 +5,7 @@ import { JobListSchema, JobViewSchema } from '../schemas/job-view.ts';
 import { ListJobsQuerySchema } from '../schemas/list-jobs-query.ts';
 import { StatsSchema } from '../schemas/stats.ts';
 import { StreamTokenSchema } from '../schemas/stream-token.ts';
+import { TimeseriesQuerySchema, TimeseriesSchema } from '../schemas/timeseries.ts';
 import { UsageQuerySchema, UsageReportSchema } from '../schemas/usage.ts';
 import type { ParamDoc, ResponseDoc, RouteDoc } from './route-doc.ts';
 
@@ -179,6 +180,17 @@ export const API_ROUTES: readonly RouteDoc[] = [
     tag: 'operations',
     query: UsageQuerySchema,
     responses: { 200: { description: 'The report.', body: { mediaType: JSON_TYPE, schema: UsageReportSchema } } },
+    scope: 'read',
+    problems: [400, 503],
+  },
+  {
+    method: 'get',
+    path: '/stats/timeseries',
+    operationId: 'getStatsTimeseries',
+    summary: 'The last hours for the dashboard’s charts: jobs ended per minute by outcome, queue depth by priority, spend per hour.',
+    tag: 'operations',
+    query: TimeseriesQuerySchema,
+    responses: { 200: { description: 'The series.', body: { mediaType: JSON_TYPE, schema: TimeseriesSchema } } },
     scope: 'read',
     problems: [400, 503],
   },
