@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   list: () => import('./commands/list.ts'),
   logs: () => import('./commands/logs.ts'),
   cancel: () => import('./commands/cancel.ts'),
+  exec: () => import('./commands/exec.ts'),
   tenants: () => import('./commands/tenants.ts'),
 };
 

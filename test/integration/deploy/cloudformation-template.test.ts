@@ -129,6 +129,7 @@ const OPERATOR_COMMANDS: Record<string, string[]> = {
   // The operator's CLI: `agent-runner logs` (a worker's stream) and `agent-runner exec`.
   'client-cloudwatch-logs:GetLogEventsCommand': ['logs:GetLogEvents'],
   'client-ecs:ExecuteCommandCommand': ['ecs:ExecuteCommand'],
+  'client-ecs:DescribeTasksCommand': ['ecs:DescribeTasks'],
 };
 
 const TRANSACTION_ITEM_ACTIONS: Record<string, string> = {
