@@ -65,6 +65,10 @@ describe('dashboard charts (headless Chromium, embedded backend)', { skip: skipW
   test('the bars are the jobs that ran, the jobs waiting, and what they cost', async () => {
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    // The page's Content-Security-Policy reports what it blocks (an inline style) as a console error.
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
 
     const ended = await Promise.all([
       postJob(system.url, { job_type: 'echo', payload: { message: 'a' } }),

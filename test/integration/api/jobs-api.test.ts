@@ -46,6 +46,7 @@ describe('jobs API on the embedded backend', () => {
     assert.deepEqual(Object.keys(view).sort(), [
       'attempt',
       'attempts',
+      'compute_cost_usd',
       'cost_usd',
       'created_at',
       'error',

@@ -591,11 +591,24 @@ function drawStackedBars(name, rows, colors, format) {
   svg.dataset.max = String(max);
   const sums = keys.map((key) => rows.reduce((sum, row) => sum + row[key], 0));
   $(`legend-${name}`).replaceChildren(
-    ...keys.map((key, k) =>
-      el('span', {}, el('span', { class: 'swatch', style: `background:${colors[key]}` }), `${key.toLowerCase()} ${format(sums[k] ?? 0)}`),
-    ),
+    ...keys.map((key, k) => el('span', {}, swatch(colors[key]), `${key.toLowerCase()} ${format(sums[k] ?? 0)}`)),
     el('span', { class: 'muted' }, max > 0 ? `peak ${format(max)}` : 'nothing yet'),
   );
+}
+
+/**
+ * A legend's colour sample: a small SVG square, since the page's Content-Security-Policy refuses
+ * inline styles (an SVG `fill` attribute is not one).
+ * @param {string} color
+ */
+function swatch(color) {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('class', 'swatch');
+  svg.setAttribute('viewBox', '0 0 10 10');
+  const square = document.createElementNS(SVG_NS, 'rect');
+  for (const [attr, v] of Object.entries({ width: 10, height: 10, rx: 2, fill: color })) square.setAttribute(attr, String(v));
+  svg.append(square);
+  return svg;
 }
 
 // ---------------------------------------------------------------------------------------------
