@@ -15,7 +15,9 @@ export interface PrintWorkerLogsOptions {
 
 /** Whether the job's attempts name CloudWatch Logs streams (ECS workers with a known log group). */
 export function hasWorkerLogStreams(job: JobView): boolean {
-  return job.attempts.some((a) => a.log_stream !== null && a.log_stream !== undefined);
+  // An older API (or a stand-in) may answer without attempts or streams: then there are none.
+  const attempts: JobView['attempts'] | undefined = job.attempts;
+  return (attempts ?? []).some((a) => a.log_stream !== null && a.log_stream !== undefined);
 }
 
 /**
