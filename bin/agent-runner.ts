@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   list: () => import('./commands/list.ts'),
   logs: () => import('./commands/logs.ts'),
   cancel: () => import('./commands/cancel.ts'),
+  exec: () => import('./commands/exec.ts'),
   tenants: () => import('./commands/tenants.ts'),
   webhooks: () => import('./commands/webhooks.ts'),
 };

@@ -1,18 +1,24 @@
 import { CLIENT_OPTIONS_USAGE, EXIT, clientFor, parseCommandArgs, runClientCommand } from '../client/client-command.ts';
 import { followJobEvents, type JobEventData } from '../client/follow-job-events.ts';
+import { hasWorkerLogStreams, printWorkerLogs } from '../client/print-worker-logs.ts';
 
 export const summary = "print a job's live events (text as it streams, tool calls, steps); --follow to tail them";
-export const usage = `usage: agent-runner logs JOB_ID [--follow] [--json] [--api URL] [--api-key KEY]
+export const usage = `usage: agent-runner logs JOB_ID [--follow] [--events] [--json] [--api URL] [--api-key KEY]
 
 Prints the job's events (GET /jobs/{id}/events): streamed text as it comes, other events one per
 line. Without --follow, prints what is there now; with --follow, keeps printing until the job ends,
 reconnecting where it left off (Last-Event-ID) if the connection drops. Exits 1 when the job ended
 FAILED, TIMED_OUT or CANCELLED.
 
+On the aws backend, when the job's attempts name their CloudWatch Logs streams (the worker task's
+awslogs output), prints those instead, attempt by attempt (--follow: until the job ends), read
+with the AWS credentials of this shell (AWS_PROFILE, AWS_ACCESS_KEY_ID…; AWS_ENDPOINT_URL honoured).
+
   -f, --follow       wait for new events until the job ends
+      --events       the job's events even when its workers' log streams are known
 ${CLIENT_OPTIONS_USAGE.replace("print the API's JSON instead of text", 'one JSON object per event (JSON lines)')}`;
 
-const OPTIONS = { follow: { type: 'boolean', short: 'f', default: false } } as const;
+const OPTIONS = { follow: { type: 'boolean', short: 'f', default: false }, events: { type: 'boolean', default: false } } as const;
 
 export function run(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   return runClientCommand('logs', usage, async () => {
@@ -20,7 +26,15 @@ export function run(argv: string[], env: Record<string, string | undefined>): Pr
     const client = clientFor(values.api, env, values['api-key']);
     const jobId = positionals[0]!;
     // A missing job is an error at once, not an empty stream.
-    await client.getJob(jobId);
+    const job = await client.getJob(jobId);
+    if (!values.events && hasWorkerLogStreams(job)) {
+      const status = await printWorkerLogs(client, jobId, {
+        follow: values.follow,
+        json: values.json,
+        endpoint: env.AWS_ENDPOINT_URL || null,
+      });
+      return TERMINAL_FAILED.has(status) ? EXIT.failed : EXIT.ok;
+    }
     const printer = values.json ? jsonLines() : readable();
     let endStatus: string | null = null;
     for await (const item of followJobEvents(client, jobId, { follow: values.follow })) {
@@ -36,6 +50,8 @@ export function run(argv: string[], env: Record<string, string | undefined>): Pr
     return endStatus === null || endStatus === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
   });
 }
+
+const TERMINAL_FAILED = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
 
 interface Printer {
   event(event: JobEventData): void;

@@ -100,7 +100,8 @@ export async function startSystem(
     launcher,
     tasks,
     startDispatcher(options = {}) {
-      const d = startDispatcher(config, backend, log, { launcher, ...options });
+      // No EMF lines on the test's stdout unless a test asks for them.
+      const d = startDispatcher(config, backend, log, { launcher, emfLines: null, ...options });
       dispatchers.push(d);
       return d;
     },

@@ -17,6 +17,7 @@ import { metricsRouter } from './routes/metrics.ts';
 import { usageRouter } from './routes/usage.ts';
 import { webhookDeliveriesRouter } from './routes/webhook-deliveries.ts';
 import { tenantWebhooksRouter } from './routes/tenant-webhooks.ts';
+import { timeseriesRouter } from './routes/timeseries.ts';
 import { openApiRouter } from './routes/openapi.ts';
 import { SubmissionQuotas } from './quotas/submission-quotas.ts';
 
@@ -46,6 +47,7 @@ export function createApp(deps: ApiDeps): Koa {
     usageRouter(deps),
     webhookDeliveriesRouter(deps),
     tenantWebhooksRouter(deps),
+    timeseriesRouter(deps),
     // With AGENT_RUNNER_METRICS_PORT, /metrics is served there only (startApi), not beside the jobs.
     ...(deps.config.metricsPort === null ? [metricsRouter(metrics)] : []),
     createStatsRouter(deps.queueDepth ?? (() => null)),

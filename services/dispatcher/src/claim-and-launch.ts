@@ -1,7 +1,9 @@
 import { FatalError, RetryableError, describeError } from '@agent-runner/shared/domain/errors.ts';
 import { currentAttempt, type Job, type JobError } from '@agent-runner/shared/domain/job.ts';
+import { computeSettingsForWorker } from '@agent-runner/shared/config/observability-config.ts';
 import { claimForLaunch, failAttempt, recordLaunch } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
+import type { LaunchedWorker } from '@agent-runner/shared/ports/worker-launcher.ts';
 import type { DeliveryOutcome } from '@agent-runner/shared/ports/job-queue.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
 import { requeueWithBackoff } from './requeue-job.ts';
@@ -47,13 +49,14 @@ export async function claimAndLaunch(deps: DispatcherDeps, jobId: string): Promi
   if (!claim.applied) return { kind: 'not-ours' };
   const job = claim.job;
   const attempt = job.attempt;
-  let workerRef: string;
+  let launched: LaunchedWorker;
   try {
-    ({ workerRef } = await deps.launcher.launch({ jobId, attempt, jobType: job.jobType, env: workerSettings(deps) }));
+    launched = await deps.launcher.launch({ jobId, attempt, jobType: job.jobType, env: workerSettings(deps) });
   } catch (error) {
     return await recordFailedLaunch(deps, job, attempt, error);
   }
-  const recorded = await applyTransition(deps.jobs, jobId, (j) => recordLaunch(j, attempt, workerRef, now()), now);
+  const { workerRef, logStream } = launched;
+  const recorded = await applyTransition(deps.jobs, jobId, (j) => recordLaunch(j, attempt, workerRef, now(), logStream), now);
   deps.outcomes.launched(recorded.job);
   deps.log.info(
     {
@@ -99,7 +102,13 @@ async function recordFailedLaunch(deps: DispatcherDeps, job: Job, attempt: numbe
   return { kind: 'launch-failed', requeued, throttled: error instanceof RetryableError };
 }
 
-/** Settings the reaper judges workers by travel with the launch, so both sides always agree. */
+/**
+ * Settings the reaper judges workers by travel with the launch, so both sides always agree; so do
+ * the compute prices a worker records its own cost at.
+ */
 function workerSettings(deps: DispatcherDeps): Record<string, string> {
-  return { AGENT_RUNNER_HEARTBEAT_SECONDS: String(deps.config.dispatch.heartbeatSeconds) };
+  return {
+    AGENT_RUNNER_HEARTBEAT_SECONDS: String(deps.config.dispatch.heartbeatSeconds),
+    ...computeSettingsForWorker(deps.config.observability),
+  };
 }

@@ -3,12 +3,15 @@ import { isTerminal } from '@agent-runner/shared/domain/job-status.ts';
 import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import type { AgentRunnerMetrics, JobOutcome } from '@agent-runner/shared/observability/metrics.ts';
 import type { JobStore } from '@agent-runner/shared/ports/job-store.ts';
+import type { EmfMetrics } from './emf-metrics.ts';
 
 /** What it reads and writes: the dispatcher's own (a subset of DispatcherDeps). */
 export interface JobOutcomeMetricsDeps {
   jobs: JobStore;
   metrics: AgentRunnerMetrics;
   log: Logger;
+  /** aws backend: each job end is also an EMF `JobsEnded` record (the stack's failure-rate alarm). */
+  emf?: EmfMetrics | null;
 }
 
 interface Followed {
@@ -40,8 +43,9 @@ export class JobOutcomeMetrics {
 
   /** A launch failed and, out of attempts, ended the job. */
   endedAtLaunch(job: Job): void {
-    if (isTerminal(job.status))
-      this.deps.metrics.jobFinished({ jobType: job.jobType, priority: job.priority, outcome: job.status as JobOutcome, ranSeconds: null });
+    if (!isTerminal(job.status)) return;
+    this.deps.metrics.jobFinished({ jobType: job.jobType, priority: job.priority, outcome: job.status as JobOutcome, ranSeconds: null });
+    this.deps.emf?.jobEnded(job.status as JobOutcome);
   }
 
   /**
@@ -96,6 +100,7 @@ export class JobOutcomeMetrics {
     if (job.status === 'CANCELLED' && attempt?.outcome !== 'CANCELLED') return;
     const ranSeconds = attempt?.startedAt && job.finishedAt ? (Date.parse(job.finishedAt) - Date.parse(attempt.startedAt)) / 1000 : null;
     this.deps.metrics.jobFinished({ jobType: job.jobType, priority: job.priority, outcome: job.status as JobOutcome, ranSeconds });
+    this.deps.emf?.jobEnded(job.status as JobOutcome);
   }
 }
 

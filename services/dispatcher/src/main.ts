@@ -12,6 +12,8 @@ import { loadConfigOrReport, untilStopSignal } from '@agent-runner/shared/runtim
 import type { DispatcherDeps } from './dispatcher-deps.ts';
 import { every } from './every.ts';
 import { JobOutcomeMetrics } from './job-outcome-metrics.ts';
+import { EmfMetrics, stdoutLines } from './emf-metrics.ts';
+import { startEmfReporter } from './emf-reporter.ts';
 import { LaunchScheduler } from './launch-scheduler.ts';
 import { releaseOrphanedLeases } from './release-orphaned-leases.ts';
 import { CancelledWorkerStopper } from './stop-cancelled-workers.ts';
@@ -32,6 +34,8 @@ export interface DispatcherOptions {
   visibilityTimeoutSeconds?: number;
   /** Default: a fresh registry with process metrics. */
   metrics?: AgentRunnerMetrics;
+  /** Where EMF metric lines go; default stdout on the aws backend, none on embedded. */
+  emfLines?: ((line: string) => void) | null;
 }
 
 export interface RunningDispatcher {
@@ -60,8 +64,10 @@ function maxHeld(config: Config): number {
 export function startDispatcher(config: Config, backend: Backend, log: Logger, options: DispatcherOptions = {}): RunningDispatcher {
   const metrics =
     options.metrics ?? createMetrics({ service: 'dispatcher', jobTypes: JOB_TYPE_NAMES, models: config.anthropic.allowedModels });
-  const outcomes = new JobOutcomeMetrics({ jobs: backend.jobs, metrics, log });
   const clock = options.clock ?? systemClock;
+  const emfLines = options.emfLines !== undefined ? options.emfLines : config.backend === 'aws' ? stdoutLines : null;
+  const emf = emfLines ? new EmfMetrics(emfLines, clock) : null;
+  const outcomes = new JobOutcomeMetrics({ jobs: backend.jobs, metrics, log, emf });
   const pipelineDeps: PipelineDeps = {
     jobs: backend.jobs,
     pipelines: backend.pipelines,
@@ -136,6 +142,7 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     },
     { queue: backend.webhookQueue, waitSeconds: config.aws?.queueWaitSeconds ?? 20, sweepIntervalMs: intervalMs, log },
   );
+  const emfReporter = emf ? startEmfReporter({ emf, jobs: backend.jobs, clock, log }) : null;
   log.info({ backend: backend.name, launcher: config.launcher }, 'dispatcher started');
 
   return {
@@ -143,7 +150,7 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     async stop() {
       // The scheduler hands waiting messages back first, so the feed's stop need not wait on them.
       await scheduler.stop();
-      await Promise.all([feed.stop(), reaper.stop(), sweeper.stop(), webhooks.stop()]);
+      await Promise.all([feed.stop(), reaper.stop(), sweeper.stop(), webhooks.stop(), emfReporter?.stop()]);
       log.info('dispatcher stopped');
     },
   };

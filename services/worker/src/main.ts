@@ -5,7 +5,8 @@ import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
 import { systemClock } from '@agent-runner/shared/domain/ids.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
-import { ecsTaskArn } from './ecs-task-arn.ts';
+import { ecsTaskInfo } from './ecs-task-arn.ts';
+import { FARGATE_MINIMUM_SECONDS } from './compute-meter.ts';
 import { runJobAttempt, type WorkerOutcome } from './run-job-attempt.ts';
 
 /** What one worker process is asked to do: set by the launcher (ECS container override or spawn env). */
@@ -38,7 +39,7 @@ export async function main(env: Record<string, string | undefined>): Promise<num
     process.stderr.write(`agent-runner worker: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
-  const taskArn = await ecsTaskArn(env);
+  const { taskArn, pullStartedAt } = await ecsTaskInfo(env);
   const log = createLogger('worker', config.logLevel).child(taskArn ? { task_arn: taskArn } : {});
   const backend = await createBackend(config);
   // ECS StopTask and the process launcher send SIGTERM first (SIGKILL follows after a grace period):
@@ -57,6 +58,9 @@ export async function main(env: Record<string, string | undefined>): Promise<num
         workerId: env.AGENT_RUNNER_WORKER_ID ?? `${hostname()}:${process.pid}`,
         random: Math.random,
         stopSignal: stop.signal,
+        // Fargate bills from the image pull; a local worker costs its process's wall time.
+        computeStartedAt: pullStartedAt ?? new Date(performance.timeOrigin),
+        computeMinimumSeconds: pullStartedAt ? FARGATE_MINIMUM_SECONDS : 0,
       },
       invocation.JOB_ID,
       invocation.JOB_ATTEMPT,

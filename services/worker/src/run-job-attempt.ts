@@ -19,6 +19,7 @@ import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { AttemptUsage, type PendingSpend } from './anthropic/attempt-usage.ts';
 import { TenantDailyBudget } from './tenant-daily-budget.ts';
 import { advancePipelineOf } from './advance-pipeline-step.ts';
+import { ComputeMeter } from './compute-meter.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -30,6 +31,10 @@ export interface WorkerDeps {
   random: () => number;
   /** Aborted when the process is told to stop (SIGTERM): the handler is stopped and the worker exits. */
   stopSignal?: AbortSignal;
+  /** When this worker's billed time began (its ECS task's image pull, or its process's start); default: now. */
+  computeStartedAt?: Date;
+  /** The least compute time billed (Fargate: a minute); default 0. */
+  computeMinimumSeconds?: number;
 }
 
 export type WorkerOutcome =
@@ -80,6 +85,12 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   recorder.emit({ type: 'attempt_started', data: { attempt } });
 
   const usage = new AttemptUsage();
+  const compute = new ComputeMeter({
+    startedAt: deps.computeStartedAt ?? now(),
+    price: config.observability.computePrice,
+    size: config.observability.workerSize,
+    minimumSeconds: deps.computeMinimumSeconds ?? 0,
+  });
   const tenantBudget = new TenantDailyBudget({
     tenant: job.tenant,
     settings: backend.tenants,
@@ -133,7 +144,9 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   const unrecordedSpend = async (): Promise<PendingSpend> => {
     clearInterval(beat);
     await beating;
-    return usage.pending();
+    const pending = usage.pending();
+    // The worker's own compute rides on the attempt's last write (whichever path makes it).
+    return { ...pending, spend: compute.addTo(pending.spend, now()) };
   };
 
   try {

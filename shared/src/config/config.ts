@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { PRIORITIES } from '../domain/job.ts';
 import { DEFAULT_MODEL, DEFAULT_MODEL_PRICES, parseModelPrices, priceOf, type ModelPrice } from '../anthropic/model-prices.ts';
 import { parseSubmitRate, type TenantQuotas } from '../domain/tenant-quotas.ts';
+import { OBSERVABILITY_ENV, observabilityConfig, type ObservabilityConfig } from './observability-config.ts';
 
 /**
  * The one configuration schema. Parsed from the environment once, in each service's `main`, and
@@ -211,6 +212,7 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_WEBHOOK_DELIVERIES_TABLE: z.string().min(1).optional(),
   /** aws: the SQS queue that wakes dispatchers for due webhook deliveries; without it they are found by the sweep alone. */
   AGENT_RUNNER_WEBHOOK_QUEUE_URL: z.url().optional(),
+  ...OBSERVABILITY_ENV,
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;
@@ -317,6 +319,8 @@ export interface Config {
   webhooks: { allowHttp: boolean; allowPrivate: boolean };
   /** How webhook deliveries are retried. */
   webhookDelivery: { backoffBaseSeconds: number };
+  /** Compute prices, worker logs, ECS Exec (observability-config.ts). */
+  observability: ObservabilityConfig;
   /** The validated variables, for passing the same configuration on to a child worker. */
   env: Record<string, string>;
 }
@@ -466,6 +470,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     tools: { httpGetAllowedHosts: env.AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS, httpGetAllowPrivate: env.AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE },
     webhooks: { allowHttp: env.AGENT_RUNNER_WEBHOOK_ALLOW_HTTP, allowPrivate: env.AGENT_RUNNER_WEBHOOK_ALLOW_PRIVATE },
     webhookDelivery: { backoffBaseSeconds: env.AGENT_RUNNER_WEBHOOK_BACKOFF_BASE_SECONDS },
+    observability: observabilityConfig(env, launcher),
     env: raw,
   };
 }

@@ -95,3 +95,13 @@ test('a spend-only write applies in any status, and not at all when nothing was 
   });
   assert.equal(addAttemptSpend(cancelled, { usage: null, rateLimits: null }), null);
 });
+
+test('compute adds up across attempts beside the Claude totals, and only where an attempt recorded it', () => {
+  const claude: JobUsage = { ...totals(1, 10, 5, 0, 0, 0.01), by_model: { m: totals(1, 10, 5, 0, 0, 0.01) } };
+  const compute: JobUsage = { ...totals(0, 0, 0, 0, 0, 0), by_model: {}, compute_seconds: 60, compute_cost_usd: 0.0004 };
+  const both = addUsage(addUsage(claude, compute), compute);
+  assert.equal(both?.cost_usd, 0.01);
+  assert.equal(both?.compute_seconds, 120);
+  assert.equal(both?.compute_cost_usd, 0.0008);
+  assert.equal('compute_cost_usd' in (addUsage(claude, claude) ?? {}), false);
+});

@@ -14,9 +14,15 @@ export type UsageTotals = {
   cost_usd: number;
 };
 
-/** Totals over every model call of a job (all its attempts), and the same per model. */
+/**
+ * Totals over every model call of a job (all its attempts), and the same per model. The compute
+ * fields (worker seconds and their price, see compute-cost.ts) are present once an attempt that ran
+ * on a priced worker recorded them; `cost_usd` stays the Claude cost alone.
+ */
 export type JobUsage = UsageTotals & {
   by_model: { [model: string]: UsageTotals };
+  compute_seconds?: number;
+  compute_cost_usd?: number;
 };
 
 /** Rounds to a billionth of a dollar, so sums of many calls do not drift in the last digits. */
@@ -51,7 +57,12 @@ export function addUsage(a: JobUsage | null, b: JobUsage | null): JobUsage | nul
   const models = [...new Set([...Object.keys(a.by_model), ...Object.keys(b.by_model)])].sort();
   const byModel: { [model: string]: UsageTotals } = {};
   for (const model of models) byModel[model] = addTotals(a.by_model[model] ?? zeroTotals(), b.by_model[model] ?? zeroTotals());
-  return { ...addTotals(totalsOf(a), totalsOf(b)), by_model: byModel };
+  const sum: JobUsage = { ...addTotals(totalsOf(a), totalsOf(b)), by_model: byModel };
+  if (a.compute_cost_usd !== undefined || b.compute_cost_usd !== undefined) {
+    sum.compute_seconds = (a.compute_seconds ?? 0) + (b.compute_seconds ?? 0);
+    sum.compute_cost_usd = roundUsd((a.compute_cost_usd ?? 0) + (b.compute_cost_usd ?? 0));
+  }
+  return sum;
 }
 
 /** The totals of `usage` without its per-model breakdown. */

@@ -19,6 +19,13 @@ export interface JobError {
   handler: string | null;
 }
 
+/** Where an attempt's worker wrote its output: a CloudWatch Logs stream (the ECS task's awslogs). */
+export interface AttemptLogStream {
+  group: string;
+  stream: string;
+  region: string;
+}
+
 /** One try at running a job, recorded on the job for the user to see. */
 export interface Attempt {
   number: number;
@@ -30,6 +37,8 @@ export interface Attempt {
   endedAt: string | null;
   outcome: JobStatus | null;
   error: JobError | null;
+  /** Set with the launch when the launcher knows it (ECS with AGENT_RUNNER_WORKER_LOG_GROUP); absent otherwise. */
+  logStream?: AttemptLogStream;
 }
 
 /**

@@ -1,4 +1,13 @@
-import { currentAttempt, type Attempt, type Job, type JobChanges, type JobError, type JobExpectation, type JsonValue } from './job.ts';
+import {
+  currentAttempt,
+  type Attempt,
+  type AttemptLogStream,
+  type Job,
+  type JobChanges,
+  type JobError,
+  type JobExpectation,
+  type JsonValue,
+} from './job.ts';
 import type { JobStatus } from './job-status.ts';
 import { canTransition, isTerminal } from './job-status.ts';
 import { shouldRetry } from './retry-policy.ts';
@@ -64,11 +73,11 @@ export function claimForLaunch(job: Job, now: Date, claimTimeoutSeconds: number)
  * a fast worker can finish (or the job be cancelled) before the dispatcher's write lands, and the
  * attempt must still name its worker (the cancelled-worker stopper and operators need it).
  */
-export function recordLaunch(job: Job, attempt: number, workerRef: string, now: Date): Transition | null {
+export function recordLaunch(job: Job, attempt: number, workerRef: string, now: Date, logStream?: AttemptLogStream): Transition | null {
   if (job.attempt !== attempt || job.status === 'QUEUED') return null;
   return {
     expect: { status: [job.status], version: job.version, attempt },
-    changes: { attempts: withCurrentAttempt(job, { workerRef, launchedAt: now.toISOString() }) },
+    changes: { attempts: withCurrentAttempt(job, { workerRef, launchedAt: now.toISOString(), ...(logStream && { logStream }) }) },
   };
 }
 

@@ -3,6 +3,7 @@ import type { JobUsage } from '../domain/job-usage.ts';
 import type { JobStatus } from '../domain/job-status.ts';
 import type { JobWebhookEvent } from '../domain/webhook-target.ts';
 import { pipelinePath } from '../domain/pipeline.ts';
+import { logStreamConsoleUrl } from '../observability/log-stream-console-url.ts';
 import { isJobWebhookEvent } from '../webhooks/job-webhook-targets.ts';
 
 /**
@@ -25,6 +26,7 @@ export interface AttemptView {
   ended_at: string | null;
   outcome: JobStatus | null;
   error: JobErrorView | null;
+  log_stream: { group: string; stream: string; region: string; console_url: string } | null;
 }
 
 export interface JobView {
@@ -46,6 +48,7 @@ export interface JobView {
   error: JobErrorView | null;
   usage: JobUsage | null;
   cost_usd: number | null;
+  compute_cost_usd: number | null;
   rate_limits: Record<string, string> | null;
   /** The job's own webhook, as submitted (its tenant's endpoints are not listed); null when none. */
   webhook: { url: string; events: JobWebhookEvent[] } | null;
@@ -81,6 +84,7 @@ export function toJobView(job: Job, result?: JsonValue): JobView {
     error: job.error && toErrorView(job.error),
     usage: job.usage,
     cost_usd: costUsdOf(job),
+    compute_cost_usd: job.usage?.compute_cost_usd ?? null,
     rate_limits: job.rateLimits && toRateLimitsView(job.rateLimits),
     webhook: ownWebhookOf(job),
     ...(result !== undefined && { result }),
@@ -119,6 +123,7 @@ function toAttemptView(attempt: Attempt): AttemptView {
     ended_at: attempt.endedAt,
     outcome: attempt.outcome,
     error: attempt.error && toErrorView(attempt.error),
+    log_stream: attempt.logStream ? { ...attempt.logStream, console_url: logStreamConsoleUrl(attempt.logStream) } : null,
   };
 }
 

@@ -48,7 +48,32 @@ test('grouped by tenant: each job in its tenant, most expensive first; jobs with
     cache_write_tokens: 0,
     cache_read_tokens: 2260,
     cost_usd: 0.553,
+    compute_seconds: 0,
+    compute_cost_usd: 0,
+    total_cost_usd: 0.553,
   });
+});
+
+test('compute cost is summed beside the Claude cost; grouped by model it is only in the total', () => {
+  const withCompute = { tenant: 'globex', jobType: 'echo', usage: { ...usage({}), compute_seconds: 90, compute_cost_usd: 0.9 } };
+  const byTenant = new UsageTally('tenant');
+  for (const job of [...jobs, withCompute]) byTenant.add(job);
+  const { groups, total } = byTenant.result();
+  assert.deepEqual(
+    groups.map((g) => [g.key, g.jobs, g.cost_usd, g.compute_cost_usd, g.total_cost_usd]),
+    [
+      ['globex', 2, 0.002, 0.9, 0.902],
+      ['acme', 2, 0.551, 0, 0.551],
+    ],
+  );
+  assert.deepEqual(
+    [total.jobs, total.cost_usd, total.compute_seconds, total.compute_cost_usd, total.total_cost_usd],
+    [4, 0.553, 90, 0.9, 1.453],
+  );
+  const byModel = new UsageTally('model');
+  byModel.add(withCompute);
+  assert.deepEqual(byModel.result().groups, []);
+  assert.equal(byModel.result().total.compute_cost_usd, 0.9);
 });
 
 test('grouped by job type', () => {
@@ -84,6 +109,17 @@ test('groups of equal cost are ordered by key, and no jobs make an empty report'
   );
   assert.deepEqual(new UsageTally('model').result(), {
     groups: [],
-    total: { jobs: 0, calls: 0, input_tokens: 0, output_tokens: 0, cache_write_tokens: 0, cache_read_tokens: 0, cost_usd: 0 },
+    total: {
+      jobs: 0,
+      calls: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cache_write_tokens: 0,
+      cache_read_tokens: 0,
+      cost_usd: 0,
+      compute_seconds: 0,
+      compute_cost_usd: 0,
+      total_cost_usd: 0,
+    },
   });
 });

@@ -1,3 +1,5 @@
+import type { AttemptLogStream } from '../domain/job.ts';
+
 /** What a worker needs to know to run one attempt of one job. */
 export interface LaunchRequest {
   jobId: string;
@@ -13,6 +15,8 @@ export interface LaunchRequest {
 export interface LaunchedWorker {
   /** ECS task ARN, or `pid:<n>` for a local process. Recorded on the attempt. */
   workerRef: string;
+  /** Where the worker's output goes, when the launcher knows (ECS + awslogs). Recorded on the attempt. */
+  logStream?: AttemptLogStream;
 }
 
 export type WorkerState =

@@ -46,6 +46,7 @@ describe('jobs API on the embedded backend', () => {
     assert.deepEqual(Object.keys(view).sort(), [
       'attempt',
       'attempts',
+      'compute_cost_usd',
       'cost_usd',
       'created_at',
       'error',
@@ -87,6 +88,7 @@ describe('jobs API on the embedded backend', () => {
         error: null,
         usage: null,
         cost_usd: null,
+        compute_cost_usd: null,
         rate_limits: null,
         webhook: null,
         links: { self: `/jobs/${view.job_id}`, cancel: `/jobs/${view.job_id}/cancel`, events: `/jobs/${view.job_id}/events` },

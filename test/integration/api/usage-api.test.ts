@@ -121,6 +121,9 @@ for (const target of backendsUnderTest()) {
         cache_write_tokens: 4_000,
         cache_read_tokens: 30_500,
         cost_usd: 0.0619,
+        compute_seconds: 0,
+        compute_cost_usd: 0,
+        total_cost_usd: 0.0619,
       });
       assert.equal(report.truncated, false);
     });

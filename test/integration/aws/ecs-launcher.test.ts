@@ -184,6 +184,22 @@ describe('EcsLauncher against a scripted ECS endpoint', () => {
     });
   });
 
+  test('with ECS Exec on, RunTask asks for it; with a log group, the launch names the task’s awslogs stream', async () => {
+    requests.length = 0;
+    replies.push({ status: 200, body: { tasks: [{ taskArn: 'arn:aws:ecs:us-east-1:1:task/jobs/0a1b2c' }], failures: [] } });
+    const launcher = new EcsLauncher(ecs, settings, {
+      enableExecuteCommand: true,
+      logs: { group: '/ecs/agent-runner', streamPrefix: 'worker', region: 'us-east-1' },
+    });
+    const launched = await launcher.launch({ jobId: '01JBCDEFGHJKMNPQRSTVWXYZ01', attempt: 1, jobType: 'echo' });
+    assert.equal(requests[0]?.body.enableExecuteCommand, true);
+    assert.deepEqual(launched, {
+      workerRef: 'arn:aws:ecs:us-east-1:1:task/jobs/0a1b2c',
+      logStream: { group: '/ecs/agent-runner', stream: 'worker/worker/0a1b2c', region: 'us-east-1' },
+    });
+    // Off by default: the request above without options has no such member (exactly the documented RunTask).
+  });
+
   test('the client token is the same for a re-launch of one attempt, different per attempt, and at most 64 characters', () => {
     const jobId = ulid(new Date());
     assert.equal(clientTokenFor({ jobId, attempt: 1 }), clientTokenFor({ jobId, attempt: 1 }));

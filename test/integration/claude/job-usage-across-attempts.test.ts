@@ -61,6 +61,9 @@ for (const target of backendsUnderTest()) {
         ANTHROPIC_BASE_URL: fake.url,
         AGENT_RUNNER_ANTHROPIC_MAX_RETRIES: '0',
         AGENT_RUNNER_MODEL_PRICES: PRICES,
+        // The attempts run in this process: there is no Fargate time to price.
+        AGENT_RUNNER_FARGATE_PRICE_VCPU_HOUR: '0',
+        AGENT_RUNNER_FARGATE_PRICE_GB_HOUR: '0',
         ...key,
       });
       // On AWS the worker reads the key from Secrets Manager, as a deployed task does.

@@ -151,6 +151,10 @@ const OPERATOR_COMMANDS: Record<string, string[]> = {
   'client-cloudwatch:DisableAlarmActionsCommand': ['cloudwatch:DisableAlarmActions'],
   'client-cloudwatch:EnableAlarmActionsCommand': ['cloudwatch:EnableAlarmActions'],
   'client-dynamodb:ScanCommand': ['dynamodb:Scan'],
+  // The operator's CLI: `agent-runner logs` (a worker's stream) and `agent-runner exec`.
+  'client-cloudwatch-logs:GetLogEventsCommand': ['logs:GetLogEvents'],
+  'client-ecs:ExecuteCommandCommand': ['ecs:ExecuteCommand'],
+  'client-ecs:DescribeTasksCommand': ['ecs:DescribeTasks'],
 };
 
 const TRANSACTION_ITEM_ACTIONS: Record<string, string> = {
@@ -198,7 +202,9 @@ function actionsOf(text: string, table: Record<string, string[] | 'transaction'>
 }
 
 const ADAPTERS = join(REPO, 'shared', 'src', 'adapters', 'aws');
-const isOperatorFile = (path: string) => /provision|adapters\/aws\/stack\//.test(relative(REPO, path));
+/** Run by an operator with their own credentials (provision, deploy and the stack commands, the CLI's logs and exec), never by a service. */
+const isOperatorFile = (path: string) =>
+  /provision|adapters\/aws\/stack\/|cloudwatch-log-reader|ecs-exec-session/.test(relative(REPO, path));
 
 /** Backend member (`jobs`, `queue`, `createFeed`, …) → the AWS adapter file behind it, from aws-backend.ts. */
 function backendMembers(): Map<string, string> {
@@ -257,10 +263,33 @@ function policyDocumentsOf(roleName: string): { Statement: Statement[] }[] {
   return documents;
 }
 
+/**
+ * A statement under `!If [Condition, statement, !Ref AWS::NoValue]` counts as granted. The custom
+ * tags above resolve scalars only, so a tagged sequence parses as its plain [condition, then, else].
+ */
+type MaybeConditional = Statement | unknown[];
+function unwrapCondition(statement: MaybeConditional): Statement[] {
+  if (!Array.isArray(statement)) return [statement];
+  return statement.slice(1).filter((s): s is Statement => typeof s === 'object' && s !== null && 'Effect' in s);
+}
+
+/**
+ * Actions a role holds for AWS's own agent in the task, not for the code: with ECS Exec on (the
+ * EcsExec parameter), the SSM agent opens its channels with the worker's task role.
+ */
+const PLATFORM_ACTIONS: Record<string, string[]> = {
+  worker: [
+    'ssmmessages:CreateControlChannel',
+    'ssmmessages:CreateDataChannel',
+    'ssmmessages:OpenControlChannel',
+    'ssmmessages:OpenDataChannel',
+  ],
+};
+
 /** The actions a role's Allow statements grant (wildcards kept). */
 function allowedBy(roleName: string): string[] {
   return policyDocumentsOf(roleName)
-    .flatMap((d) => d.Statement)
+    .flatMap((d) => d.Statement.flatMap(unwrapCondition))
     .filter((s) => s.Effect === 'Allow')
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 }
@@ -371,7 +400,7 @@ test("no service's role allows an action its code does not call", () => {
     const granted = allowedBy(role);
     assert.ok(!granted.some((action) => action.includes('*')), `${role} grants a wildcard action`);
     return `${service} (${role}): ${granted
-      .filter((action) => !needs.get(service)!.has(action))
+      .filter((action) => !needs.get(service)!.has(action) && !(PLATFORM_ACTIONS[service] ?? []).includes(action))
       .sort()
       .join(' ')}`;
   });
@@ -386,4 +415,16 @@ test('the template fits in a CreateChangeSet request (TemplateBody: 51,200 bytes
   // deploy sends it inline; past this it would have to go through S3 (TemplateURL), which deploy does not do.
   const bytes = readFileSync(TEMPLATE).byteLength;
   assert.ok(bytes <= 51_200, `${bytes} bytes`);
+});
+
+test("ECS Exec's channels are the worker's alone, and only under the EcsExec parameter", () => {
+  const statements = policyDocumentsOf(roleOfService('worker')).flatMap((d) => d.Statement) as MaybeConditional[];
+  const conditional = statements.find((s) => Array.isArray(s));
+  assert.equal(conditional?.[0], 'EnablesEcsExec');
+  assert.deepEqual(
+    unwrapCondition(conditional!).flatMap((s) => s.Action),
+    PLATFORM_ACTIONS.worker,
+  );
+  for (const service of ['api', 'dispatcher'])
+    assert.ok(!allowedBy(roleOfService(service)).some((a) => a.startsWith('ssmmessages:')), `${service} holds ssmmessages`);
 });

@@ -9,6 +9,7 @@
 /** @typedef {import('../schemas/job-view.ts').JobList} JobList */
 /** @typedef {import('../schemas/pipeline-view.ts').PipelineView} PipelineView */
 /** @typedef {import('zod').output<typeof import('../schemas/stats.ts').StatsSchema>} Stats */
+/** @typedef {import('../schemas/timeseries.ts').TimeseriesView} Timeseries */
 /** @typedef {import('../../../../shared/src/job-events/catalogue.ts').JobEventType} JobEventType */
 /** @typedef {{ seq?: number, at?: string, attempt?: number, type: string, data?: unknown }} StreamedEvent */
 
@@ -196,7 +197,7 @@ function renderJobs() {
   const rows = state.jobs.map((job) => {
     state.knownTypes.add(job.job_type);
     const ran = runTimeMs(job);
-    const cost = job.cost_usd;
+    const cost = totalCostOf(job);
     return el(
       'tr',
       {
@@ -351,6 +352,7 @@ function renderDetail(job) {
     ['duration', ran === null ? '—' : formatDuration(ran)],
     ['attempt', `${job.attempt} of ${job.max_attempts}, ${job.timeout_seconds}s each`],
     ['cost', cost === null ? null : formatUsd(cost)],
+    ['compute', job.compute_cost_usd === null ? null : formatUsd(job.compute_cost_usd)],
   ];
   $('detail-fields').replaceChildren(
     ...fields.flatMap(([k, v]) =>
@@ -364,7 +366,7 @@ function renderDetail(job) {
       {},
       el('td', {}, String(a.number)),
       el('td', {}, a.outcome ? badge(a.outcome) : 'in progress'),
-      el('td', {}, el('code', {}, a.worker_ref || '—')),
+      el('td', {}, el('code', {}, a.worker_ref || '—'), ...logLinkOf(a)),
       el('td', {}, a.started_at && a.ended_at ? formatDuration(Date.parse(a.ended_at) - Date.parse(a.started_at)) : '—'),
       el('td', {}, a.error ? `${a.error.kind}: ${a.error.message}` : ''),
     ),
@@ -436,6 +438,24 @@ async function renderPipeline(job) {
     ),
   );
   box.hidden = false;
+}
+
+/**
+ * What the table's cost column shows: Claude plus the workers' compute (null: neither recorded).
+ * @param {JobView} job
+ */
+function totalCostOf(job) {
+  if (job.cost_usd === null && job.compute_cost_usd === null) return null;
+  return Math.round(((job.cost_usd ?? 0) + (job.compute_cost_usd ?? 0)) * 1e9) / 1e9;
+}
+
+/**
+ * The attempt's CloudWatch Logs stream as a link (aws backend), else nothing.
+ * @param {JobView['attempts'][number]} attempt
+ */
+function logLinkOf(attempt) {
+  if (!attempt.log_stream) return [];
+  return [' ', el('a', { href: attempt.log_stream.console_url, target: '_blank', rel: 'noopener', class: 'log-link' }, 'logs')];
 }
 
 /** @param {string} id a table's id */
@@ -562,10 +582,102 @@ async function cancelSelected() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Charts of the last hours (GET /stats/timeseries, computed from the job records)
+
+const CHART_HOURS = 3;
+/** The API caches the series for 30 s; asking more often gains nothing. */
+const CHART_EVERY_MS = 30_000;
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const OUTCOME_COLORS = { SUCCEEDED: '#2f9e44', FAILED: '#e03131', TIMED_OUT: '#f08c00', CANCELLED: '#868e96' };
+const PRIORITY_COLORS = { critical: '#c92a2a', high: '#e8590c', normal: '#1c7ed6', low: '#adb5bd' };
+const SPEND_COLORS = { claude_usd: '#7048e8', compute_usd: '#0c8599' };
+let chartsLoadedAt = 0;
+
+async function loadChartsWhenDue() {
+  if (Date.now() - chartsLoadedAt < CHART_EVERY_MS) return;
+  chartsLoadedAt = Date.now();
+  await loadCharts();
+}
+
+async function loadCharts() {
+  try {
+    const series = /** @type {Timeseries} */ (await api(`/stats/timeseries?hours=${CHART_HOURS}`));
+    $('charts-unavailable').hidden = true;
+    drawStackedBars('finished', series.finished, OUTCOME_COLORS, String);
+    drawStackedBars('depth', series.queue_depth, PRIORITY_COLORS, String);
+    drawStackedBars('spend', series.spend, SPEND_COLORS, formatUsd);
+  } catch (error) {
+    $('charts-unavailable').textContent = `Charts are not available: ${error instanceof Error ? error.message : String(error)}`;
+    $('charts-unavailable').hidden = false;
+  }
+}
+
+/**
+ * One bar per row, its series stacked in the order of `colors`; each segment is a <rect> carrying
+ * its row's time, series and value (data-at, data-series, data-value), and a tooltip.
+ * @template {string} K
+ * @param {string} name the chart's id suffix (chart-…, legend-…)
+ * @param {Array<{ at: string } & Record<NoInfer<K>, number>>} rows
+ * @param {Record<K, string>} colors
+ * @param {(value: number) => string} format
+ */
+function drawStackedBars(name, rows, colors, format) {
+  const svg = document.getElementById(`chart-${name}`);
+  if (!(svg instanceof SVGSVGElement)) throw new Error(`#chart-${name} is missing or not an svg`);
+  const keys = /** @type {K[]} */ (Object.keys(colors));
+  const width = 600;
+  const height = 120;
+  const totals = rows.map((row) => keys.reduce((sum, key) => sum + row[key], 0));
+  const max = Math.max(0, ...totals);
+  const step = width / Math.max(1, rows.length);
+  /** @type {SVGElement[]} */
+  const nodes = [];
+  rows.forEach((row, i) => {
+    let y = height;
+    for (const key of keys) {
+      const value = row[key];
+      if (!(value > 0)) continue;
+      const h = (value / max) * (height - 4);
+      y -= h;
+      const rect = document.createElementNS(SVG_NS, 'rect');
+      for (const [attr, v] of Object.entries({ x: i * step + step * 0.1, y, width: Math.max(step * 0.8, 1), height: h, fill: colors[key] }))
+        rect.setAttribute(attr, String(v));
+      Object.assign(rect.dataset, { at: row.at, series: key, value: String(value) });
+      const title = document.createElementNS(SVG_NS, 'title');
+      title.textContent = `${clock(row.at)} ${key}: ${format(value)}`;
+      rect.append(title);
+      nodes.push(rect);
+    }
+  });
+  svg.replaceChildren(...nodes);
+  svg.dataset.max = String(max);
+  const sums = keys.map((key) => rows.reduce((sum, row) => sum + row[key], 0));
+  $(`legend-${name}`).replaceChildren(
+    ...keys.map((key, k) => el('span', {}, swatch(colors[key]), `${key.toLowerCase()} ${format(sums[k] ?? 0)}`)),
+    el('span', { class: 'muted' }, max > 0 ? `peak ${format(max)}` : 'nothing yet'),
+  );
+}
+
+/**
+ * A legend's colour sample: a small SVG square, since the page's Content-Security-Policy refuses
+ * inline styles (an SVG `fill` attribute is not one).
+ * @param {string} color
+ */
+function swatch(color) {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('class', 'swatch');
+  svg.setAttribute('viewBox', '0 0 10 10');
+  const square = document.createElementNS(SVG_NS, 'rect');
+  for (const [attr, v] of Object.entries({ width: 10, height: 10, rx: 2, fill: color })) square.setAttribute(attr, String(v));
+  svg.append(square);
+  return svg;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Refresh loop, filters, start-up
 
 async function refreshAll() {
-  const work = [checkHealth(), loadJobs(), loadGlance()];
+  const work = [checkHealth(), loadJobs(), loadGlance(), loadChartsWhenDue()];
   if (state.selectedJob && (!TERMINAL.has(state.selectedJob.status) || state.pipelineRunning)) work.push(refreshDetail());
   await Promise.all(work);
   $('updated').textContent = `updated ${new Date().toLocaleTimeString([], { hour12: false })}`;

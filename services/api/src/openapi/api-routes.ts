@@ -5,6 +5,7 @@ import { JobListSchema, JobViewSchema } from '../schemas/job-view.ts';
 import { ListJobsQuerySchema } from '../schemas/list-jobs-query.ts';
 import { StatsSchema } from '../schemas/stats.ts';
 import { StreamTokenSchema } from '../schemas/stream-token.ts';
+import { TimeseriesQuerySchema, TimeseriesSchema } from '../schemas/timeseries.ts';
 import { UsageQuerySchema, UsageReportSchema } from '../schemas/usage.ts';
 import { PIPELINE_ROUTES } from './pipeline-routes.ts';
 import type { ParamDoc, ResponseDoc, RouteDoc } from './route-doc.ts';
@@ -188,6 +189,17 @@ export const API_ROUTES: readonly RouteDoc[] = [
     problems: [400, 503],
   },
   ...WEBHOOK_ENDPOINT_ROUTES,
+  {
+    method: 'get',
+    path: '/stats/timeseries',
+    operationId: 'getStatsTimeseries',
+    summary: 'The last hours for the dashboard’s charts: jobs ended per minute by outcome, queue depth by priority, spend per hour.',
+    tag: 'operations',
+    query: TimeseriesQuerySchema,
+    responses: { 200: { description: 'The series.', body: { mediaType: JSON_TYPE, schema: TimeseriesSchema } } },
+    scope: 'read',
+    problems: [400, 503],
+  },
   {
     method: 'get',
     path: '/stats',

@@ -25,6 +25,10 @@ export const AttemptViewSchema = z
     ended_at: timestamp.nullable(),
     outcome: z.enum(JOB_STATUSES).nullable(),
     error: JobErrorViewSchema.nullable(),
+    log_stream: z
+      .object({ group: z.string(), stream: z.string(), region: z.string(), console_url: z.string() })
+      .nullable()
+      .describe("The CloudWatch Logs stream of the attempt's ECS task (awslogs), when known; `agent-runner logs` reads it."),
   })
   .meta({ id: 'Attempt' });
 
@@ -56,6 +60,12 @@ export const JobViewSchema = z
       .nullable()
       .describe(
         "What the job's model calls cost, USD: `usage.cost_usd`, or for a record written before usage was recorded, the `cost_usd` its result reports. null: none recorded.",
+      ),
+    compute_cost_usd: z
+      .number()
+      .nullable()
+      .describe(
+        "What the job's workers' time cost, USD (`usage.compute_cost_usd`): Fargate seconds at the configured prices. null: not priced.",
       ),
     rate_limits: z
       .record(z.string(), z.string())

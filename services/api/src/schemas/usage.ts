@@ -20,9 +20,15 @@ export const UsageTotalsSchema = z
 
 export const JobUsageSchema = UsageTotalsSchema.extend({
   by_model: z.record(z.string(), UsageTotalsSchema),
+  compute_seconds: count.optional().describe("Workers' billed seconds (Fargate: from the image pull, at least a minute), once priced."),
+  compute_cost_usd: z
+    .number()
+    .min(0)
+    .optional()
+    .describe('Those seconds at AGENT_RUNNER_FARGATE_PRICE_VCPU_HOUR / _GB_HOUR times the worker task size; `cost_usd` is Claude alone.'),
 })
   .describe(
-    'Claude usage over every attempt whose worker recorded it (a worker that vanished records none); null until a model call completed.',
+    'Claude usage (and priced worker compute) over every attempt whose worker recorded it (a worker that vanished records none); null until one did.',
   )
   .meta({ id: 'JobUsage' });
 
@@ -41,9 +47,16 @@ export const UsageQuerySchema = z
   })
   .meta({ id: 'UsageQuery' });
 
+const ComputeTotalsShape = {
+  compute_seconds: count.describe("Workers' billed seconds."),
+  compute_cost_usd: z.number().min(0).describe('What those seconds cost (Fargate prices); grouped by model, only in the total.'),
+  total_cost_usd: z.number().min(0).describe('Claude plus compute.'),
+};
+
 const UsageGroupSchema = UsageTotalsSchema.extend({
   key: z.string().describe('The tenant, job type or model.'),
-  jobs: count.describe('Jobs in the group that made at least one model call.'),
+  jobs: count.describe('Jobs in the group with recorded usage (a model call, or priced compute).'),
+  ...ComputeTotalsShape,
 });
 
 export const UsageReportSchema = z
@@ -51,8 +64,8 @@ export const UsageReportSchema = z
     from: z.iso.datetime(),
     to: z.iso.datetime(),
     group_by: z.enum(USAGE_GROUPINGS),
-    groups: z.array(UsageGroupSchema).describe('Most expensive first.'),
-    total: UsageTotalsSchema.extend({ jobs: count }),
+    groups: z.array(UsageGroupSchema).describe('Most expensive first (Claude plus compute).'),
+    total: UsageTotalsSchema.extend({ jobs: count, ...ComputeTotalsShape }),
     truncated: z.boolean().describe('True when the window held more jobs than one report reads: the sums cover the oldest of them.'),
   })
   .describe('Usage of the jobs created in [from, to), by creation time: a job created earlier that ran in the window is not in it.')

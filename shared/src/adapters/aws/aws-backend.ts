@@ -126,7 +126,11 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
       if (config.launcher === 'ecs') {
         const settings = aws.ecs;
         if (!settings) throw new Error('the ecs launcher needs the ECS configuration');
-        return new LauncherLoadedOnFirstUse(async () => new (await import('./ecs-launcher.ts')).EcsLauncher(await ecs(), settings));
+        const { ecsExec, workerLogs } = config.observability;
+        const options = { enableExecuteCommand: ecsExec, logs: workerLogs && { ...workerLogs, region: aws.region } };
+        return new LauncherLoadedOnFirstUse(
+          async () => new (await import('./ecs-launcher.ts')).EcsLauncher(await ecs(), settings, options),
+        );
       }
       return new LauncherLoadedOnFirstUse(async () =>
         (await import('../process/process-launcher.ts')).createProcessLauncher(config, { baseEnv }),

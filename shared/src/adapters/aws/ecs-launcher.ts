@@ -5,6 +5,16 @@ import type { LaunchRequest, LaunchedWorker, WorkerLauncher, WorkerState } from 
 
 type EcsSettings = NonNullable<AwsConfig['ecs']>;
 
+/** What the launcher adds to a task beyond where it runs: ECS Exec, and where its awslogs go. */
+export interface EcsLaunchOptions {
+  /** `enableExecuteCommand` on every task (AGENT_RUNNER_ECS_EXEC), so `agent-runner exec` can open a shell. */
+  enableExecuteCommand: boolean;
+  /** The worker task definition's awslogs group and stream prefix (and the region), to record each task's stream. */
+  logs: { group: string; streamPrefix: string; region: string } | null;
+}
+
+const NO_OPTIONS: EcsLaunchOptions = { enableExecuteCommand: false, logs: null };
+
 /** DescribeTasks takes at most 100 task ARNs per call (ECS API reference). */
 const DESCRIBE_TASKS_MAX = 100;
 
@@ -25,10 +35,12 @@ const RETRYABLE_NAMES = new Set([
 export class EcsLauncher implements WorkerLauncher {
   private readonly ecs: ECSClient;
   private readonly settings: EcsSettings;
+  private readonly options: EcsLaunchOptions;
 
-  constructor(ecs: ECSClient, settings: EcsSettings) {
+  constructor(ecs: ECSClient, settings: EcsSettings, options: EcsLaunchOptions = NO_OPTIONS) {
     this.ecs = ecs;
     this.settings = settings;
+    this.options = options;
   }
 
   async launch(request: LaunchRequest): Promise<LaunchedWorker> {
@@ -46,6 +58,7 @@ export class EcsLauncher implements WorkerLauncher {
           count: 1,
           startedBy: 'agent-runner',
           clientToken: clientTokenFor(request),
+          ...(this.options.enableExecuteCommand && { enableExecuteCommand: true }),
           networkConfiguration: {
             awsvpcConfiguration: { subnets, securityGroups, assignPublicIp: assignPublicIp ? 'ENABLED' : 'DISABLED' },
           },
@@ -67,7 +80,12 @@ export class EcsLauncher implements WorkerLauncher {
       );
     const taskArn = out.tasks?.[0]?.taskArn;
     if (!taskArn) throw new RetryableError('RunTask answered with neither a task nor a failure');
-    return { workerRef: taskArn };
+    const { logs } = this.options;
+    if (!logs) return { workerRef: taskArn };
+    return {
+      workerRef: taskArn,
+      logStream: { group: logs.group, stream: awslogsStreamOf(logs.streamPrefix, container, taskArn), region: logs.region },
+    };
   }
 
   async stop(workerRef: string, reason: string): Promise<void> {
@@ -110,6 +128,14 @@ export class EcsLauncher implements WorkerLauncher {
     // An absent reason may come back as "" rather than missing.
     return { state: 'stopped', exitCode: worker?.exitCode ?? null, reason: task.stoppedReason || worker?.reason || null };
   }
+}
+
+/**
+ * The stream the awslogs driver writes a task's container to: `<prefix>/<container>/<task id>`
+ * (the task id is the ARN's last part), known as soon as RunTask answers: nothing to look up.
+ */
+export function awslogsStreamOf(streamPrefix: string, container: string, taskArn: string): string {
+  return `${streamPrefix}/${container}/${taskArn.slice(taskArn.lastIndexOf('/') + 1)}`;
 }
 
 /** ≤ 64 characters (RunTask's limit); job ids are 26, so this always fits. */
