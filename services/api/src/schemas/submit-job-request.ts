@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
+import { ISOLATIONS, PRIORITIES } from '@agent-runner/shared/domain/job.ts';
 import { JsonValueSchema } from './json-value.ts';
 
 /**
@@ -26,6 +26,12 @@ export const SubmitJobRequestSchema = z
       .max(7 * 24 * 3600)
       .optional()
       .describe('Per attempt. Default: AGENT_RUNNER_DEFAULT_TIMEOUT_SECONDS.'),
+    isolation: z
+      .enum(ISOLATIONS)
+      .optional()
+      .describe(
+        "`one_shot`: a worker process of its own; `pooled`: a warm pool's long-lived worker (only for types that allow it). Default: `pooled` for the types in AGENT_RUNNER_POOLED_TYPES, else `one_shot`.",
+      ),
   })
   .meta({ id: 'SubmitJobRequest' });
 

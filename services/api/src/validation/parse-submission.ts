@@ -2,6 +2,7 @@ import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import type { NewJob } from '@agent-runner/shared/domain/job.ts';
 import type { Config } from '@agent-runner/shared/config/config.ts';
 import { validateJobPayload } from '@agent-runner/shared/job-types/validate-job-payload.ts';
+import { resolveIsolation } from '@agent-runner/shared/job-types/isolation.ts';
 import { fieldErrors, REQUIRED_WHEN_MISSING, summarize } from '@agent-runner/shared/validation/field-errors.ts';
 import { SubmitJobRequestSchema } from '../schemas/submit-job-request.ts';
 
@@ -30,6 +31,7 @@ export function parseSubmission(body: unknown, config: Config): NewJob {
     priority: request.priority ?? 'normal',
     tenant: request.tenant ?? defaults.tenant,
     orderingKey: request.ordering_key ?? null,
+    isolation: resolveIsolation(jobType, request.isolation, config),
     maxAttempts: request.max_attempts ?? defaults.maxAttempts,
     timeoutSeconds: request.timeout_seconds ?? defaults.timeoutSeconds,
   };

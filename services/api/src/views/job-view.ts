@@ -16,6 +16,7 @@ export function toJobView(job: Job, result?: JsonValue): JobView {
     tenant: job.tenant,
     key_id: job.keyId,
     ordering_key: job.orderingKey,
+    isolation: job.isolation,
     created_at: job.createdAt,
     updated_at: job.updatedAt,
     started_at: job.startedAt,

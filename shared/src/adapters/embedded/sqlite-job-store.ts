@@ -224,7 +224,10 @@ function describeExpectation(expect: JobExpectation): string {
 }
 
 function parseJob(doc: string): Job {
-  return JSON.parse(doc) as Job;
+  const job = JSON.parse(doc) as Job;
+  // Records written before warm pools have no isolation: they ran one-shot.
+  job.isolation ??= 'one_shot';
+  return job;
 }
 
 /** Cursors are opaque to callers: the last job id of the page, base64url-encoded. */
