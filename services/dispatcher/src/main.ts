@@ -68,6 +68,11 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     log,
     random: options.random ?? Math.random,
   };
+  // A launcher made here is this dispatcher's to warm and to close; one passed in is its owner's.
+  const ownsLauncher = !options.launcher;
+  if (ownsLauncher && config.pool.pooledTypes.length > 0) {
+    deps.launcher.warm?.().catch((error: unknown) => log.warn({ err: error }, 'could not warm the worker pool'));
+  }
   const scheduler = new LaunchScheduler(deps);
   const feed = backend.createFeed({
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? config.dispatch.visibilityTimeoutSeconds,
@@ -110,6 +115,7 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
       // The scheduler hands waiting messages back first, so the feed's stop need not wait on them.
       await scheduler.stop();
       await Promise.all([feed.stop(), reaper.stop(), sweeper.stop()]);
+      if (ownsLauncher) await deps.launcher.close?.();
       log.info('dispatcher stopped');
     },
   };

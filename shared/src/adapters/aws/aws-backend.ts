@@ -22,6 +22,7 @@ import {
   once,
 } from '../load-on-first-use.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
+import { createLocalLauncher } from '../process/local-launcher.ts';
 
 /**
  * The AWS backend: DynamoDB (jobs, leases, events, tenants), SQS (four priority queues + FIFO), S3 and
@@ -103,9 +104,7 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
         if (!settings) throw new Error('the ecs launcher needs the ECS configuration');
         return new LauncherLoadedOnFirstUse(async () => new (await import('./ecs-launcher.ts')).EcsLauncher(await ecs(), settings));
       }
-      return new LauncherLoadedOnFirstUse(async () =>
-        (await import('../process/process-launcher.ts')).createProcessLauncher(config, { baseEnv }),
-      );
+      return createLocalLauncher(config, baseEnv);
     },
     close() {
       closed ??= (async () => {
