@@ -8,7 +8,7 @@ import { pooledTypesProblems } from '../job-types/isolation.ts';
 export function loadConfigOrReport(env: Record<string, string | undefined>, command: string): Config | null {
   try {
     const config = loadConfig(env);
-    // Checked against the job-type catalogue, which the config module cannot import (it would be a circle).
+    // Checked against the job-type catalogue, which the config module must not depend on: that would close a circle.
     const problems = pooledTypesProblems(config);
     if (problems.length > 0) throw new ConfigError(problems);
     return config;
