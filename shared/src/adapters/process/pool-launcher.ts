@@ -34,6 +34,14 @@ interface PoolWorker {
   exited: Promise<void>;
 }
 
+/** Whether the worker's IPC channel keeps this process's event loop alive (while it starts or runs a job). */
+function holdOpen(worker: PoolWorker, hold: boolean): void {
+  const channel = worker.child.channel;
+  if (!channel) return;
+  if (hold) channel.ref();
+  else channel.unref();
+}
+
 /** `pool:<pid>:<jobId>:<attempt>`: the process (so the reaper can find it gone) and the attempt it was handed. */
 export function poolWorkerRef(pid: number, jobId: string, attempt: number): string {
   return `pool:${pid}:${jobId}:${attempt}`;
@@ -124,6 +132,7 @@ export class PoolLauncher implements WorkerLauncher {
     const worker = await this.idleWorker();
     worker.state = 'busy';
     worker.job = { jobId: request.jobId, attempt: request.attempt };
+    holdOpen(worker, true);
     try {
       await this.send(worker, { type: 'run', jobId: request.jobId, attempt: request.attempt });
     } catch (error) {
@@ -189,7 +198,7 @@ export class PoolLauncher implements WorkerLauncher {
       if (worker.state !== 'busy') worker.state = 'leaving';
       await this.send(worker, { type: 'exit' }).catch(() => {});
     }
-    await Promise.race([Promise.all(live.map((w) => w.exited)), new Promise((r) => setTimeout(r, 5_000).unref())]);
+    await Promise.race([Promise.all(live.map((w) => w.exited)), new Promise((r) => setTimeout(r, 5_000))]);
   }
 
   /** An idle worker, or a new one while below the maximum, or the first to become free. */
@@ -221,6 +230,7 @@ export class PoolLauncher implements WorkerLauncher {
       worker.state = 'busy';
       waiter(worker);
     }
+    holdOpen(worker, worker.state === 'busy');
   }
 
   /**
@@ -284,8 +294,9 @@ export class PoolLauncher implements WorkerLauncher {
       void this.warm();
     });
     child.on('error', () => {}); // a failed send or kill after spawn must not crash the dispatcher
+    // Not waited on (as one-shot workers are not); its channel holds this process only while it
+    // starts or runs a job (see holdOpen), so an idle pool never keeps a finished process alive.
     child.unref();
-    child.channel?.unref();
     try {
       await ready;
     } catch (error) {
@@ -299,6 +310,7 @@ export class PoolLauncher implements WorkerLauncher {
   private onDone(worker: PoolWorker, message: Extract<FromPoolWorker, { type: 'done' }>): void {
     if (worker.job?.jobId === message.jobId && worker.job.attempt === message.attempt) worker.job = null;
     if (worker.exit) return;
+    holdOpen(worker, false);
     if (message.retiring || this.closed) {
       worker.state = 'leaving';
       // Replace it at once if the pool is now below its minimum (its exit would too, a moment later).
