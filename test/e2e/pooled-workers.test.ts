@@ -21,6 +21,9 @@ describe.skipIf(!backendNames().includes('embedded'))('warm pool workers end to 
       AGENT_RUNNER_POOL_MIN: '1',
       AGENT_RUNNER_POOL_MAX: '2',
       AGENT_RUNNER_POOL_RECYCLE_AFTER_JOBS: String(RECYCLE_AFTER),
+      // One one-shot launch per 1,000 s: pooled hand-offs must not wait for launch tokens.
+      AGENT_RUNNER_LAUNCH_RATE: '0.001',
+      AGENT_RUNNER_LAUNCH_BURST: '1',
     });
     system.startDispatcher();
   });
@@ -112,6 +115,18 @@ describe.skipIf(!backendNames().includes('embedded'))('warm pool workers end to 
     assert.ok(byWorker.size >= 3, `${byWorker.size} workers ran ${jobs} jobs`);
   });
 
+  test('pooled hand-offs are not paced: many run where pacing allows one one-shot launch', async () => {
+    const ids = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => (await postJob(system.url, { job_type: 'echo', payload: { message: `p${i}` } })).job_id),
+    );
+    const done = await waitUntilTerminal(system.url, ids, 30_000);
+    assert.deepEqual(
+      done.map((j) => j.status),
+      Array(6).fill('SUCCEEDED'),
+    );
+  });
+
+  // The one one-shot launch the pacing above allows.
   test('a job may ask for one-shot isolation; a type that does not allow pooling is refused it', async () => {
     const job = await postJob(system.url, { job_type: 'echo', payload: { message: 'alone' }, isolation: 'one_shot' });
     assert.equal(job.isolation, 'one_shot');
