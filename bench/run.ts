@@ -167,4 +167,5 @@ console.log(
   '\nDispatch benchmark (one dispatcher). Latency: backlog = dispatcher start → launch recorded; steady = queued → launch recorded. ms.',
 );
 console.table(results.map(row));
+await (await import('./pools.ts')).benchPools(); // warm pools vs one-shot, end to end (bench/pools.ts)
 process.exit(0);
