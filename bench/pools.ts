@@ -12,16 +12,21 @@
  * runs: the global limit (AGENT_RUNNER_MAX_RUNNING) and launch pacing (pooled hand-offs are not
  * paced; one-shot launches are, so pacing is widened to the machine's spawn rate, not Fargate's).
  */
-import { postJob } from '../test/support/api-client.ts';
+import { randomUUID } from 'node:crypto';
 import { startSystem } from '../test/support/system.ts';
 
 const JOBS = Number(process.env.BENCH_POOL_JOBS ?? 1000);
 const ONE_SHOT_JOBS = Number(process.env.BENCH_POOL_ONE_SHOT_JOBS ?? JOBS);
 const CLIENTS = Number(process.env.BENCH_POOL_CLIENTS ?? 25);
 const POOL_SIZE = process.env.BENCH_POOL_SIZE ?? '4';
+/** The steady runs: jobs arriving at a rate each isolation keeps up with, so latency is the hand-off's, not a backlog's. */
+const STEADY_JOBS = Number(process.env.BENCH_POOL_STEADY_JOBS ?? 300);
+const POOLED_STEADY_RATE = Number(process.env.BENCH_POOL_STEADY_RATE ?? 40);
+const ONE_SHOT_STEADY_RATE = Number(process.env.BENCH_POOL_ONE_SHOT_STEADY_RATE ?? 4);
 
 export interface PoolBenchRow {
   isolation: 'one_shot' | 'pooled';
+  arrival: string;
   jobs: number;
   'jobs/s': number;
   'submitted/s': number;
@@ -32,7 +37,29 @@ export interface PoolBenchRow {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-async function run(isolation: 'one_shot' | 'pooled', jobs: number): Promise<PoolBenchRow> {
+/**
+ * POST /jobs with an Idempotency-Key, tried again on a dropped connection (a keep-alive socket the
+ * server closed as the request went out): the retry cannot create a second job.
+ */
+async function submit(url: string, i: number): Promise<string> {
+  const key = randomUUID();
+  for (let tries = 1; ; tries++) {
+    try {
+      const res = await fetch(`${url}/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ job_type: 'echo', payload: { message: `bench ${i}` } }),
+      });
+      if (res.status !== 202 && res.status !== 200) throw new Error(`POST /jobs answered ${res.status}: ${await res.text()}`);
+      return ((await res.json()) as { job_id: string }).job_id;
+    } catch (error) {
+      if (tries >= 3 || !(error instanceof TypeError)) throw error;
+    }
+  }
+}
+
+/** `rate`: jobs per second arriving from one client; null: as fast as CLIENTS clients get answers. */
+async function run(isolation: 'one_shot' | 'pooled', jobs: number, rate: number | null): Promise<PoolBenchRow> {
   const system = await startSystem('embedded', {
     AGENT_RUNNER_LOG_LEVEL: 'error',
     AGENT_RUNNER_SWEEP_INTERVAL_SECONDS: '3600',
@@ -47,18 +74,25 @@ async function run(isolation: 'one_shot' | 'pooled', jobs: number): Promise<Pool
   try {
     system.startDispatcher();
     // One job through first: the compile cache and the pool are warm, as in steady use.
-    await finished(system, [(await postJob(system.url, { job_type: 'echo', payload: { message: 'warm-up' } })).job_id]);
+    await finished(system, [await submit(system.url, -1)]);
     const ids: string[] = [];
     const submitStart = Date.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        while (next < jobs) {
-          const i = next++;
-          ids.push((await postJob(system.url, { job_type: 'echo', payload: { message: `bench ${i}` } })).job_id);
-        }
-      }),
-    );
+    if (rate === null) {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          while (next < jobs) ids.push(await submit(system.url, next++));
+        }),
+      );
+    } else {
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < jobs; i++) {
+        const due = submitStart + (i * 1000) / rate;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+        pending.push(submit(system.url, i).then((id) => void ids.push(id)));
+      }
+      await Promise.all(pending);
+    }
     const submitSeconds = (Date.now() - submitStart) / 1000;
     const done = await finished(system, ids);
     const created = done.map((j) => Date.parse(j.createdAt));
@@ -66,6 +100,7 @@ async function run(isolation: 'one_shot' | 'pooled', jobs: number): Promise<Pool
     const latencies = done.map((j) => Date.parse(j.startedAt!) - Date.parse(j.createdAt)).sort((a, b) => a - b);
     return {
       isolation,
+      arrival: rate === null ? `${CLIENTS} clients, flat out` : `steady ${rate}/s`,
       jobs,
       'jobs/s': Number((jobs / span).toFixed(1)),
       'submitted/s': Number((jobs / submitSeconds).toFixed(1)),
@@ -99,12 +134,14 @@ async function finished(system: Awaited<ReturnType<typeof startSystem>>, ids: st
 /** Both rows, printed as they come and then side by side. */
 export async function benchPools(): Promise<PoolBenchRow[]> {
   const rows: PoolBenchRow[] = [];
-  for (const [isolation, jobs] of [
-    ['pooled', JOBS],
-    ['one_shot', ONE_SHOT_JOBS],
+  for (const [isolation, jobs, rate] of [
+    ['pooled', JOBS, null],
+    ['one_shot', ONE_SHOT_JOBS, null],
+    ['pooled', STEADY_JOBS, POOLED_STEADY_RATE],
+    ['one_shot', Math.min(STEADY_JOBS, ONE_SHOT_STEADY_RATE * 30), ONE_SHOT_STEADY_RATE],
   ] as const) {
     if (jobs <= 0) continue;
-    const row = await run(isolation, jobs);
+    const row = await run(isolation, jobs, rate);
     rows.push(row);
     console.log(JSON.stringify(row));
   }
