@@ -147,3 +147,32 @@ describe.skipIf(!backendNames().includes('embedded'))('warm pool workers end to 
     );
   });
 });
+
+describe.skipIf(!backendNames().includes('embedded'))('warm pool memory ceiling (embedded)', () => {
+  let system: TestSystem;
+  beforeAll(async () => {
+    // Any Node process is above 32 MB resident: every pool worker retires after its first job.
+    system = await startSystem('embedded', {
+      AGENT_RUNNER_POOLED_TYPES: 'echo',
+      AGENT_RUNNER_POOL_MIN: '1',
+      AGENT_RUNNER_POOL_MAX: '1',
+      AGENT_RUNNER_POOL_MAX_RSS_MB: '32',
+    });
+    system.startDispatcher();
+  });
+  afterAll(() => system.stop());
+
+  test('a pool worker above AGENT_RUNNER_POOL_MAX_RSS_MB is replaced after its job', async () => {
+    const workers: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [done] = await waitUntilTerminal(
+        system.url,
+        [(await postJob(system.url, { job_type: 'echo', payload: { message: `m${i}` } })).job_id],
+        30_000,
+      );
+      assert.equal(done?.status, 'SUCCEEDED');
+      workers.push((done!.result as { processed_by: string }).processed_by);
+    }
+    assert.equal(new Set(workers).size, 3, workers.join(', '));
+  });
+});
