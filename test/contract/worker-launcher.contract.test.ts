@@ -82,7 +82,8 @@ for (const { target, isolation } of VARIANTS) {
     beforeAll(async () => {
       opened = await openBackend(target, {
         AGENT_RUNNER_WORKER_COMMAND: `${process.execPath},${STAND_IN}`,
-        AGENT_RUNNER_POOL_MIN: '0',
+        // Two kept warm: a stopped job's worker retires, and the next case need not wait for a fork.
+        AGENT_RUNNER_POOL_MIN: '2',
         AGENT_RUNNER_POOL_MAX: '8',
       });
       launcher = opened.backend.createLauncher();
