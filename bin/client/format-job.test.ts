@@ -27,6 +27,7 @@ function job(overrides: Partial<JobView> = {}): JobView {
     usage: null,
     cost_usd: null,
     rate_limits: null,
+    webhook: null,
     links: { self: '/jobs/x', cancel: '/jobs/x/cancel', events: '/jobs/x/events' },
     ...overrides,
   };

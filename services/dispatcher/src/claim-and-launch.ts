@@ -101,6 +101,7 @@ async function recordFailedLaunch(deps: DispatcherDeps, job: Job, attempt: numbe
   // The new message must exist before the delivered one may be deleted; if this send throws, the
   // delivery is not acked and comes back, finding the job QUEUED again.
   if (written.applied && requeued) await requeueWithBackoff(deps, written.job, attempt);
+  if (written.applied && !requeued) await deps.jobEnded?.(written.job);
   return { kind: 'launch-failed', requeued, throttled: error instanceof RetryableError };
 }
 

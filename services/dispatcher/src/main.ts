@@ -17,6 +17,11 @@ import { releaseOrphanedLeases } from './release-orphaned-leases.ts';
 import { CancelledWorkerStopper } from './stop-cancelled-workers.ts';
 import { reapLostWorkers } from './reap-lost-workers.ts';
 import { sweepStrandedJobs } from './sweep-stranded-jobs.ts';
+import { sweepPipelines } from './sweep-pipelines.ts';
+import { advanceIfStepEnded } from '@agent-runner/shared/pipelines/step-ended.ts';
+import type { PipelineDeps } from '@agent-runner/shared/pipelines/pipeline-deps.ts';
+import { startWebhookDeliveryLoop } from './webhook-delivery-loop.ts';
+import { createWebhookMetrics } from '@agent-runner/shared/observability/webhook-metrics.ts';
 
 export interface DispatcherOptions {
   clock?: Clock;
@@ -56,6 +61,15 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
   const metrics =
     options.metrics ?? createMetrics({ service: 'dispatcher', jobTypes: JOB_TYPE_NAMES, models: config.anthropic.allowedModels });
   const outcomes = new JobOutcomeMetrics({ jobs: backend.jobs, metrics, log });
+  const clock = options.clock ?? systemClock;
+  const pipelineDeps: PipelineDeps = {
+    jobs: backend.jobs,
+    pipelines: backend.pipelines,
+    queue: backend.queue,
+    blobs: backend.blobs,
+    clock,
+    config,
+  };
   const deps: DispatcherDeps = {
     config,
     metrics,
@@ -64,9 +78,10 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     queue: backend.queue,
     launcher: options.launcher ?? backend.createLauncher(),
     leases: backend.leases,
-    clock: options.clock ?? systemClock,
+    clock,
     log,
     random: options.random ?? Math.random,
+    jobEnded: (job) => advanceIfStepEnded(pipelineDeps, job, log),
   };
   // A launcher made here is this dispatcher's to warm and to close; one passed in is its owner's.
   const ownsLauncher = !options.launcher;
@@ -103,9 +118,28 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
   );
   const sweeper = every(
     intervalMs,
-    () => sweepStrandedJobs(deps),
+    async () => {
+      await sweepStrandedJobs(deps);
+      await sweepPipelines(pipelineDeps, log);
+    },
     (error) => log.error({ err: error }, 'sweeper failed'),
     { atStart: true },
+  );
+  const webhooks = startWebhookDeliveryLoop(
+    {
+      deliveries: backend.webhookDeliveries,
+      pipelines: backend.pipelines,
+      jobs: backend.jobs,
+      secrets: backend.webhookSecrets,
+      endpoints: backend.webhookEndpoints,
+      rules: config.webhooks,
+      backoffBaseSeconds: config.webhookDelivery.backoffBaseSeconds,
+      clock: deps.clock,
+      random: deps.random,
+      metrics: createWebhookMetrics(metrics.registry),
+      log,
+    },
+    { queue: backend.webhookQueue, waitSeconds: config.aws?.queueWaitSeconds ?? 20, sweepIntervalMs: intervalMs, log },
   );
   log.info({ backend: backend.name, launcher: config.launcher }, 'dispatcher started');
 
@@ -114,7 +148,7 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     async stop() {
       // The scheduler hands waiting messages back first, so the feed's stop need not wait on them.
       await scheduler.stop();
-      await Promise.all([feed.stop(), reaper.stop(), sweeper.stop()]);
+      await Promise.all([feed.stop(), reaper.stop(), sweeper.stop(), webhooks.stop()]);
       if (ownsLauncher) await deps.launcher.close?.();
       log.info('dispatcher stopped');
     },

@@ -18,6 +18,7 @@ import { lazyChildJobRunner } from './lazy-child-jobs.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { AttemptUsage, type PendingSpend } from './anthropic/attempt-usage.ts';
 import { TenantDailyBudget } from './tenant-daily-budget.ts';
+import { advancePipelineOf } from './advance-pipeline-step.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -159,6 +160,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     await tenantBudget.record(costOf(spent));
     await backend.leases.release(jobId);
     log.info('attempt succeeded');
+    await advancePipelineOf(deps, done.job, log);
     return 'succeeded';
   } catch (error) {
     const cause: AbortCause | null = abortCause;
@@ -270,7 +272,10 @@ async function recordFailure(
   await tenantBudget.record(costOf(spent));
   // Slots go back before the retry's message exists, so the retry cannot find them still held.
   await deps.backend.leases.release(jobId);
-  if (!requeued) return 'failed';
+  if (!requeued) {
+    await advancePipelineOf(deps, done.job, log);
+    return 'failed';
+  }
   const delaySeconds = backoffSeconds(attempt, DEFAULT_BACKOFF, deps.random);
   try {
     await deps.backend.queue.enqueue(messageFor(done.job), { delaySeconds, deduplicationId: `${jobId}:${attempt + 1}` });

@@ -204,6 +204,21 @@ export const ENV_SCHEMA = z.object({
    * development, tests). Off: an allowed host that resolves to one is refused (SSRF).
    */
   AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE: flag.default(false),
+  /** Let a webhook URL be `http:` (local development, tests); off, only `https:` is accepted. */
+  AGENT_RUNNER_WEBHOOK_ALLOW_HTTP: flag.default(false),
+  /**
+   * Let a webhook URL's host resolve to loopback, private, link-local and other non-public addresses
+   * (local development, tests). Off: such a URL is refused at submit time and at delivery (SSRF).
+   */
+  AGENT_RUNNER_WEBHOOK_ALLOW_PRIVATE: flag.default(false),
+  /** aws: tenants' default webhook endpoints; default `<table>-webhook-endpoints`. */
+  AGENT_RUNNER_WEBHOOK_ENDPOINTS_TABLE: z.string().min(1).optional(),
+  /** The first retry of a webhook delivery waits up to this long; each next one up to twice the last (4 h at most). */
+  AGENT_RUNNER_WEBHOOK_BACKOFF_BASE_SECONDS: integer(1, 3600).default(5),
+  /** aws: the webhook outbox; default `<table>-webhook-deliveries`. */
+  AGENT_RUNNER_WEBHOOK_DELIVERIES_TABLE: z.string().min(1).optional(),
+  /** aws: the SQS queue that wakes dispatchers for due webhook deliveries; without it they are found by the sweep alone. */
+  AGENT_RUNNER_WEBHOOK_QUEUE_URL: z.url().optional(),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;
@@ -220,6 +235,12 @@ export interface AwsConfig {
   apiKeysTable: string;
   /** Tenant settings and daily spend; default `<table>-tenants`. */
   tenantsTable: string;
+  /** Tenants' default webhook endpoints; default `<table>-webhook-endpoints`. */
+  webhookEndpointsTable: string;
+  /** The webhook outbox; default `<table>-webhook-deliveries`. */
+  webhookDeliveriesTable: string;
+  /** Wakes dispatchers for due deliveries; null: the sweep of overdue deliveries finds them. */
+  webhookQueueUrl: string | null;
   bucket: string;
   queueUrls: Record<(typeof PRIORITIES)[number], string>;
   fifoQueueUrl: string | null;
@@ -302,6 +323,10 @@ export interface Config {
     maxRetries: number;
   };
   tools: { httpGetAllowedHosts: string[]; httpGetAllowPrivate: boolean };
+  /** Which webhook URLs are accepted (at submit time) and reached (at delivery). */
+  webhooks: { allowHttp: boolean; allowPrivate: boolean };
+  /** How webhook deliveries are retried. */
+  webhookDelivery: { backoffBaseSeconds: number };
   /** The validated variables, for passing the same configuration on to a child worker. */
   env: Record<string, string>;
 }
@@ -355,6 +380,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       eventsTable: env.AGENT_RUNNER_EVENTS_TABLE ?? `${table}-events`,
       apiKeysTable: env.AGENT_RUNNER_API_KEYS_TABLE ?? `${table}-api-keys`,
       tenantsTable: env.AGENT_RUNNER_TENANTS_TABLE ?? `${table}-tenants`,
+      webhookEndpointsTable: env.AGENT_RUNNER_WEBHOOK_ENDPOINTS_TABLE ?? `${table}-webhook-endpoints`,
+      webhookDeliveriesTable: env.AGENT_RUNNER_WEBHOOK_DELIVERIES_TABLE ?? `${table}-webhook-deliveries`,
+      webhookQueueUrl: env.AGENT_RUNNER_WEBHOOK_QUEUE_URL ?? null,
       bucket: need('AGENT_RUNNER_BUCKET', env.AGENT_RUNNER_BUCKET),
       queueUrls: {
         critical: env.AGENT_RUNNER_QUEUE_URL_CRITICAL ?? normal,
@@ -459,6 +487,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxRetries: env.AGENT_RUNNER_ANTHROPIC_MAX_RETRIES,
     },
     tools: { httpGetAllowedHosts: env.AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS, httpGetAllowPrivate: env.AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE },
+    webhooks: { allowHttp: env.AGENT_RUNNER_WEBHOOK_ALLOW_HTTP, allowPrivate: env.AGENT_RUNNER_WEBHOOK_ALLOW_PRIVATE },
+    webhookDelivery: { backoffBaseSeconds: env.AGENT_RUNNER_WEBHOOK_BACKOFF_BASE_SECONDS },
     env: raw,
   };
 }

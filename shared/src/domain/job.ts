@@ -1,6 +1,7 @@
 import type { JobStatus } from './job-status.ts';
 import type { JsonObject, JsonValue } from './json.ts';
 import type { JobUsage } from './job-usage.ts';
+import type { WebhookTarget } from './webhook-target.ts';
 
 export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -16,8 +17,11 @@ export type Isolation = (typeof ISOLATIONS)[number];
 
 /** Why an attempt or a job failed. `handler` names the job type's handler when it threw. */
 export interface JobError {
-  /** retryable / fatal: from the handler or launcher; lost: the worker vanished; timeout; cancelled. */
-  kind: 'retryable' | 'fatal' | 'lost' | 'timeout' | 'cancelled';
+  /**
+   * retryable / fatal: from the handler or launcher; lost: the worker vanished; timeout; cancelled;
+   * skipped: a pipeline step that did not run because a step it needs did not succeed.
+   */
+  kind: 'retryable' | 'fatal' | 'lost' | 'timeout' | 'cancelled' | 'skipped';
   message: string;
   handler: string | null;
 }
@@ -77,6 +81,19 @@ export interface Job {
   usage: JobUsage | null;
   /** The `anthropic-ratelimit-*` (and `retry-after`) headers of the last Claude response a worker saw. */
   rateLimits: JsonObject | null;
+  /** Where the job reports its end, fixed at submission (its own `webhook` plus its tenant's endpoints then). */
+  webhooks: WebhookTarget[];
+  /**
+   * The pipeline this job is a step of. Absent (not null) on every other job, so records written
+   * before pipelines existed, and the many places that build one, need no change.
+   */
+  pipeline?: PipelineStepRef;
+}
+
+/** A step job's place in its pipeline. */
+export interface PipelineStepRef {
+  pipelineId: string;
+  step: string;
 }
 
 /** The fields a submitter controls, already validated. */
@@ -92,6 +109,8 @@ export interface NewJob {
   isolation?: Isolation;
   maxAttempts: number;
   timeoutSeconds: number;
+  /** Where the job reports its end; absent means nowhere. */
+  webhooks?: WebhookTarget[];
 }
 
 export function createJobRecord(
@@ -127,6 +146,7 @@ export function createJobRecord(
     error: null,
     usage: null,
     rateLimits: null,
+    webhooks: input.webhooks ?? [],
   };
 }
 

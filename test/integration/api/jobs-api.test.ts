@@ -65,6 +65,7 @@ describe('jobs API on the embedded backend', () => {
       'timeout_seconds',
       'updated_at',
       'usage',
+      'webhook',
     ]);
     assert.deepEqual(
       { ...view, job_id: undefined, created_at: undefined, updated_at: undefined },
@@ -89,6 +90,7 @@ describe('jobs API on the embedded backend', () => {
         usage: null,
         cost_usd: null,
         rate_limits: null,
+        webhook: null,
         links: { self: `/jobs/${view.job_id}`, cancel: `/jobs/${view.job_id}/cancel`, events: `/jobs/${view.job_id}/events` },
       },
     );

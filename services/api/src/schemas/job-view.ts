@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JobWebhookViewSchema } from './job-webhook.ts';
 import { ISOLATIONS, PRIORITIES } from '@agent-runner/shared/domain/job.ts';
 import { JOB_STATUSES } from '@agent-runner/shared/domain/job-status.ts';
 import { JobUsageSchema } from './usage.ts';
@@ -8,7 +9,7 @@ const timestamp = z.iso.datetime();
 
 export const JobErrorViewSchema = z
   .object({
-    kind: z.enum(['retryable', 'fatal', 'lost', 'timeout', 'cancelled']),
+    kind: z.enum(['retryable', 'fatal', 'lost', 'timeout', 'cancelled', 'skipped']),
     message: z.string(),
     handler: z.string().nullable(),
   })
@@ -61,7 +62,12 @@ export const JobViewSchema = z
       .record(z.string(), z.string())
       .nullable()
       .describe('The `anthropic-ratelimit-*` headers (without the prefix) and `retry-after` of the last Claude response a worker saw.'),
+    webhook: JobWebhookViewSchema.nullable().describe("The job's own `webhook`, as submitted (its tenant's endpoints are not listed)."),
     result: JsonValueSchema.optional().describe("The handler's result: present on GET /jobs/{id} once SUCCEEDED."),
+    pipeline: z
+      .object({ pipeline_id: z.string(), step: z.string(), link: z.string() })
+      .optional()
+      .describe('Present when the job is a step of a pipeline: which, and its URL path.'),
     links: z.object({ self: z.string(), cancel: z.string(), events: z.string() }),
   })
   .meta({ id: 'Job' });

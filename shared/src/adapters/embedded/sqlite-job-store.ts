@@ -4,8 +4,10 @@ import type { Job, JobChanges, JobExpectation } from '../../domain/job.ts';
 import type { JobStatus } from '../../domain/job-status.ts';
 import { ulidRangeOf } from '../../domain/ids.ts';
 import type { CreatedBetweenQuery, IdempotencyRecord, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
+import type { WebhookDelivery } from '../../domain/webhook-delivery.ts';
 import { inImmediateTransaction } from './sqlite-database.ts';
 import { statementCache } from './statement-cache.ts';
+import { ensureWebhookDeliveriesTable, insertWebhookDeliveries } from './sqlite-webhook-deliveries.ts';
 
 /** The fields a write may change: checked, because each becomes a JSON path in the statement. */
 const CHANGEABLE_FIELDS: ReadonlySet<string> = new Set<keyof JobChanges>([
@@ -54,6 +56,7 @@ export class SqliteJobStore implements JobStore {
       PRIMARY KEY (tenant, key)
     ) WITHOUT ROWID`);
     db.exec('CREATE INDEX IF NOT EXISTS idempotency_keys_by_expiry ON idempotency_keys (expires_at)');
+    ensureWebhookDeliveriesTable(db);
   }
 
   async create(job: Job, idempotency?: IdempotencyRecord): Promise<void> {
@@ -125,7 +128,17 @@ export class SqliteJobStore implements JobStore {
     return { jobs, nextCursor: rows.length > limit && last ? encodeCursor(last.jobId) : null };
   }
 
-  async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Promise<Job> {
+  async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date, owed: readonly WebhookDelivery[] = []): Promise<Job> {
+    if (owed.length === 0) return this.updateJob(jobId, expect, changes, now);
+    // The job's end and the deliveries it owes commit together or not at all.
+    return inImmediateTransaction(this.db, () => {
+      const job = this.updateJob(jobId, expect, changes, now);
+      insertWebhookDeliveries(this.db, owed);
+      return job;
+    });
+  }
+
+  private updateJob(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Job {
     const paths: string[] = [];
     const values: SQLInputValue[] = [];
     for (const [field, value] of Object.entries(changes)) {
