@@ -139,6 +139,8 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_LAUNCH_BURST: integer(1).default(20),
   /** A message waiting for capacity is recycled (a fresh copy sent, the held one deleted) after this long. */
   AGENT_RUNNER_MAX_HOLD_SECONDS: integer(1, 600).default(20),
+  /** Hold Claude jobs that the Messages API's last rate-limit headers say would get a 429. */
+  AGENT_RUNNER_CLAUDE_ADMISSION: z.enum(['on', 'off']).default('on'),
   /** How long a job's live events are kept. */
   AGENT_RUNNER_EVENT_RETENTION_HOURS: integer(1).default(168),
   /** The worker writes buffered events at most this often (a fast stream costs few writes). */
@@ -267,6 +269,7 @@ export interface Config {
     launchRatePerSecond: number;
     launchBurst: number;
     maxHoldSeconds: number;
+    claudeAdmission: boolean;
   };
   events: { retentionSeconds: number; flushMs: number };
   tenants: {
@@ -415,6 +418,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       launchRatePerSecond: env.AGENT_RUNNER_LAUNCH_RATE,
       launchBurst: env.AGENT_RUNNER_LAUNCH_BURST,
       maxHoldSeconds: env.AGENT_RUNNER_MAX_HOLD_SECONDS,
+      claudeAdmission: env.AGENT_RUNNER_CLAUDE_ADMISSION === 'on',
     },
     events: { retentionSeconds: env.AGENT_RUNNER_EVENT_RETENTION_HOURS * 3600, flushMs: env.AGENT_RUNNER_EVENT_FLUSH_MS },
     tenants: {
