@@ -6,6 +6,7 @@ import type { ConcurrencyLeases } from '@agent-runner/shared/ports/concurrency-l
 import type { JobQueue } from '@agent-runner/shared/ports/job-queue.ts';
 import type { JobStore } from '@agent-runner/shared/ports/job-store.ts';
 import type { WorkerLauncher } from '@agent-runner/shared/ports/worker-launcher.ts';
+import type { ClaudeAdmissionGate } from './claude-admission-gate.ts';
 import type { JobOutcomeMetrics } from './job-outcome-metrics.ts';
 
 /** What the dispatcher's parts need; built once in `startDispatcher`. */
@@ -22,4 +23,6 @@ export interface DispatcherDeps {
   outcomes: JobOutcomeMetrics;
   /** Injected so backoff jitter is deterministic in tests. */
   random: () => number;
+  /** Holds Claude jobs their model's rate limits have no room for (AGENT_RUNNER_CLAUDE_ADMISSION); absent: off. */
+  claudeAdmission?: ClaudeAdmissionGate | null;
 }

@@ -186,6 +186,7 @@ export class LaunchScheduler {
     const fullScopes = new Set<string>();
     const groupsSeen = new Set<string>();
     this.globalFull = false;
+    this.deps.claudeAdmission?.beginRound();
     for (const [i, waiter] of candidates.entries()) {
       const { job } = waiter;
       // Within an ordering group only its oldest waiting job may start.
@@ -198,6 +199,11 @@ export class LaunchScheduler {
       }
       const scopes = scopesFor(job, config.dispatch);
       if (scopes.some((s) => fullScopes.has(s.key))) {
+        waiter.blocked = true;
+        continue;
+      }
+      // Held by its model's rate limits, it waits like a job whose scope is full.
+      if (this.deps.claudeAdmission && !this.deps.claudeAdmission.fits(job, nowMs)) {
         waiter.blocked = true;
         continue;
       }
@@ -215,6 +221,7 @@ export class LaunchScheduler {
         continue;
       }
       waiter.blocked = false;
+      this.deps.claudeAdmission?.admitted(job, nowMs);
       this.bucket.tryTake();
       this.waiting.delete(job.jobId);
       this.launchInBackground(waiter);
