@@ -167,4 +167,5 @@ console.log(
   '\nDispatch benchmark (one dispatcher). Latency: backlog = dispatcher start → launch recorded; steady = queued → launch recorded. ms.',
 );
 console.table(results.map(row));
+await (await import('./claude-admission.ts')).benchClaudeAdmission();
 process.exit(0);
