@@ -74,6 +74,13 @@ test('jobs launched after a snapshot count against it until a later snapshot inc
     T0 + 1_000,
   );
   assert.equal(admission.availableAt(MODEL, 'output-tokens', T0 + 1_000), 3_950 - 2 * 250);
+  // job-2 is retried: its record still carries its first attempt's headers, which say nothing of the new one.
+  admission.admitted(MODEL, 'job-2', cost(250), T0 + 2_000);
+  admission.observe(
+    { model: MODEL, jobId: 'job-2', headers: headers(T0 + 1_500, { requests: 48, output: 3_900 }), observedAtMs: T0 + 1_500 },
+    T0 + 2_000,
+  );
+  assert.ok(Math.abs(admission.availableAt(MODEL, 'output-tokens', T0 + 2_000)! - (3_900 + 500 / 15 - 2 * 250)) < 1e-6);
 });
 
 test('a job larger than the whole limit waits for a full bucket rather than forever', () => {

@@ -135,7 +135,8 @@ export class ClaudeAdmission {
   /** A worker's record of the latest headers it saw for `model`. Older snapshots than held are ignored. */
   observe(observation: RateLimitObservation, nowMs: number): void {
     const state = this.stateOf(observation.model);
-    const admission = state.admissions.find((a) => a.jobId === observation.jobId);
+    // Headers seen before the job's latest admission are an earlier attempt's: not this one's call.
+    const admission = state.admissions.find((a) => a.jobId === observation.jobId && a.atMs <= observation.observedAtMs);
     if (admission && (admission.reflectedAtMs === null || admission.reflectedAtMs > observation.observedAtMs)) {
       admission.reflectedAtMs = observation.observedAtMs;
     }
