@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
+import { WORKER_NODE_ARGS } from '@agent-runner/shared/runtime/worker-node-args.ts';
 import { buildWorker, type WorkerBundle } from '../../scripts/build-worker.ts';
 import { postJob, waitUntilTerminal } from '../support/api-client.ts';
 import { reply, startFakeAnthropic } from '../support/fake-anthropic.ts';
@@ -26,15 +27,15 @@ describe('the bundled worker', () => {
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** One compile cache for the probes, as a machine's workers share one: only the first compiles. */
+  const cache = () => join(dir, 'compile-cache');
+
   function loaded(backend: 'embedded' | 'aws', jobType: string): string[] {
-    const run = spawnSync(
-      process.execPath,
-      ['--disable-warning=ExperimentalWarning', join(dir, 'import-time.mjs'), backend, jobType, '--modules'],
-      {
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+    const run = spawnSync(process.execPath, [...WORKER_NODE_ARGS, join(dir, 'import-time.mjs'), backend, jobType, '--modules'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NODE_COMPILE_CACHE: cache() },
+    });
     assert.equal(run.status, 0, run.stderr);
     const { modules } = JSON.parse(run.stdout) as { modules: string[] };
     assert.ok(
@@ -63,7 +64,7 @@ describe('the bundled worker', () => {
     const system = await startSystem('embedded', {
       ANTHROPIC_BASE_URL: fake.url,
       ANTHROPIC_API_KEY: 'sk-bundle',
-      AGENT_RUNNER_WORKER_COMMAND: [process.execPath, '--disable-warning=ExperimentalWarning', join(dir, 'main.mjs')].join(','),
+      AGENT_RUNNER_WORKER_COMMAND: [process.execPath, ...WORKER_NODE_ARGS, join(dir, 'main.mjs')].join(','),
     });
     try {
       system.startDispatcher();
