@@ -40,10 +40,7 @@ COPY --from=worker-bundle /app/.build/worker ./.build/worker
 # Node's compile cache, filled at build time: every container (a worker is one per job) starts
 # without compiling the modules again, about half the start-up time.
 ENV NODE_COMPILE_CACHE=/app/.compile-cache
-# The worker runs with --no-lazy (shared/src/runtime/worker-node-args.ts): its bundle and entry are
-# cached as a worker compiles them.
 RUN node --disable-warning=ExperimentalWarning bin/warm-compile-cache.ts \
- && node --disable-warning=ExperimentalWarning --no-lazy --input-type=module -e "await import('/app/services/worker/src/worker-bundle.ts'); await import('/app/.build/worker/main.mjs'); (await import('node:module')).flushCompileCache()" \
  && chown -R node:node /app/.compile-cache
 # The image runs as the unprivileged `node` user that the base image provides.
 USER node

@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WORKER_NODE_ARGS } from '@agent-runner/shared/runtime/worker-node-args.ts';
 import { buildWorker } from '../scripts/build-worker.ts';
 
 /** A program another process runs, not a module imported here. */
@@ -46,9 +45,7 @@ export function measureWorkerImportTime(
   const cache = mkdtempSync(join(tmpdir(), 'agent-runner-compile-cache-'));
   try {
     const once = () => {
-      // The bundle runs as a worker does (WORKER_NODE_ARGS: --no-lazy); the sources as they did before it.
-      const args = bundle ? [...WORKER_NODE_ARGS, bundle.probe] : ['--disable-warning=ExperimentalWarning', PROBE];
-      const run = spawnSync(process.execPath, [...args, backend, jobType], {
+      const run = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', bundle?.probe ?? PROBE, backend, jobType], {
         env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: cache },
         encoding: 'utf8',
         timeout: 60_000,

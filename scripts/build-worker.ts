@@ -1,13 +1,10 @@
 /**
- * Bundles the one-shot worker (services/worker/src/main.ts) with esbuild into one ES module,
- * `.build/worker/main.mjs`, instead of ~200 modules (zod alone is 95, its entry importing all 64
- * locales, which the bundle leaves out). What the sources import lazily (each job type's handler,
- * each backend's adapters, the Anthropic SDK, the AWS clients) stays lazy: esbuild wraps each in an
- * initializer that runs on first import, so a worker still runs only what its job needs; the
- * compile cache holds the whole file. One file measured ~45 % less CPU than a chunk per lazy part
- * (57 files, ~20 loaded by an echo job). `services/worker/src/entry.ts` runs the bundle when it is
- * up to date with the sources, else the sources themselves. `import-time.mjs` is the same for the
- * import-time probe (services/worker/src/import-time.ts).
+ * Bundles the one-shot worker (services/worker/src/main.ts) with esbuild into `.build/worker/`:
+ * one ES module for what every job loads, and a chunk per lazily imported part (each job type's
+ * handler, each backend's adapters, the Anthropic SDK, the AWS clients), so a worker still loads
+ * only what its job needs — as a few files instead of ~200 modules (zod alone is 95, its entry
+ * importing all 64 locales, which the bundle leaves out). `services/worker/src/entry.ts` runs the
+ * bundle when it is up to date with the sources, else the sources themselves.
  *
  * `npm start`, the Docker image and the bench run it; `npm test` does not need it.
  * `node scripts/build-worker.ts [outdir]` (default `.build/worker`).
@@ -38,6 +35,7 @@ export async function buildWorker(outdir: string = DEFAULT_OUTDIR): Promise<Work
     entryPoints: { main: 'services/worker/src/main.ts', 'import-time': 'services/worker/src/import-time.ts' },
     outdir,
     bundle: true,
+    splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node24',

@@ -30,8 +30,6 @@ async function measure(): Promise<void> {
     });
   }
 
-  // In a single-file bundle main.ts shares this file's URL: it must not take itself for the program.
-  process.argv[1] = '';
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
   await import('./main.ts');

@@ -30,7 +30,6 @@ import { PRIORITIES } from '../../domain/job.ts';
 import { createAwsClients } from './aws-clients.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 import { TENANTS_TABLE } from './tenants-table.ts';
-import { WORKER_NODE_ARGS } from '../../runtime/worker-node-args.ts';
 
 export interface ProvisionOptions {
   region: string;
@@ -398,7 +397,7 @@ async function registerWorkerTaskDefinition(ecs: ECSClient, family: string, imag
     // Container-level memory: Fargate only needs task-level sizes, but moto refuses RunTask without it.
     memory: 1024,
     workingDirectory: '/app',
-    command: ['node', ...WORKER_NODE_ARGS, 'services/worker/src/entry.ts'],
+    command: ['node', '--disable-warning=ExperimentalWarning', 'services/worker/src/entry.ts'],
     environment: Object.entries(env)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, value]) => ({ name, value })),

@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/config.ts';
 import { FatalError, RetryableError, describeError } from '../../domain/errors.ts';
 import type { LaunchRequest, LaunchedWorker, WorkerLauncher, WorkerState } from '../../ports/worker-launcher.ts';
-import { WORKER_NODE_ARGS } from '../../runtime/worker-node-args.ts';
 
 export interface ProcessLauncherOptions {
   /** The environment every worker starts from (PATH, HOME …); the config's variables and the job's go on top. Default: none. */
@@ -55,7 +54,7 @@ class ProcessLauncher implements WorkerLauncher {
     this.baseEnv = Object.fromEntries(
       Object.entries(options.baseEnv ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
-    this.command = options.command ?? config.workerCommand ?? [process.execPath, ...WORKER_NODE_ARGS, WORKER_ENTRY];
+    this.command = options.command ?? config.workerCommand ?? [process.execPath, '--disable-warning=ExperimentalWarning', WORKER_ENTRY];
     if (this.command.length === 0) throw new FatalError('the worker command is empty');
     this.stopGraceMs = options.stopGraceMs ?? 5_000;
   }
