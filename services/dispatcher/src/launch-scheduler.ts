@@ -188,6 +188,7 @@ export class LaunchScheduler {
     this.globalFull = false;
     /** Set once the launch tokens ran out this round: later one-shot launches wait; pooled hand-offs need none. */
     let pacedWait = 0;
+    this.deps.claudeAdmission?.beginRound();
     for (const [i, waiter] of candidates.entries()) {
       const { job } = waiter;
       // Within an ordering group only its oldest waiting job may start.
@@ -200,6 +201,11 @@ export class LaunchScheduler {
       }
       const scopes = scopesFor(job, config.dispatch);
       if (scopes.some((s) => fullScopes.has(s.key))) {
+        waiter.blocked = true;
+        continue;
+      }
+      // Held by its model's rate limits, it waits like a job whose scope is full.
+      if (this.deps.claudeAdmission && !this.deps.claudeAdmission.fits(job, nowMs)) {
         waiter.blocked = true;
         continue;
       }
@@ -224,6 +230,7 @@ export class LaunchScheduler {
         continue;
       }
       waiter.blocked = false;
+      this.deps.claudeAdmission?.admitted(job, nowMs);
       if (paced) this.bucket.tryTake();
       this.waiting.delete(job.jobId);
       this.launchInBackground(waiter);

@@ -147,6 +147,8 @@ export const ENV_SCHEMA = z.object({
   /** A pooled worker is replaced after this many jobs, or once its resident memory is above this. */
   AGENT_RUNNER_POOL_RECYCLE_AFTER_JOBS: integer(1).default(1000),
   AGENT_RUNNER_POOL_MAX_RSS_MB: integer(32).default(512),
+  /** Hold Claude jobs that the Messages API's last rate-limit headers say would get a 429. */
+  AGENT_RUNNER_CLAUDE_ADMISSION: z.enum(['on', 'off']).default('on'),
   /** How long a job's live events are kept. */
   AGENT_RUNNER_EVENT_RETENTION_HOURS: integer(1).default(168),
   /** The worker writes buffered events at most this often (a fast stream costs few writes). */
@@ -296,6 +298,7 @@ export interface Config {
     launchRatePerSecond: number;
     launchBurst: number;
     maxHoldSeconds: number;
+    claudeAdmission: boolean;
   };
   events: { retentionSeconds: number; flushMs: number };
   /** Warm pools: which job types run pooled by default, and how big a pool is and how long a worker lives. */
@@ -459,6 +462,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       launchRatePerSecond: env.AGENT_RUNNER_LAUNCH_RATE,
       launchBurst: env.AGENT_RUNNER_LAUNCH_BURST,
       maxHoldSeconds: env.AGENT_RUNNER_MAX_HOLD_SECONDS,
+      claudeAdmission: env.AGENT_RUNNER_CLAUDE_ADMISSION === 'on',
     },
     events: { retentionSeconds: env.AGENT_RUNNER_EVENT_RETENTION_HOURS * 3600, flushMs: env.AGENT_RUNNER_EVENT_FLUSH_MS },
     pool: {

@@ -16,8 +16,8 @@ export interface ProcessLauncherOptions {
   stopGraceMs?: number;
 }
 
-/** This repository's worker entry, found from this file so it works from any working directory. */
-const WORKER_ENTRY = fileURLToPath(new URL('../../../../services/worker/src/main.ts', import.meta.url));
+/** This repository's worker program (its bundle when built), found from this file so it works from any working directory. */
+const WORKER_ENTRY = fileURLToPath(new URL('../../../../services/worker/src/entry.ts', import.meta.url));
 /** How many exited children are remembered for `inspect` (the reaper asks soon after an exit). */
 const REMEMBERED_EXITS = 10_000;
 const POLL_MS = 50;
