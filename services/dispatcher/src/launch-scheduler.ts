@@ -186,6 +186,9 @@ export class LaunchScheduler {
     const fullScopes = new Set<string>();
     const groupsSeen = new Set<string>();
     this.globalFull = false;
+    /** Set once the launch tokens ran out this round: later one-shot launches wait; pooled hand-offs need none. */
+    let pacedWait = 0;
+    this.deps.claudeAdmission?.beginRound();
     for (const [i, waiter] of candidates.entries()) {
       const { job } = waiter;
       // Within an ordering group only its oldest waiting job may start.
@@ -201,8 +204,20 @@ export class LaunchScheduler {
         waiter.blocked = true;
         continue;
       }
-      const wait = this.bucket.msUntilNext();
-      if (wait > 0) return wait;
+      // Held by its model's rate limits, it waits like a job whose scope is full.
+      if (this.deps.claudeAdmission && !this.deps.claudeAdmission.fits(job, nowMs)) {
+        waiter.blocked = true;
+        continue;
+      }
+      // Pacing protects RunTask's rate limit and the machine from spawns; handing a pooled job to
+      // a warm worker is an IPC message, so it is not paced (priority, ordering and limits still apply).
+      const paced = job.isolation !== 'pooled';
+      if (paced && pacedWait > 0) continue;
+      const wait = paced ? this.bucket.msUntilNext() : 0;
+      if (wait > 0) {
+        pacedWait = wait;
+        continue;
+      }
       const lease = await leases.acquire(job.jobId, scopes, now);
       if (!lease.acquired) {
         waiter.blocked = true;
@@ -215,11 +230,12 @@ export class LaunchScheduler {
         continue;
       }
       waiter.blocked = false;
-      this.bucket.tryTake();
+      this.deps.claudeAdmission?.admitted(job, nowMs);
+      if (paced) this.bucket.tryTake();
       this.waiting.delete(job.jobId);
       this.launchInBackground(waiter);
     }
-    return RECHECK_MS;
+    return pacedWait > 0 ? pacedWait : RECHECK_MS;
   }
 
   /**

@@ -30,6 +30,12 @@ export interface WorkerDeps {
   random: () => number;
   /** Aborted when the process is told to stop (SIGTERM): the handler is stopped and the worker exits. */
   stopSignal?: AbortSignal;
+  /**
+   * Told when the attempt's handler is aborted (timeout, cancel, stop, superseded): it may still be
+   * running code it was not able to stop. A pooled worker retires after such an attempt; a
+   * one-shot worker exits anyway.
+   */
+  onAbort?: (cause: AbortCause) => void;
 }
 
 export type WorkerOutcome =
@@ -95,6 +101,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     if (abortCause) return;
     abortCause = cause;
     abort.abort(new Error(`aborted: ${cause}`));
+    deps.onAbort?.(cause);
   };
 
   const deadline = setTimeout(() => abortWith('timeout'), job.timeoutSeconds * 1000);

@@ -24,6 +24,7 @@ import {
   once,
 } from '../load-on-first-use.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
+import { createLocalLauncher } from '../process/local-launcher.ts';
 import type { WebhookDeliveryQueue } from '../../ports/webhook-deliveries.ts';
 import { DynamoDbWebhookDeliveries } from './dynamodb-webhook-deliveries.ts';
 import { DynamoDbWebhookSecrets } from './dynamodb-webhook-secrets.ts';
@@ -128,9 +129,7 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
         if (!settings) throw new Error('the ecs launcher needs the ECS configuration');
         return new LauncherLoadedOnFirstUse(async () => new (await import('./ecs-launcher.ts')).EcsLauncher(await ecs(), settings));
       }
-      return new LauncherLoadedOnFirstUse(async () =>
-        (await import('../process/process-launcher.ts')).createProcessLauncher(config, { baseEnv }),
-      );
+      return createLocalLauncher(config, baseEnv);
     },
     close() {
       closed ??= (async () => {

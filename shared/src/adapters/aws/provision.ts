@@ -457,7 +457,7 @@ async function registerWorkerTaskDefinition(ecs: ECSClient, family: string, imag
     // Container-level memory: Fargate only needs task-level sizes, but moto refuses RunTask without it.
     memory: 1024,
     workingDirectory: '/app',
-    command: ['node', '--disable-warning=ExperimentalWarning', 'services/worker/src/main.ts'],
+    command: ['node', '--disable-warning=ExperimentalWarning', 'services/worker/src/entry.ts'],
     environment: Object.entries(env)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, value]) => ({ name, value })),
