@@ -10,6 +10,11 @@ import { TokenBucket } from '@agent-runner/shared/runtime/token-bucket.ts';
 const SETTLE_MS = 15;
 /** While jobs wait for capacity held elsewhere (workers in other processes), look again this often. */
 const RECHECK_MS = 250;
+/**
+ * How long a recycled job keeps its place: until its fresh copy is received again (here or by a
+ * peer), jobs it outranks do not start, or every recycle would let a worse job through.
+ */
+const RECYCLED_PLACE_MS = 5000;
 /** After RunTask throttling, owe this many seconds of launch budget. */
 const THROTTLE_PENALTY_SECONDS = 1;
 /**
@@ -19,6 +24,11 @@ const THROTTLE_PENALTY_SECONDS = 1;
  * a live one recycles little.
  */
 export const LOOKAHEAD = 10;
+
+interface Place {
+  priority: Priority;
+  submittedAt: number;
+}
 
 interface Waiter {
   delivery: JobDelivery;
@@ -48,6 +58,8 @@ export class LaunchScheduler {
   private readonly deps: DispatcherDeps;
   private readonly bucket: TokenBucket;
   private readonly waiting = new Map<string, Waiter>();
+  /** Jobs recycled by this dispatcher whose copies are not received yet, and until when they hold their place. */
+  private readonly recycled = new Map<string, Place & { until: number }>();
   private readonly launching = new Set<Promise<void>>();
   /** Jobs whose slots are taken and whose launch is under way here. */
   private readonly launchingJobs = new Set<string>();
@@ -83,6 +95,7 @@ export class LaunchScheduler {
     if (triage !== 'launch') return triage;
     // A second copy of a message whose job already waits here is a duplicate delivery.
     if (this.waiting.has(jobId)) return ACK;
+    this.recycled.delete(jobId);
     return new Promise<DeliveryOutcome>((settle, fail) => {
       this.waiting.set(jobId, { delivery, job: job!, enteredAt: this.deps.clock.now().getTime(), blocked: false, settle, fail });
       this.schedule(SETTLE_MS);
@@ -177,12 +190,10 @@ export class LaunchScheduler {
     this.handBackLongWaiters(nowMs);
 
     const order = compareWaiting(nowMs, config.dispatch.priorityAgingSeconds);
-    const candidates = [...this.waiting.values()].sort((a, b) =>
-      order(
-        { priority: a.job.priority, submittedAt: Date.parse(a.job.createdAt) },
-        { priority: b.job.priority, submittedAt: Date.parse(b.job.createdAt) },
-      ),
-    );
+    const candidates = [...this.waiting.values()].sort((a, b) => order(placeOf(a.job), placeOf(b.job)));
+    for (const [jobId, place] of this.recycled) if (place.until <= nowMs) this.recycled.delete(jobId);
+    // Only while capacity is scarce: with global slots to spare, the copy finds one when it comes back.
+    const bestInTransit = this.globalFull ? [...this.recycled.values()].sort(order)[0] : undefined;
     const fullScopes = new Set<string>();
     const groupsSeen = new Set<string>();
     this.globalFull = false;
@@ -191,6 +202,11 @@ export class LaunchScheduler {
     this.deps.claudeAdmission?.beginRound();
     for (const [i, waiter] of candidates.entries()) {
       const { job } = waiter;
+      if (bestInTransit && order(bestInTransit, placeOf(job)) < 0) {
+        // Still scarce as far as this round knows: the next one holds the place too.
+        this.globalFull = true;
+        break;
+      }
       // Within an ordering group only its oldest waiting job may start.
       if (job.orderingKey !== null) {
         if (groupsSeen.has(job.orderingKey)) {
@@ -250,6 +266,7 @@ export class LaunchScheduler {
     for (const [jobId, waiter] of this.waiting) {
       if (nowMs - waiter.enteredAt < limit || waiter.job.orderingKey !== null) continue;
       this.waiting.delete(jobId);
+      this.recycled.set(jobId, { ...placeOf(waiter.job), until: nowMs + RECYCLED_PLACE_MS });
       this.deps.queue.enqueue(messageFor(waiter.job), { deduplicationId: `${jobId}:wait:${nowMs}` }).then(
         () => waiter.settle(ACK),
         () => waiter.settle({ kind: 'release', delaySeconds: 0 }),
@@ -296,4 +313,8 @@ export class LaunchScheduler {
       if (this.waiting.size > 0) this.schedule(0);
     });
   }
+}
+
+function placeOf(job: Job): Place {
+  return { priority: job.priority, submittedAt: Date.parse(job.createdAt) };
 }
