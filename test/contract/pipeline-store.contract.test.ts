@@ -121,7 +121,7 @@ for (const target of backendsUnderTest()) {
 
     test('100 steps are recorded in one write and all become jobs (more than one DynamoDB transaction holds)', async () => {
       const steps = [echoStep('s0', []), ...Array.from({ length: 99 }, (_, i) => echoStep(`s${i + 1}`, ['s0']))];
-      const pipeline = await recordPipeline(deps, { tenant: 'acme', keyId: null, steps, webhooks: [] });
+      const pipeline = await recordPipeline(deps, { tenant: 'acme', keyId: null, steps, webhooks: [], stepWebhooks: [] });
       assert.equal(pipeline.materialised, true);
       const jobs = await readStepJobs(deps, pipeline);
       assert.equal(jobs.size, 100);
@@ -168,6 +168,7 @@ for (const target of backendsUnderTest()) {
         tenant: 'acme',
         keyId: null,
         webhooks: [],
+        stepWebhooks: [],
         steps: [echoStep('a', []), echoStep('b', ['a'], { message: { $from: 'a', pointer: '/echoed_message' } })],
       });
       const a = (await readStepJobs(deps, pipeline)).get('a')!;

@@ -78,5 +78,56 @@ for (const name of backendNames()) {
         server.close();
       }
     }, 180_000);
+
+    test("the tenant's endpoints hear of each step's job and of the pipeline's end", async () => {
+      const received: { type: string; id: string }[] = [];
+      const server = createServer((req, res) => {
+        let body = '';
+        req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        req.on('end', () => {
+          const parsed = JSON.parse(body) as { type: string; data: { job_id?: string; pipeline_id?: string } };
+          received.push({ type: parsed.type, id: parsed.data.job_id ?? parsed.data.pipeline_id ?? '' });
+          res.writeHead(200).end('ok');
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const tenant = `endpoints-${name}`;
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+        await sys.backend.webhookEndpoints.add({
+          endpointId: `we_${name}_steps`,
+          tenant,
+          url,
+          events: ['job.succeeded', 'pipeline.succeeded'],
+          createdAt: new Date().toISOString(),
+          disabledAt: null,
+          disabledReason: null,
+        });
+        const res = await fetch(`${sys.url}/pipelines`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            tenant,
+            steps: [
+              { name: 'a', job_type: 'echo', payload: { message: 'one' } },
+              { name: 'b', needs: ['a'], job_type: 'echo', payload: { message: 'two' } },
+            ],
+          }),
+        });
+        assert.equal(res.status, 202);
+        const view = (await res.json()) as { pipeline_id: string; steps: { job_id: string }[] };
+        await waitFor('three deliveries', async () => (received.length >= 3 ? true : undefined), { timeoutMs: 120_000, intervalMs: 250 });
+        assert.deepEqual(
+          received.map((r) => `${r.type} ${r.id}`).sort(),
+          [
+            `job.succeeded ${view.steps[0]!.job_id}`,
+            `job.succeeded ${view.steps[1]!.job_id}`,
+            `pipeline.succeeded ${view.pipeline_id}`,
+          ].sort(),
+        );
+      } finally {
+        server.close();
+      }
+    }, 180_000);
   });
 }

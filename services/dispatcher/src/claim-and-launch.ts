@@ -51,7 +51,13 @@ export async function claimAndLaunch(deps: DispatcherDeps, jobId: string): Promi
   const attempt = job.attempt;
   let launched: LaunchedWorker;
   try {
-    launched = await deps.launcher.launch({ jobId, attempt, jobType: job.jobType, env: workerSettings(deps) });
+    launched = await deps.launcher.launch({
+      jobId,
+      attempt,
+      jobType: job.jobType,
+      isolation: job.isolation,
+      env: workerSettings(deps),
+    });
   } catch (error) {
     return await recordFailedLaunch(deps, job, attempt, error);
   }

@@ -7,6 +7,7 @@ import type { JobQueue } from '@agent-runner/shared/ports/job-queue.ts';
 import type { Job } from '@agent-runner/shared/domain/job.ts';
 import type { JobStore } from '@agent-runner/shared/ports/job-store.ts';
 import type { WorkerLauncher } from '@agent-runner/shared/ports/worker-launcher.ts';
+import type { ClaudeAdmissionGate } from './claude-admission-gate.ts';
 import type { JobOutcomeMetrics } from './job-outcome-metrics.ts';
 
 /** What the dispatcher's parts need; built once in `startDispatcher`. */
@@ -25,4 +26,6 @@ export interface DispatcherDeps {
   random: () => number;
   /** Called with a job this dispatcher just ended (a pipeline step moves its pipeline on). Default: nothing. */
   jobEnded?: (job: Job) => Promise<void>;
+  /** Holds Claude jobs their model's rate limits have no room for (AGENT_RUNNER_CLAUDE_ADMISSION); absent: off. */
+  claudeAdmission?: ClaudeAdmissionGate | null;
 }

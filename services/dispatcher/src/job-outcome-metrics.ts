@@ -50,9 +50,10 @@ export class JobOutcomeMetrics {
 
   /**
    * `active`: every job now DISPATCHED or RUNNING (the reaper's listing). Sets the running gauge,
-   * and settles the followed jobs that are no longer among them.
+   * and settles the followed jobs that are no longer among them. Returns the records it read.
    */
-  async observe(active: readonly Job[]): Promise<void> {
+  async observe(active: readonly Job[]): Promise<Job[]> {
+    const read: Job[] = [];
     const counts: Record<string, number> = {};
     const activeIds = new Set<string>();
     for (const job of active) {
@@ -65,12 +66,14 @@ export class JobOutcomeMetrics {
     for (const [jobId, followed] of [...this.followed]) {
       if (activeIds.has(jobId)) continue;
       const job = await this.deps.jobs.get(jobId);
+      if (job) read.push(job);
       if (job && (job.status === 'DISPATCHED' || job.status === 'RUNNING') && job.attempt === followed.attempt) continue; // beyond the listing's page
       this.followed.delete(jobId);
       if (!job || job.attempt !== followed.attempt) continue;
       this.reportStart(job, followed);
       if (isTerminal(job.status)) this.reportEnd(job);
     }
+    return read;
   }
 
   private reportStart(job: Job, followed: Followed): void {

@@ -10,6 +10,7 @@ import { JOB_TYPE_NAMES } from '@agent-runner/shared/job-types/catalogue.ts';
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
 import { loadConfigOrReport, untilStopSignal } from '@agent-runner/shared/runtime/service-process.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
+import { ClaudeAdmissionGate } from './claude-admission-gate.ts';
 import { every } from './every.ts';
 import { JobOutcomeMetrics } from './job-outcome-metrics.ts';
 import { EmfMetrics, stdoutLines } from './emf-metrics.ts';
@@ -88,7 +89,13 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     log,
     random: options.random ?? Math.random,
     jobEnded: (job) => advanceIfStepEnded(pipelineDeps, job, log),
+    claudeAdmission: config.dispatch.claudeAdmission ? new ClaudeAdmissionGate(config, log) : null,
   };
+  // A launcher made here is this dispatcher's to warm and to close; one passed in is its owner's.
+  const ownsLauncher = !options.launcher;
+  if (ownsLauncher && config.pool.pooledTypes.length > 0) {
+    deps.launcher.warm?.().catch((error: unknown) => log.warn({ err: error }, 'could not warm the worker pool'));
+  }
   const scheduler = new LaunchScheduler(deps);
   const feed = backend.createFeed({
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? config.dispatch.visibilityTimeoutSeconds,
@@ -110,7 +117,8 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     intervalMs,
     async () => {
       const reaped = await reapLostWorkers(deps);
-      await outcomes.observe(reaped.active);
+      const ended = await outcomes.observe(reaped.active);
+      deps.claudeAdmission?.observe([...reaped.active, ...ended], deps.clock.now().getTime());
       await stopper.stopCancelledWorkers(reaped.active);
       await releaseOrphanedLeases(deps, scheduler.launchingJobIds());
     },
@@ -151,6 +159,7 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
       // The scheduler hands waiting messages back first, so the feed's stop need not wait on them.
       await scheduler.stop();
       await Promise.all([feed.stop(), reaper.stop(), sweeper.stop(), webhooks.stop(), emfReporter?.stop()]);
+      if (ownsLauncher) await deps.launcher.close?.();
       log.info('dispatcher stopped');
     },
   };

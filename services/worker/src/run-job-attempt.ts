@@ -35,6 +35,12 @@ export interface WorkerDeps {
   computeStartedAt?: Date;
   /** The least compute time billed (Fargate: a minute); default 0. */
   computeMinimumSeconds?: number;
+  /**
+   * Told when the attempt's handler is aborted (timeout, cancel, stop, superseded): it may still be
+   * running code it was not able to stop. A pooled worker retires after such an attempt; a
+   * one-shot worker exits anyway.
+   */
+  onAbort?: (cause: AbortCause) => void;
 }
 
 export type WorkerOutcome =
@@ -106,6 +112,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     if (abortCause) return;
     abortCause = cause;
     abort.abort(new Error(`aborted: ${cause}`));
+    deps.onAbort?.(cause);
   };
 
   const deadline = setTimeout(() => abortWith('timeout'), job.timeoutSeconds * 1000);

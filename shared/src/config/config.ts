@@ -140,6 +140,16 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_LAUNCH_BURST: integer(1).default(20),
   /** A message waiting for capacity is recycled (a fresh copy sent, the held one deleted) after this long. */
   AGENT_RUNNER_MAX_HOLD_SECONDS: integer(1, 600).default(20),
+  /** Job types that run on a warm pool's long-lived workers by default (each must allow it); a job may ask otherwise. */
+  AGENT_RUNNER_POOLED_TYPES: list.default([]),
+  /** Pool processes kept warm even when idle, and the most there may be (process launcher). */
+  AGENT_RUNNER_POOL_MIN: integer(0, 1000).default(2),
+  AGENT_RUNNER_POOL_MAX: integer(1, 1000).default(16),
+  /** A pooled worker is replaced after this many jobs, or once its resident memory is above this. */
+  AGENT_RUNNER_POOL_RECYCLE_AFTER_JOBS: integer(1).default(1000),
+  AGENT_RUNNER_POOL_MAX_RSS_MB: integer(32).default(512),
+  /** Hold Claude jobs that the Messages API's last rate-limit headers say would get a 429. */
+  AGENT_RUNNER_CLAUDE_ADMISSION: z.enum(['on', 'off']).default('on'),
   /** How long a job's live events are kept. */
   AGENT_RUNNER_EVENT_RETENTION_HOURS: integer(1).default(168),
   /** The worker writes buffered events at most this often (a fast stream costs few writes). */
@@ -290,8 +300,11 @@ export interface Config {
     launchRatePerSecond: number;
     launchBurst: number;
     maxHoldSeconds: number;
+    claudeAdmission: boolean;
   };
   events: { retentionSeconds: number; flushMs: number };
+  /** Warm pools: which job types run pooled by default, and how big a pool is and how long a worker lives. */
+  pool: { pooledTypes: string[]; min: number; max: number; recycleAfterJobs: number; maxRssMb: number };
   tenants: {
     /** The quotas of a tenant with no settings of its own (null: no limit). */
     defaults: TenantQuotas;
@@ -399,6 +412,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       };
     }
   }
+  if (env.AGENT_RUNNER_POOL_MIN > env.AGENT_RUNNER_POOL_MAX) {
+    problems.push('AGENT_RUNNER_POOL_MIN: must be at most AGENT_RUNNER_POOL_MAX');
+  }
+  if (env.AGENT_RUNNER_POOLED_TYPES.length > 0 && launcher !== 'process') {
+    problems.push('AGENT_RUNNER_POOLED_TYPES: warm pools need AGENT_RUNNER_LAUNCHER=process (ECS pools are not built yet)');
+  }
   if (env.AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS < env.AGENT_RUNNER_HEADERS_TIMEOUT_SECONDS) {
     problems.push('AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS: must be at least AGENT_RUNNER_HEADERS_TIMEOUT_SECONDS');
   }
@@ -447,8 +466,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       launchRatePerSecond: env.AGENT_RUNNER_LAUNCH_RATE,
       launchBurst: env.AGENT_RUNNER_LAUNCH_BURST,
       maxHoldSeconds: env.AGENT_RUNNER_MAX_HOLD_SECONDS,
+      claudeAdmission: env.AGENT_RUNNER_CLAUDE_ADMISSION === 'on',
     },
     events: { retentionSeconds: env.AGENT_RUNNER_EVENT_RETENTION_HOURS * 3600, flushMs: env.AGENT_RUNNER_EVENT_FLUSH_MS },
+    pool: {
+      pooledTypes: env.AGENT_RUNNER_POOLED_TYPES,
+      min: env.AGENT_RUNNER_POOL_MIN,
+      max: env.AGENT_RUNNER_POOL_MAX,
+      recycleAfterJobs: env.AGENT_RUNNER_POOL_RECYCLE_AFTER_JOBS,
+      maxRssMb: env.AGENT_RUNNER_POOL_MAX_RSS_MB,
+    },
     tenants: {
       defaults: {
         submitRate: env.AGENT_RUNNER_TENANT_SUBMIT_RATE,

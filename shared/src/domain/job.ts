@@ -8,6 +8,13 @@ export type Priority = (typeof PRIORITIES)[number];
 
 export type { JsonObject, JsonValue } from './json.ts';
 
+/**
+ * How a job's attempts run: `one_shot`, a process (ECS task) of its own that exits after it;
+ * `pooled`, on a warm pool's long-lived worker that runs jobs one after another.
+ */
+export const ISOLATIONS = ['one_shot', 'pooled'] as const;
+export type Isolation = (typeof ISOLATIONS)[number];
+
 /** Why an attempt or a job failed. `handler` names the job type's handler when it threw. */
 export interface JobError {
   /**
@@ -56,6 +63,8 @@ export interface Job {
   /** The id of the API key that submitted it (a child job: its parent's); null with auth off. Never the key. */
   keyId: string | null;
   orderingKey: string | null;
+  /** Fixed at submit time (the job's choice, else its type's default); a record from before pools reads `one_shot`. */
+  isolation: Isolation;
   /** The payload, inline when it fits the record; otherwise in the blob store at `payloadRef`. */
   payload: JsonValue | null;
   payloadRef: string | null;
@@ -105,6 +114,8 @@ export interface NewJob {
   /** The submitting API key's id; absent means none (auth off). */
   keyId?: string | null;
   orderingKey: string | null;
+  /** Absent: `one_shot`. */
+  isolation?: Isolation;
   maxAttempts: number;
   timeoutSeconds: number;
   /** Where the job reports its end; absent means nowhere. */
@@ -127,6 +138,7 @@ export function createJobRecord(
     tenant: input.tenant,
     keyId: input.keyId ?? null,
     orderingKey: input.orderingKey,
+    isolation: input.isolation ?? 'one_shot',
     payload: stored.payload,
     payloadRef: stored.payloadRef,
     createdAt: at,

@@ -47,6 +47,11 @@ export interface Pipeline {
   steps: PipelineStep[];
   /** Where `pipeline.succeeded` / `pipeline.failed` are reported. */
   webhooks: WebhookTarget[];
+  /**
+   * Where each step's job reports its end: the tenant's endpoints (job events) at submit time, as
+   * a job submitted alone would. Absent on records written before steps had targets.
+   */
+  stepWebhooks?: WebhookTarget[];
 }
 
 /** Fields a write may change; the rest are the pipeline's from its creation. */

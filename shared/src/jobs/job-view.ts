@@ -1,4 +1,4 @@
-import type { Attempt, Job, JobError, JsonObject, JsonValue, Priority } from '../domain/job.ts';
+import type { Attempt, Isolation, Job, JobError, JsonObject, JsonValue, Priority } from '../domain/job.ts';
 import type { JobUsage } from '../domain/job-usage.ts';
 import type { JobStatus } from '../domain/job-status.ts';
 import type { JobWebhookEvent } from '../domain/webhook-target.ts';
@@ -37,6 +37,7 @@ export interface JobView {
   tenant: string;
   key_id: string | null;
   ordering_key: string | null;
+  isolation: Isolation;
   created_at: string;
   updated_at: string;
   started_at: string | null;
@@ -73,6 +74,7 @@ export function toJobView(job: Job, result?: JsonValue): JobView {
     tenant: job.tenant,
     key_id: job.keyId,
     ordering_key: job.orderingKey,
+    isolation: job.isolation,
     created_at: job.createdAt,
     updated_at: job.updatedAt,
     started_at: job.startedAt,

@@ -54,6 +54,7 @@ function stepJobRecord(pipeline: Pipeline, step: PipelineStep, now: Date): Job {
       orderingKey: step.orderingKey,
       maxAttempts: step.maxAttempts,
       timeoutSeconds: step.timeoutSeconds,
+      webhooks: pipeline.stepWebhooks ?? [],
     },
     now,
     { payload: step.payload, payloadRef: step.payloadRef },

@@ -18,6 +18,8 @@ export interface NewPipeline {
   keyId: string | null;
   steps: NewPipelineStep[];
   webhooks: WebhookTarget[];
+  /** Every step job's targets (the tenant's endpoints for job events). */
+  stepWebhooks: WebhookTarget[];
 }
 
 /**
@@ -62,6 +64,7 @@ export async function recordPipeline(deps: RecordPipelineDeps, input: NewPipelin
     cancelRequested: false,
     steps,
     webhooks: input.webhooks,
+    stepWebhooks: input.stepWebhooks,
   };
   await deps.pipelines.create(pipeline);
   return materialiseSteps(deps, pipeline);

@@ -1,4 +1,4 @@
-import { JOB_WEBHOOK_EVENTS, type JobWebhookEvent, type WebhookTarget } from '../domain/webhook-target.ts';
+import { JOB_WEBHOOK_EVENTS, PIPELINE_WEBHOOK_EVENTS, type JobWebhookEvent, type WebhookTarget } from '../domain/webhook-target.ts';
 import type { WebhookEndpoint } from '../ports/webhook-endpoints.ts';
 
 /** A job's own webhook, as submitted (`webhook` on POST /jobs). */
@@ -20,6 +20,20 @@ export function jobWebhookTargets(own: JobWebhook | null, tenantEndpoints: reado
   for (const endpoint of tenantEndpoints) {
     if (endpoint.disabledAt !== null) continue;
     const events = uniqueJobEvents(endpoint.events.filter(isJobWebhookEvent));
+    if (events.length > 0) targets.push({ url: endpoint.url, events, endpointId: endpoint.endpointId });
+  }
+  return targets;
+}
+
+/**
+ * Where a pipeline reports its end: its own `webhook` targets first, then each enabled tenant
+ * endpoint that wants a pipeline event, with only the pipeline events it wants.
+ */
+export function pipelineWebhookTargets(own: readonly WebhookTarget[], tenantEndpoints: readonly WebhookEndpoint[]): WebhookTarget[] {
+  const targets: WebhookTarget[] = [...own];
+  for (const endpoint of tenantEndpoints) {
+    if (endpoint.disabledAt !== null) continue;
+    const events = PIPELINE_WEBHOOK_EVENTS.filter((event) => endpoint.events.includes(event));
     if (events.length > 0) targets.push({ url: endpoint.url, events, endpointId: endpoint.endpointId });
   }
   return targets;

@@ -170,7 +170,7 @@ describe('the CloudFormation template deployed into the emulator', { skip: Boole
     assert.equal(env.AGENT_RUNNER_TABLE, `${stackPrefix}-jobs`);
     assert.equal(env.AGENT_RUNNER_BUCKET, outputs.Bucket);
     assert.equal(env.AGENT_RUNNER_QUEUE_URL, outputs.NormalQueueUrl);
-    assert.deepEqual(taskDefinition?.containerDefinitions?.[0]?.command?.at(-1), 'services/worker/src/main.ts');
+    assert.deepEqual(taskDefinition?.containerDefinitions?.[0]?.command?.at(-1), 'services/worker/src/entry.ts');
   });
 });
 

@@ -10,6 +10,7 @@ import { canSee, requireScope, submissionTenant } from '../auth/access.ts';
 import type { AuthState, Caller } from '../auth/caller.ts';
 import { idempotencyKeyOf } from '../http/idempotency-key.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
+import { jobWebhookTargets, pipelineWebhookTargets } from '@agent-runner/shared/webhooks/job-webhook-targets.ts';
 import { checkWebhookDestination } from '@agent-runner/shared/webhooks/webhook-destination.ts';
 import { parsePipeline } from '../validation/parse-pipeline.ts';
 import { toPipelineView } from '../views/pipeline-view.ts';
@@ -58,7 +59,14 @@ export function pipelinesRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>
       );
     // The tenant's quotas admit the pipeline as one submission; its steps are queued as they become ready.
     const quotaHeaders = await deps.quotas.admit(tenant);
-    const pipeline = await recordPipeline(pipelineDeps, { tenant, keyId: caller.keyId, steps: parsed.steps, webhooks: parsed.webhooks });
+    const endpoints = await backend.webhookEndpoints.list(tenant);
+    const pipeline = await recordPipeline(pipelineDeps, {
+      tenant,
+      keyId: caller.keyId,
+      steps: parsed.steps,
+      webhooks: pipelineWebhookTargets(parsed.webhooks, endpoints),
+      stepWebhooks: jobWebhookTargets(null, endpoints),
+    });
     ctx.set(quotaHeaders);
     ctx.status = 202;
     ctx.set('Location', pipelinePath(pipeline.pipelineId));

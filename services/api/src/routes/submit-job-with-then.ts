@@ -1,5 +1,6 @@
 import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import type { Job, NewJob } from '@agent-runner/shared/domain/job.ts';
+import { jobWebhookTargets, pipelineWebhookTargets } from '@agent-runner/shared/webhooks/job-webhook-targets.ts';
 import { recordPipeline } from '@agent-runner/shared/pipelines/record-pipeline.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import type { SubmitJobRequest } from '../schemas/submit-job-request.ts';
@@ -37,7 +38,15 @@ export async function submitJobWithThen(deps: ApiDeps, body: ThenRequest, input:
     ...then.map((job, i) => ({ ...job, name: thenStepName(i), needs: [i === 0 ? THEN_FIRST_STEP : thenStepName(i - 1)] })),
   ];
   const steps = parseSteps(requests, deps.config);
-  const pipeline = await recordPipeline(pipelineDepsOf(deps), { tenant: input.tenant, keyId: input.keyId ?? null, steps, webhooks: [] });
+  // The tenant's endpoints hear of each job (as of a job submitted alone) and of the chain's end.
+  const endpoints = await deps.backend.webhookEndpoints.list(input.tenant);
+  const pipeline = await recordPipeline(pipelineDepsOf(deps), {
+    tenant: input.tenant,
+    keyId: input.keyId ?? null,
+    steps,
+    webhooks: pipelineWebhookTargets([], endpoints),
+    stepWebhooks: jobWebhookTargets(null, endpoints),
+  });
   const job = await deps.backend.jobs.get(pipeline.steps[0]!.jobId);
   if (!job) throw new Error(`pipeline ${pipeline.pipelineId} was recorded but its first step's job is missing`);
   return job;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { JobWebhookViewSchema } from './job-webhook.ts';
-import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
+import { ISOLATIONS, PRIORITIES } from '@agent-runner/shared/domain/job.ts';
 import { JOB_STATUSES } from '@agent-runner/shared/domain/job-status.ts';
 import { JobUsageSchema } from './usage.ts';
 import { JsonValueSchema } from './json-value.ts';
@@ -45,6 +45,7 @@ export const JobViewSchema = z
       .nullable()
       .describe("The id of the API key that submitted the job (a child job: its parent's); null with auth off. Never the key."),
     ordering_key: z.string().nullable(),
+    isolation: z.enum(ISOLATIONS).describe("How its attempts run: a worker of its own (`one_shot`) or a warm pool's (`pooled`)."),
     created_at: timestamp,
     updated_at: timestamp,
     started_at: timestamp.nullable(),

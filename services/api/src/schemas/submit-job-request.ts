@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
+import { ISOLATIONS, PRIORITIES } from '@agent-runner/shared/domain/job.ts';
 import { JsonValueSchema } from './json-value.ts';
 import { JobWebhookRequestSchema } from './job-webhook.ts';
 
@@ -50,6 +50,12 @@ export const SubmitJobRequestSchema = z
         'Jobs to run after this one, in order, each once the one before it SUCCEEDED: shorthand for a pipeline of steps ' +
           '`job`, `then-1`, `then-2`, … (a payload may take values from an earlier step with `{"$from": "job", "pointer": "/…"}`). ' +
           'The answer is this (first) job, with `pipeline` naming the pipeline.',
+      ),
+    isolation: z
+      .enum(ISOLATIONS)
+      .optional()
+      .describe(
+        "`one_shot`: a worker process of its own; `pooled`: a warm pool's long-lived worker (only for types that allow it). Default: `pooled` for the types in AGENT_RUNNER_POOLED_TYPES, else `one_shot`.",
       ),
     webhook: JobWebhookRequestSchema.optional().describe("Where to report the job's end (signed; see README, Webhooks)."),
   })

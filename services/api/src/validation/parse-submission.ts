@@ -1,7 +1,8 @@
 import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
-import type { JsonValue, NewJob, Priority } from '@agent-runner/shared/domain/job.ts';
+import type { Isolation, JsonValue, NewJob, Priority } from '@agent-runner/shared/domain/job.ts';
 import type { Config } from '@agent-runner/shared/config/config.ts';
 import { validateJobPayload } from '@agent-runner/shared/job-types/validate-job-payload.ts';
+import { resolveIsolation } from '@agent-runner/shared/job-types/isolation.ts';
 import { fieldErrors, REQUIRED_WHEN_MISSING, summarize } from '@agent-runner/shared/validation/field-errors.ts';
 import { assertWebhookUrl } from '@agent-runner/shared/webhooks/webhook-url.ts';
 import type { JobWebhook } from '@agent-runner/shared/webhooks/job-webhook-targets.ts';
@@ -42,6 +43,8 @@ export interface JobFields {
   ordering_key?: string | null | undefined;
   max_attempts?: number | undefined;
   timeout_seconds?: number | undefined;
+  /** POST /jobs only; a pipeline's steps take their type's default. */
+  isolation?: Isolation | undefined;
 }
 
 /**
@@ -83,6 +86,7 @@ export function jobFromFields(
     payload: request.payload,
     priority: request.priority ?? 'normal',
     orderingKey: request.ordering_key ?? null,
+    isolation: resolveIsolation(jobType, request.isolation, config),
     maxAttempts: request.max_attempts ?? defaults.maxAttempts,
     timeoutSeconds: request.timeout_seconds ?? defaults.timeoutSeconds,
   };

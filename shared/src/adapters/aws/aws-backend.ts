@@ -24,6 +24,7 @@ import {
   once,
 } from '../load-on-first-use.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
+import { createLocalLauncher } from '../process/local-launcher.ts';
 import type { WebhookDeliveryQueue } from '../../ports/webhook-deliveries.ts';
 import { DynamoDbWebhookDeliveries } from './dynamodb-webhook-deliveries.ts';
 import { DynamoDbWebhookSecrets } from './dynamodb-webhook-secrets.ts';
@@ -132,9 +133,7 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
           async () => new (await import('./ecs-launcher.ts')).EcsLauncher(await ecs(), settings, options),
         );
       }
-      return new LauncherLoadedOnFirstUse(async () =>
-        (await import('../process/process-launcher.ts')).createProcessLauncher(config, { baseEnv }),
-      );
+      return createLocalLauncher(config, baseEnv);
     },
     close() {
       closed ??= (async () => {

@@ -467,6 +467,7 @@ function fromItem(item: Item): Job {
     usage: job.usage ?? null,
     rateLimits: job.rateLimits ?? null,
     keyId: job.keyId ?? null,
+    isolation: job.isolation ?? 'one_shot',
     webhooks: job.webhooks ?? [],
     payload: typeof payloadJson === 'string' ? (JSON.parse(payloadJson) as JsonValue) : null,
     result: typeof resultJson === 'string' ? (JSON.parse(resultJson) as JsonValue) : null,

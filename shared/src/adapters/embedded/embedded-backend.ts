@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Backend, FeedOptions } from '../../compose/backend.ts';
 import type { Config } from '../../config/config.ts';
-import { LauncherLoadedOnFirstUse } from '../load-on-first-use.ts';
+import { createLocalLauncher } from '../process/local-launcher.ts';
 import { FileBlobStore } from './file-blob-store.ts';
 import { SqliteApiKeyStore } from './sqlite-api-keys.ts';
 import { SqliteWebhookEndpointStore } from './sqlite-webhook-endpoints.ts';
@@ -56,9 +56,7 @@ export async function createEmbeddedBackend(config: Config): Promise<Backend> {
       return feed;
     },
     createLauncher() {
-      return new LauncherLoadedOnFirstUse(async () =>
-        (await import('../process/process-launcher.ts')).createProcessLauncher(config, { baseEnv }),
-      );
+      return createLocalLauncher(config, baseEnv);
     },
     close() {
       closed ??= (async () => {
