@@ -41,9 +41,17 @@ export type LaunchOutcome =
  * be deleted; a crash anywhere before leaves the message to come back, and a claim without a
  * recorded launch is taken over once stale, under the same attempt (the launch token dedups).
  */
-export async function claimAndLaunch(deps: DispatcherDeps, jobId: string): Promise<LaunchOutcome> {
+export async function claimAndLaunch(deps: DispatcherDeps, jobId: string, known?: Job): Promise<LaunchOutcome> {
   const now = () => deps.clock.now();
-  const claim = await applyTransition(deps.jobs, jobId, (job) => claimForLaunch(job, now(), deps.config.dispatch.claimTimeoutSeconds), now);
+  // `known`: the record the delivery was triaged on; the claim is conditional on its version.
+  const claim = await applyTransition(
+    deps.jobs,
+    jobId,
+    (job) => claimForLaunch(job, now(), deps.config.dispatch.claimTimeoutSeconds),
+    now,
+    undefined,
+    known,
+  );
   if (!claim.applied) return { kind: 'not-ours' };
   const job = claim.job;
   const attempt = job.attempt;
@@ -53,7 +61,8 @@ export async function claimAndLaunch(deps: DispatcherDeps, jobId: string): Promi
   } catch (error) {
     return await recordFailedLaunch(deps, job, attempt, error);
   }
-  const recorded = await applyTransition(deps.jobs, jobId, (j) => recordLaunch(j, attempt, workerRef, now()), now);
+  // The claim's write returned the record as written: the launch is recorded on it without a read.
+  const recorded = await applyTransition(deps.jobs, jobId, (j) => recordLaunch(j, attempt, workerRef, now()), now, undefined, job);
   deps.outcomes.launched(recorded.job);
   deps.log.info(
     {
@@ -88,6 +97,8 @@ async function recordFailedLaunch(deps: DispatcherDeps, job: Job, attempt: numbe
       return outcome?.transition ?? null;
     },
     now,
+    undefined,
+    job,
   );
   if (written.applied) deps.outcomes.endedAtLaunch(written.job);
   // Slots go back before the retry's message exists, so the retry cannot find them still held.

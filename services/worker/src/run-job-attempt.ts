@@ -66,6 +66,8 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     return 'not-started';
   }
   const job = started.job;
+  /** The record as this worker last wrote it: its next write plans from it instead of reading first. */
+  let latest: Job = job;
   log.info({ job_type: job.jobType }, 'attempt started');
   const recorder = new EventRecorder({
     log: backend.events,
@@ -113,8 +115,9 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   const beat = setInterval(() => {
     if (beating) return;
     const pending = usage.pending();
-    beating = applyTransition(backend.jobs, jobId, (j) => heartbeat(j, attempt, now(), pending.spend), now)
+    beating = applyTransition(backend.jobs, jobId, (j) => heartbeat(j, attempt, now(), pending.spend), now, undefined, latest)
       .then(async ({ applied, job: seen }) => {
+        latest = seen;
         if (applied) {
           usage.markRecorded(pending.upTo);
           await tenantBudget.record(costOf(pending.spend));
@@ -141,7 +144,14 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     recorder.emit({ type: 'attempt_succeeded', data: { attempt } });
     await recorder.close();
     const { spend: spent, upTo } = await unrecordedSpend();
-    const done = await applyTransition(backend.jobs, jobId, (j) => succeedAttempt(j, attempt, stored, now(), spent), now);
+    const done = await applyTransition(
+      backend.jobs,
+      jobId,
+      (j) => succeedAttempt(j, attempt, stored, now(), spent),
+      now,
+      undefined,
+      latest,
+    );
     if (!done.applied) {
       log.warn({ status: done.job.status }, 'finished, but the job was no longer ours; result discarded');
       await recordSpendOnly(deps, jobId, spent, log, tenantBudget);
@@ -178,7 +188,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     recorder.emit({ type: 'attempt_failed', data: { attempt, kind: failure.kind, message: failure.message } });
     // Events go out before the outcome is written, so a reader that sees a terminal job has them all.
     await recorder.close();
-    return await recordFailure(deps, jobId, attempt, failure, spent, log, tenantBudget);
+    return await recordFailure(deps, jobId, attempt, failure, spent, log, tenantBudget, latest);
   } finally {
     clearTimeout(deadline);
     clearInterval(beat);
@@ -243,6 +253,7 @@ async function recordFailure(
   spent: AttemptSpend,
   log: Logger,
   tenantBudget: TenantDailyBudget,
+  known: Job,
 ): Promise<WorkerOutcome> {
   const now = () => deps.clock.now();
   let requeued = false;
@@ -255,6 +266,8 @@ async function recordFailure(
       return outcome?.transition ?? null;
     },
     now,
+    undefined,
+    known,
   );
   if (!done.applied) {
     await recordSpendOnly(deps, jobId, spent, log, tenantBudget);
