@@ -9,14 +9,14 @@ export interface HeldLease {
 }
 
 /**
- * Concurrency limits that hold across any number of dispatcher processes: one lease item per held
- * slot, taken with a conditional write (DynamoDB transaction / SQLite transaction). A lease belongs
- * to a job (its holder); it is released by the worker when the job ends, by the dispatcher when a
- * launch fails, and by the reaper when it finds a holder whose job is no longer running — so a
- * crashed holder never leaks a slot for good. (Items, not one counter per scope: a counter cannot say
- * whose slots it counts, so a dead holder's could never be released. Limits hold because exactly one
- * of two racing conditional writes wins; test/integration/aws/emulator-fidelity.test.ts checks that
- * the emulator keeps that promise, which plain moto does not: see test/support/moto-server.py.)
+ * Concurrency limits that hold across any number of dispatcher processes, taken with a conditional
+ * write (DynamoDB transaction / SQLite transaction). A lease belongs to a job (its holder); it is
+ * released by the worker when the job ends, by the dispatcher when a launch fails, and by the reaper
+ * when it finds a holder whose job is no longer running — so a crashed holder never leaks a slot for
+ * good. Every holder is recorded with the scopes it holds (a bare counter could not say whose slots
+ * it counts, so a dead holder's could never be released). Limits hold because exactly one of two
+ * racing conditional writes wins; test/integration/aws/emulator-fidelity.test.ts checks that the
+ * emulator keeps that promise, which plain moto does not: see test/support/moto-server.py.
  */
 export interface ConcurrencyLeases {
   /**
