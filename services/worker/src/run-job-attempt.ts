@@ -73,7 +73,9 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     log: backend.events,
     jobId,
     attempt,
-    lastSeq: await backend.events.lastSeq(jobId),
+    // Only this attempt's worker writes its events, and only one worker passes the start above, so
+    // before attempt 1 there are none: the read is needed only after earlier attempts.
+    lastSeq: attempt === 1 ? 0 : await backend.events.lastSeq(jobId),
     clock,
     flushMs: config.events.flushMs,
     onError: (error) => log.warn({ err: error }, 'could not record live events'),
