@@ -286,7 +286,7 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   /** Reads records by id, consistently, in the order given; ids that vanished meanwhile are skipped. */
-  private async getMany(jobIds: string[]): Promise<Job[]> {
+  async getMany(jobIds: readonly string[]): Promise<Job[]> {
     const found = new Map<string, Job>();
     for (let i = 0; i < jobIds.length; i += BATCH_GET_MAX) {
       let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {

@@ -95,6 +95,15 @@ export class SqliteJobStore implements JobStore {
     return row ? parseJob(row.doc) : null;
   }
 
+  async getMany(jobIds: readonly string[]): Promise<Job[]> {
+    const found: Job[] = [];
+    for (const jobId of jobIds) {
+      const job = await this.get(jobId);
+      if (job) found.push(job);
+    }
+    return found;
+  }
+
   async list(query: JobListQuery): Promise<JobPage> {
     const where: string[] = [];
     const params: SQLInputValue[] = [];
