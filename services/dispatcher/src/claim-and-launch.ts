@@ -1,3 +1,4 @@
+import { scopesFor } from '@agent-runner/shared/domain/concurrency-scopes.ts';
 import { FatalError, RetryableError, describeError } from '@agent-runner/shared/domain/errors.ts';
 import { currentAttempt, type Job, type JobError } from '@agent-runner/shared/domain/job.ts';
 import { claimForLaunch, failAttempt, recordLaunch } from '@agent-runner/shared/domain/transitions.ts';
@@ -102,14 +103,28 @@ async function recordFailedLaunch(deps: DispatcherDeps, job: Job, attempt: numbe
   );
   if (written.applied) deps.outcomes.endedAtLaunch(written.job);
   // Slots go back before the retry's message exists, so the retry cannot find them still held.
-  await deps.leases.release(job.jobId);
+  await deps.leases.release(
+    job.jobId,
+    scopesFor(job, deps.config.dispatch).map((s) => s.key),
+  );
   // The new message must exist before the delivered one may be deleted; if this send throws, the
   // delivery is not acked and comes back, finding the job QUEUED again.
   if (written.applied && requeued) await requeueWithBackoff(deps, written.job, attempt);
   return { kind: 'launch-failed', requeued, throttled: error instanceof RetryableError };
 }
 
-/** Settings the reaper judges workers by travel with the launch, so both sides always agree. */
+/**
+ * Settings the reaper judges workers by travel with the launch, so both sides always agree; so do
+ * the limits that decide a job's concurrency scopes, so the worker can name the slots it releases
+ * (and the release need not read them first).
+ */
 function workerSettings(deps: DispatcherDeps): Record<string, string> {
-  return { AGENT_RUNNER_HEARTBEAT_SECONDS: String(deps.config.dispatch.heartbeatSeconds) };
+  const { heartbeatSeconds, maxRunningByType, maxRunningPerTenant } = deps.config.dispatch;
+  return {
+    AGENT_RUNNER_HEARTBEAT_SECONDS: String(heartbeatSeconds),
+    AGENT_RUNNER_MAX_RUNNING_BY_TYPE: Object.entries(maxRunningByType)
+      .map(([type, limit]) => `${type}=${limit}`)
+      .join(','),
+    ...(maxRunningPerTenant !== null ? { AGENT_RUNNER_MAX_RUNNING_PER_TENANT: String(maxRunningPerTenant) } : {}),
+  };
 }

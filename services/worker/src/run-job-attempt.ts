@@ -2,6 +2,7 @@ import type { Backend } from '@agent-runner/shared/compose/backend.ts';
 import type { Config } from '@agent-runner/shared/config/config.ts';
 import type { Clock } from '@agent-runner/shared/domain/ids.ts';
 import { FatalError } from '@agent-runner/shared/domain/errors.ts';
+import { scopesFor } from '@agent-runner/shared/domain/concurrency-scopes.ts';
 import { messageFor, type Job, type JobError, type JsonValue } from '@agent-runner/shared/domain/job.ts';
 import { backoffSeconds, DEFAULT_BACKOFF } from '@agent-runner/shared/domain/retry-policy.ts';
 import type { AttemptSpend } from '@agent-runner/shared/domain/job-usage.ts';
@@ -162,7 +163,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     // Should anything below throw, the failure path must not add this spend a second time.
     usage.markRecorded(upTo);
     await tenantBudget.record(costOf(spent));
-    await backend.leases.release(jobId);
+    await backend.leases.release(jobId, heldScopes(job, config));
     log.info('attempt succeeded');
     return 'succeeded';
   } catch (error) {
@@ -182,7 +183,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
       // The job was ended (cancelled) or taken over by someone else's write; the money was still spent.
       await recordSpendOnly(deps, jobId, spent, log, tenantBudget);
       // A cancelled job's slots are free; a superseded attempt's belong to the attempt that took over.
-      if (cause === 'cancelled') await backend.leases.release(jobId);
+      if (cause === 'cancelled') await backend.leases.release(jobId, heldScopes(job, config));
       return 'abandoned';
     }
     const failure = classifyFailure(error, job.jobType, cause);
@@ -277,7 +278,7 @@ async function recordFailure(
   }
   await tenantBudget.record(costOf(spent));
   // Slots go back before the retry's message exists, so the retry cannot find them still held.
-  await deps.backend.leases.release(jobId);
+  await deps.backend.leases.release(jobId, heldScopes(known, deps.config));
   if (!requeued) return 'failed';
   const delaySeconds = backoffSeconds(attempt, DEFAULT_BACKOFF, deps.random);
   try {
@@ -308,6 +309,14 @@ async function recordSpendOnly(
   } catch (error) {
     log.warn({ err: error }, "could not add the attempt's Claude usage to the job record");
   }
+}
+
+/**
+ * The slots the dispatcher took for this job: its scopes under the limits the launch carried (see
+ * the dispatcher's workerSettings), so the release can skip reading them.
+ */
+function heldScopes(job: Job, config: Config): string[] {
+  return scopesFor(job, config.dispatch).map((s) => s.key);
 }
 
 /** The USD of a spend not yet recorded (0 when it has no model calls). */

@@ -25,8 +25,13 @@ export interface ConcurrencyLeases {
    * that were full, so the scheduler can skip other jobs waiting on the same scope.
    */
   acquire(holder: string, scopes: readonly LeaseScope[], now: Date): Promise<AcquireResult>;
-  /** Releases every slot `holder` holds. Releasing nothing is not an error. */
-  release(holder: string): Promise<void>;
+  /**
+   * Releases every slot `holder` holds. Releasing nothing is not an error. `expectedScopes`: the
+   * scope keys the caller believes the holder holds (the worker computes them from its job and the
+   * limits its launch carried). A store may use them to release without first reading what is held
+   * (DynamoDB: one write instead of a read and a write); when they are wrong it reads as usual.
+   */
+  release(holder: string, expectedScopes?: readonly string[]): Promise<void>;
   /** Every held slot (small: bounded by the sum of the limits). */
   list(): Promise<HeldLease[]>;
 }

@@ -85,37 +85,59 @@ export class DynamoDbConcurrencyLeases implements ConcurrencyLeases {
     }
   }
 
-  async release(holder: string): Promise<void> {
+  async release(holder: string, expectedScopes?: readonly string[]): Promise<void> {
+    // The caller's word for what is held saves the read; the write checks it (`scopes = :scopes`).
+    if (expectedScopes && (await this.releaseHolding(holder, [...expectedScopes], true)) === 'released') return;
     for (let round = 0; ; round++) {
       const out = await this.doc.send(
         new GetCommand({ TableName: this.table, Key: { leaseKey: holderKey(holder) }, ConsistentRead: true }),
       );
       const record = out.Item as HolderItem | undefined;
       if (!record) return;
-      try {
-        await this.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Delete: { TableName: this.table, Key: { leaseKey: record.leaseKey }, ConditionExpression: 'attribute_exists(leaseKey)' } },
-              ...record.scopes.map((scope) => ({
-                Update: {
-                  TableName: this.table,
-                  Key: { leaseKey: counterKey(scope) },
-                  UpdateExpression: 'ADD held :minusOne',
-                  ExpressionAttributeValues: { ':minusOne': -1 },
-                },
-              })),
-            ],
-          }),
-        );
-        return;
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        // Released meanwhile by someone else (the reaper, a second call): nothing left to give back.
-        if (error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return;
-        if (round >= CONTENTION_RETRIES) throw error;
-        await sleep(randomInt(5, 20 * (round + 1)));
-      }
+      const outcome = await this.releaseHolding(holder, record.scopes, false);
+      // Released meanwhile by someone else (the reaper, a second call): nothing left to give back.
+      if (outcome !== 'conflict') return;
+      if (round >= CONTENTION_RETRIES) throw new Error(`could not release the slots of ${holder}: transactions kept conflicting`);
+      await sleep(randomInt(5, 20 * (round + 1)));
+    }
+  }
+
+  /**
+   * One transaction: delete the holder item (it must exist, and with `checkScopes` name exactly
+   * `scopes`) and take 1 off each of those counters.
+   */
+  private async releaseHolding(
+    holder: string,
+    scopes: string[],
+    checkScopes: boolean,
+  ): Promise<'released' | 'not-as-expected' | 'conflict'> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.table,
+                Key: { leaseKey: holderKey(holder) },
+                ConditionExpression: checkScopes ? 'attribute_exists(leaseKey) AND scopes = :scopes' : 'attribute_exists(leaseKey)',
+                ...(checkScopes ? { ExpressionAttributeValues: { ':scopes': scopes } } : {}),
+              },
+            },
+            ...scopes.map((scope) => ({
+              Update: {
+                TableName: this.table,
+                Key: { leaseKey: counterKey(scope) },
+                UpdateExpression: 'ADD held :minusOne',
+                ExpressionAttributeValues: { ':minusOne': -1 },
+              },
+            })),
+          ],
+        }),
+      );
+      return 'released';
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      return error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed' ? 'not-as-expected' : 'conflict';
     }
   }
 
