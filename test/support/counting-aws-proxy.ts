@@ -90,10 +90,24 @@ export function actionOf(req: IncomingMessage, body: Buffer): string {
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
     const [prefix = '', action = target] = target.split('.');
-    return `${SERVICE_OF_TARGET[prefix] ?? prefix}.${action}`;
+    const service = SERVICE_OF_TARGET[prefix] ?? prefix;
+    return service === 'DynamoDB' ? `${service}.${action}${tablesOf(body)}` : `${service}.${action}`;
   }
   const form = /(?:^|&)Action=([A-Za-z]+)/.exec(body.toString('utf8'));
   if (form) return `SQS.${form[1]}`;
   const s3 = { GET: 'GetObject', PUT: 'PutObject', DELETE: 'DeleteObject', HEAD: 'HeadObject', POST: 'PostObject' } as const;
   return `S3.${s3[req.method as keyof typeof s3] ?? req.method}`;
+}
+
+/**
+ * The tables a DynamoDB request touches, by their role (the part after the last `-` of
+ * `<prefix>-<random>-jobs`, `…-jobs-leases`: `jobs`, `leases`, `events`, `tenants`), e.g. ` (jobs+leases)`.
+ */
+function tablesOf(body: Buffer): string {
+  const names = new Set<string>();
+  for (const match of body.toString('utf8').matchAll(/"TableName":"([^"]+)"|"([^"]+)":\{"Keys"/g)) {
+    const name = match[1] ?? match[2] ?? '';
+    names.add(name.slice(name.lastIndexOf('-') + 1));
+  }
+  return names.size > 0 ? ` (${[...names].sort().join('+')})` : '';
 }
