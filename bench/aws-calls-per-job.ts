@@ -100,17 +100,40 @@ export async function countAwsCallsPerJob(jobs: number, ratePerSecond: number, i
   }
 }
 
-/** A table: one row per `caller action`, calls per job, most first; then the total. */
+/**
+ * Calls made on a timer or a poll, not once per job: their number grows with the run's length (and
+ * with the emulator's slowness), so they are shown apart. The reaper's listing (Query, BatchGetItem),
+ * the orphaned-slot scan, DescribeTasks, the API's queue-depth reads and its cached tenant reads,
+ * the feed's receives, and the visibility heartbeat on held messages (every third of the visibility
+ * timeout while a launch is under way: on a slow emulator, often).
+ */
+const TIMED = [
+  /^system SQS\.ReceiveMessage/,
+  /^system SQS\.GetQueueAttributes/,
+  /^system SQS\.ChangeMessageVisibility/,
+  /^system DynamoDB\.(Query|BatchGetItem|Scan)\b/,
+  /^system DynamoDB\.GetItem \(tenants\)/,
+  /^system ECS\.DescribeTasks/,
+];
+const isTimed = (key: string) => TIMED.some((re) => re.test(key));
+
+/** A table: one row per `caller action`, calls per job, most first; per-job path and timed calls apart. */
 export function formatAwsCallCount(count: AwsCallCount): string {
   const rows = [...count.calls].sort((a, b) => b[1] - a[1]);
-  const total = rows.reduce((n, [, v]) => n + v, 0);
+  const sum = (list: [string, number][]) => list.reduce((n, [, v]) => n + v, 0);
+  const perJob = (n: number) => (n / count.jobs).toFixed(2).padStart(6);
   const lines = [
     `AWS calls per one-shot echo job (${count.jobs} jobs API → SUCCEEDED in ${count.seconds.toFixed(1)} s, counted at the emulator):`,
   ];
-  for (const [key, n] of rows) lines.push(`  ${key.padEnd(40)} ${(n / count.jobs).toFixed(2).padStart(6)}  (${n})`);
-  lines.push(`  ${'total'.padEnd(40)} ${(total / count.jobs).toFixed(2).padStart(6)}  (${total})`);
+  const path = rows.filter(([k]) => !isTimed(k));
+  const timed = rows.filter(([k]) => isTimed(k));
+  for (const [key, n] of path) lines.push(`  ${key.padEnd(46)} ${perJob(n)}  (${n})`);
+  lines.push(`  ${"on each job's path".padEnd(46)} ${perJob(sum(path))}  (${sum(path)})`);
+  for (const [key, n] of timed) lines.push(`  ${key.padEnd(46)} ${perJob(n)}  (${n})`);
+  lines.push(`  ${'timers and polls, over the run'.padEnd(46)} ${perJob(sum(timed))}  (${sum(timed)})`);
+  lines.push(`  ${'total'.padEnd(46)} ${perJob(sum(rows))}  (${sum(rows)})`);
   const idle = [...count.idlePerSecond].sort((a, b) => b[1] - a[1]);
-  lines.push('  background while idle, calls/s: ' + (idle.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ') || 'none'));
+  lines.push(`  background while idle, calls/s: ${idle.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ') || 'none'}`);
   return lines.join('\n');
 }
 
