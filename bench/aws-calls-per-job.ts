@@ -111,7 +111,8 @@ const TIMED = [
   /^system SQS\.ReceiveMessage/,
   /^system SQS\.GetQueueAttributes/,
   /^system SQS\.ChangeMessageVisibility/,
-  /^system DynamoDB\.(Query|BatchGetItem|Scan)\b/,
+  /^system DynamoDB\.(Query|BatchGetItem) \(jobs\)/,
+  /^system DynamoDB\.Scan/,
   /^system DynamoDB\.GetItem \(tenants\)/,
   /^system ECS\.DescribeTasks/,
 ];
