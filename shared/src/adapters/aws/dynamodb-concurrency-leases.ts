@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomInt } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LeaseScope } from '../../domain/concurrency-scopes.ts';
 import type { AcquireResult, ConcurrencyLeases, HeldLease } from '../../ports/concurrency-leases.ts';
 
@@ -13,6 +13,8 @@ interface HolderItem {
   /** The scope keys whose counters this holder counts in. */
   scopes: string[];
   acquiredAt: string;
+  /** Written by the former design (one item per slot) instead of `scopes`: the slot items it holds. */
+  slots?: string[];
 }
 
 const holderKey = (holder: string) => `holder|${holder}`;
@@ -94,12 +96,24 @@ export class DynamoDbConcurrencyLeases implements ConcurrencyLeases {
       );
       const record = out.Item as HolderItem | undefined;
       if (!record) return;
+      if (!record.scopes) return await this.releaseFormerSlots(record);
       const outcome = await this.releaseHolding(holder, record.scopes, false);
       // Released meanwhile by someone else (the reaper, a second call): nothing left to give back.
       if (outcome !== 'conflict') return;
       if (round >= CONTENTION_RETRIES) throw new Error(`could not release the slots of ${holder}: transactions kept conflicting`);
       await sleep(randomInt(5, 20 * (round + 1)));
     }
+  }
+
+  /**
+   * A holder taken before the counters existed (a deployment upgraded while jobs ran): its slot
+   * items are deleted as the former design did, so its slots are given back and nothing is counted.
+   */
+  private async releaseFormerSlots(record: HolderItem): Promise<void> {
+    for (const leaseKey of record.slots ?? []) {
+      await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { leaseKey } }));
+    }
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { leaseKey: record.leaseKey } }));
   }
 
   /**
@@ -156,7 +170,8 @@ export class DynamoDbConcurrencyLeases implements ConcurrencyLeases {
       );
       for (const item of (page.Items ?? []) as HolderItem[]) {
         const holder = item.leaseKey.slice('holder|'.length);
-        for (const scope of item.scopes) held.push({ scope, holder, acquiredAt: item.acquiredAt });
+        const scopes = item.scopes ?? (item.slots ?? []).map((slot) => slot.slice('slot|'.length, slot.lastIndexOf('|')));
+        for (const scope of scopes) held.push({ scope, holder, acquiredAt: item.acquiredAt });
       }
       start = page.LastEvaluatedKey;
     } while (start);
