@@ -32,8 +32,17 @@ export interface AwsCallCount {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function countAwsCallsPerJob(jobs: number, ratePerSecond: number, idleSeconds: number): Promise<AwsCallCount> {
-  const moto = await startMoto();
+/**
+ * `emulatorUrl`: an emulator already running (the test suite's); by default a moto server is
+ * started for the count and stopped after it.
+ */
+export async function countAwsCallsPerJob(
+  jobs: number,
+  ratePerSecond: number,
+  idleSeconds: number,
+  emulatorUrl?: string,
+): Promise<AwsCallCount> {
+  const moto = emulatorUrl ? { url: emulatorUrl, child: null } : await startMoto();
   const proxy = new CountingAwsProxy(moto.url);
   const proxyUrl = await proxy.start();
   const previousEndpoint = process.env.AGENT_RUNNER_TEST_AWS_ENDPOINT;
@@ -93,7 +102,7 @@ export async function countAwsCallsPerJob(jobs: number, ratePerSecond: number, i
     await tasks.stop();
     await direct.close();
     await proxy.stop();
-    await stopChild(moto.child);
+    if (moto.child) await stopChild(moto.child);
     if (previousEndpoint === undefined) delete process.env.AGENT_RUNNER_TEST_AWS_ENDPOINT;
     else process.env.AGENT_RUNNER_TEST_AWS_ENDPOINT = previousEndpoint;
     delete process.env.AWS_SDK_UA_APP_ID;
@@ -116,7 +125,7 @@ const TIMED = [
   /^system DynamoDB\.GetItem \(tenants\)/,
   /^system ECS\.DescribeTasks/,
 ];
-const isTimed = (key: string) => TIMED.some((re) => re.test(key));
+export const isTimed = (key: string) => TIMED.some((re) => re.test(key));
 
 /** A table: one row per `caller action`, calls per job, most first; per-job path and timed calls apart. */
 export function formatAwsCallCount(count: AwsCallCount): string {
