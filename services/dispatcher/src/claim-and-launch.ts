@@ -120,11 +120,12 @@ async function recordFailedLaunch(deps: DispatcherDeps, job: Job, attempt: numbe
  */
 function workerSettings(deps: DispatcherDeps): Record<string, string> {
   const { heartbeatSeconds, maxRunningByType, maxRunningPerTenant } = deps.config.dispatch;
+  const byType = Object.entries(maxRunningByType)
+    .map(([type, limit]) => `${type}=${limit}`)
+    .join(',');
   return {
     AGENT_RUNNER_HEARTBEAT_SECONDS: String(heartbeatSeconds),
-    AGENT_RUNNER_MAX_RUNNING_BY_TYPE: Object.entries(maxRunningByType)
-      .map(([type, limit]) => `${type}=${limit}`)
-      .join(','),
+    ...(byType ? { AGENT_RUNNER_MAX_RUNNING_BY_TYPE: byType } : {}),
     ...(maxRunningPerTenant !== null ? { AGENT_RUNNER_MAX_RUNNING_PER_TENANT: String(maxRunningPerTenant) } : {}),
   };
 }
