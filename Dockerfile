@@ -1,5 +1,6 @@
 # One image for every service: the command picks it (api | dispatcher | worker | provision | start).
-# Node 24 runs the TypeScript sources directly (type stripping): there is no build step.
+# Node 24 runs the TypeScript sources directly (type stripping); only the one-shot worker, started
+# once per job, runs from a bundle built below.
 # Pinned: the Node the repo's own tooling runs (.tools), so the image runs what the tests ran.
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
@@ -11,6 +12,20 @@ COPY services/dispatcher/package.json services/dispatcher/
 COPY services/worker/package.json services/worker/
 RUN npm ci --omit=dev --no-audit --no-fund
 
+# The worker's bundle (scripts/build-worker.ts, esbuild: a dev dependency, kept out of the image).
+FROM ${NODE_IMAGE} AS worker-bundle
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY shared/package.json shared/
+COPY services/api/package.json services/api/
+COPY services/dispatcher/package.json services/dispatcher/
+COPY services/worker/package.json services/worker/
+RUN npm ci --no-audit --no-fund
+COPY shared ./shared
+COPY services ./services
+COPY scripts ./scripts
+RUN node --disable-warning=ExperimentalWarning scripts/build-worker.ts
+
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
@@ -20,6 +35,8 @@ COPY shared ./shared
 COPY services ./services
 COPY bin ./bin
 COPY localstack ./localstack
+# Built after the sources above were copied in, so services/worker/src/entry.ts finds it up to date.
+COPY --from=worker-bundle /app/.build/worker ./.build/worker
 # Node's compile cache, filled at build time: every container (a worker is one per job) starts
 # without compiling the modules again, about half the start-up time.
 ENV NODE_COMPILE_CACHE=/app/.compile-cache

@@ -16,7 +16,7 @@
  */
 import { postJob } from '../test/support/api-client.ts';
 import { startSystem, backendNames, type BackendName } from '../test/support/system.ts';
-import { measureWorkerImportTime } from './worker-import-time.ts';
+import { bundledProbe, measureWorkerImportTime } from './worker-import-time.ts';
 import { countAwsCallsPerJob, formatAwsCallCount } from './aws-calls-per-job.ts';
 
 const BACKLOG_JOBS = Number(process.env.BENCH_JOBS ?? 1000);
@@ -143,16 +143,18 @@ function row(r: Result) {
   };
 }
 
+const bundle = await bundledProbe();
 const importTimes = (
   [
     ['embedded', 'echo'],
     ['embedded', 'claude_chat'],
     ['aws', 'echo'],
   ] as const
-).map(([backend, jobType]) => measureWorkerImportTime(backend, jobType, WORKER_IMPORT_RUNS));
+).flatMap(([backend, jobType]) => [null, bundle].map((b) => measureWorkerImportTime(backend, jobType, WORKER_IMPORT_RUNS, b)));
+bundle.remove();
 for (const t of importTimes) {
   console.log(
-    `one-shot worker import time (${t.backend}, ${t.jobType}): median of ${t.runs}: ${t.medianMs.toFixed(1)} ms (CPU ${t.medianCpuMs.toFixed(1)} ms)`,
+    `one-shot worker import time (${t.backend}, ${t.jobType}, ${t.variant}): median of ${t.runs}: ${t.medianMs.toFixed(1)} ms (CPU ${t.medianCpuMs.toFixed(1)} ms)`,
   );
 }
 
@@ -171,4 +173,6 @@ console.log(
   '\nDispatch benchmark (one dispatcher). Latency: backlog = dispatcher start → launch recorded; steady = queued → launch recorded. ms.',
 );
 console.table(results.map(row));
+await (await import('./pools.ts')).benchPools(); // warm pools vs one-shot, end to end (bench/pools.ts)
+await (await import('./claude-admission.ts')).benchClaudeAdmission();
 process.exit(0);

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   logs: () => import('./commands/logs.ts'),
   cancel: () => import('./commands/cancel.ts'),
   tenants: () => import('./commands/tenants.ts'),
+  webhooks: () => import('./commands/webhooks.ts'),
 };
 
 async function overview(): Promise<string> {

@@ -6,7 +6,7 @@
  * Importing starts nothing: every entry point runs only when it is the process's main module.
  */
 import { flushCompileCache } from 'node:module';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -31,5 +31,9 @@ for (const file of modules) {
   }
 }
 for (const name of LAZY_PACKAGES) await import(name);
+// The worker's bundle (scripts/build-worker.ts), when built: what a worker really loads.
+const bundleDir = join(ROOT, '.build/worker');
+const bundle = existsSync(bundleDir) ? readdirSync(bundleDir).filter((file) => file.endsWith('.mjs')) : [];
+for (const file of bundle) await import(pathToFileURL(join(bundleDir, file)).href);
 flushCompileCache();
-process.stderr.write(`compile cache: ${modules.length} source modules loaded\n`);
+process.stderr.write(`compile cache: ${modules.length} source modules and ${bundle.length} worker bundle files loaded\n`);

@@ -14,6 +14,7 @@ function job(overrides: Partial<JobView> = {}): JobView {
     tenant: 'default',
     key_id: null,
     ordering_key: null,
+    isolation: 'one_shot',
     created_at: '2026-01-01T00:05:00.000Z',
     updated_at: '2026-01-01T00:05:03.000Z',
     started_at: '2026-01-01T00:05:01.000Z',
@@ -26,6 +27,7 @@ function job(overrides: Partial<JobView> = {}): JobView {
     usage: null,
     cost_usd: null,
     rate_limits: null,
+    webhook: null,
     links: { self: '/jobs/x', cancel: '/jobs/x/cancel', events: '/jobs/x/events' },
     ...overrides,
   };

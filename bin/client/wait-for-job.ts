@@ -1,6 +1,6 @@
 import { ApiUnreachableError, type ApiClient, type JobView } from './api-client.ts';
 
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED', 'SKIPPED']);
 
 export function isTerminalStatus(status: string): boolean {
   return TERMINAL.has(status);

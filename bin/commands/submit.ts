@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
+import { ISOLATIONS, PRIORITIES } from '@agent-runner/shared/domain/job.ts';
 import type { JsonValue } from '@agent-runner/shared/domain/job.ts';
 import type { JobView, SubmitJobRequest } from '../client/api-client.ts';
 import {
@@ -17,7 +17,7 @@ import { isTerminalStatus, waitForJob } from '../client/wait-for-job.ts';
 
 export const summary = 'submit a job to the API (and with --wait, wait for its outcome)';
 export const usage = `usage: agent-runner submit TYPE [--payload JSON|@FILE|@-] [--priority P] [--ordering-key KEY]
-                          [--timeout SECONDS] [--max-attempts N] [--tenant T] [--wait] [--json] [--api URL]
+                          [--timeout SECONDS] [--max-attempts N] [--tenant T] [--isolation I] [--wait] [--json] [--api URL]
 
 Submits a TYPE job (POST /jobs) and prints its id. With --wait, follows it to the end (a progress
 line on stderr) and prints its result; the exit code says how it ended: 0 SUCCEEDED, 1 FAILED,
@@ -29,6 +29,7 @@ TIMED_OUT or CANCELLED.
   --timeout          seconds each attempt may run (default: the API's AGENT_RUNNER_DEFAULT_TIMEOUT_SECONDS)
   --max-attempts     attempts before the job fails (default: the API's AGENT_RUNNER_DEFAULT_MAX_ATTEMPTS)
   --tenant           whose job it is (default: the API's AGENT_RUNNER_DEFAULT_TENANT)
+  --isolation        ${ISOLATIONS.join(' | ')}: a worker of its own, or a warm pool's (default: the job type's)
   --wait             wait until the job is SUCCEEDED, FAILED, TIMED_OUT or CANCELLED
 ${CLIENT_OPTIONS_USAGE}
 
@@ -41,6 +42,7 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'max-attempts': { type: 'string' },
   tenant: { type: 'string' },
+  isolation: { type: 'string' },
   wait: { type: 'boolean', default: false },
 } as const;
 
@@ -77,12 +79,17 @@ interface SubmitFlags {
   timeout?: string | undefined;
   'max-attempts'?: string | undefined;
   tenant?: string | undefined;
+  isolation?: string | undefined;
 }
 
 function submission(jobType: string, values: SubmitFlags): SubmitJobRequest {
   const priority = PRIORITIES.find((p) => p === values.priority);
   if (values.priority !== undefined && priority === undefined) {
     throw new UsageError(`--priority must be one of ${PRIORITIES.join(', ')}, got "${values.priority}"`);
+  }
+  const isolation = ISOLATIONS.find((i) => i === values.isolation);
+  if (values.isolation !== undefined && isolation === undefined) {
+    throw new UsageError(`--isolation must be one of ${ISOLATIONS.join(', ')}, got "${values.isolation}"`);
   }
   const timeout = integerOption('timeout', values.timeout, 1, 7 * 24 * 3600);
   const maxAttempts = integerOption('max-attempts', values['max-attempts'], 1, 100);
@@ -94,6 +101,7 @@ function submission(jobType: string, values: SubmitFlags): SubmitJobRequest {
     ...(values.tenant !== undefined && { tenant: values.tenant }),
     ...(timeout !== undefined && { timeout_seconds: timeout }),
     ...(maxAttempts !== undefined && { max_attempts: maxAttempts }),
+    ...(isolation !== undefined && { isolation }),
   };
 }
 

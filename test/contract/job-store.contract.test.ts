@@ -65,6 +65,19 @@ for (const target of backendsUnderTest()) {
     });
     afterAll(() => opened?.close());
 
+    test('a job keeps the webhook targets it was created with', async () => {
+      const webhooks = [
+        { url: 'https://hooks.example.com/a', events: ['job.succeeded', 'job.failed'] as const, endpointId: null },
+        { url: 'https://hooks.example.com/b', events: ['job.cancelled'] as const, endpointId: 'ep_1' },
+      ].map((t) => ({ ...t, events: [...t.events] }));
+      const job = newJob(uniqueType('webhooks'), { webhooks });
+      await store.create(job);
+      assert.deepEqual((await store.get(job.jobId))?.webhooks, webhooks);
+      const plain = newJob(uniqueType('no-webhooks'));
+      await store.create(plain);
+      assert.deepEqual((await store.get(plain.jobId))?.webhooks, []);
+    });
+
     test('a created job reads back exactly, nested attempts, nulls and all', async () => {
       const job = newJob(uniqueType('roundtrip'), {
         status: 'RUNNING',

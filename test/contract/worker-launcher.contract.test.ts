@@ -3,20 +3,59 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, test } from 'vitest';
+import { parsePoolWorkerRef } from '@agent-runner/shared/adapters/process/pool-launcher.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
+import { createJobRecord, type Isolation } from '@agent-runner/shared/domain/job.ts';
+import { claimForLaunch } from '@agent-runner/shared/domain/transitions.ts';
+import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import type { LaunchRequest, WorkerLauncher, WorkerState } from '@agent-runner/shared/ports/worker-launcher.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 /**
- * The same cases on both launchers, where they are comparable. On the emulator a task is only a
- * record (moto runs no container), so what a worker does by itself — print, exit with a code — is
- * checked on the process launcher alone; what the launch asked for is read back from the task.
+ * The same cases on every launcher, where they are comparable: ECS, a process per attempt, and a
+ * warm pool (the process launcher's `pooled` isolation). On the emulator a task is only a record
+ * (moto runs no container), so what a worker does by itself — print, exit with a code — is
+ * checked on local processes alone; what the launch asked for is read back from the task.
+ *
+ * A one-shot launch starts a stand-in worker that sleeps; a pool worker is the real one (it is
+ * not a command to swap), so a pooled launch hands it a real job, waiting in the store for that
+ * attempt, whose handler sleeps.
  */
 const STAND_IN = fileURLToPath(new URL('../support/stand-in-worker.ts', import.meta.url));
 
-function request(env: Record<string, string> = {}): LaunchRequest {
+function oneShotRequest(env: Record<string, string> = {}): LaunchRequest {
   return { jobId: ulid(new Date()), attempt: 1, jobType: 'echo', env: { STAND_IN_SLEEP_MS: '60000', ...env } };
+}
+
+/** An echo job that sleeps a minute, claimed (DISPATCHED, attempt 1) as the dispatcher leaves it before a launch. */
+async function waitingJob(opened: OpenedBackend, isolation: Isolation): Promise<{ jobId: string; attempt: number }> {
+  const now = new Date();
+  const jobId = ulid(now);
+  const job = createJobRecord(
+    jobId,
+    {
+      jobType: 'echo',
+      payload: { message: 'contract', sleep_ms: 60_000 },
+      priority: 'normal',
+      tenant: 'contract',
+      orderingKey: null,
+      isolation,
+      maxAttempts: 1,
+      timeoutSeconds: 300,
+    },
+    now,
+    { payload: { message: 'contract', sleep_ms: 60_000 }, payloadRef: null },
+  );
+  await opened.backend.jobs.create(job);
+  const claimed = await applyTransition(
+    opened.backend.jobs,
+    jobId,
+    (j) => claimForLaunch(j, new Date(), 30),
+    () => new Date(),
+  );
+  assert.ok(claimed.applied);
+  return { jobId, attempt: claimed.job.attempt };
 }
 
 async function stateBecomes(launcher: WorkerLauncher, workerRef: string, state: WorkerState['state']): Promise<WorkerState> {
@@ -30,22 +69,39 @@ async function stateBecomes(launcher: WorkerLauncher, workerRef: string, state: 
   );
 }
 
-for (const target of backendsUnderTest()) {
-  describe(`WorkerLauncher contract (${target.name})`, () => {
+const VARIANTS = backendsUnderTest().flatMap((target) =>
+  (target.name === 'embedded' ? (['one_shot', 'pooled'] as const) : (['one_shot'] as const)).map((isolation) => ({ target, isolation })),
+);
+
+for (const { target, isolation } of VARIANTS) {
+  describe(`WorkerLauncher contract (${target.name}, ${isolation})`, () => {
     let opened: OpenedBackend;
     let launcher: WorkerLauncher;
     const launched: string[] = [];
+    const pooled = isolation === 'pooled';
     beforeAll(async () => {
-      opened = await openBackend(target, { AGENT_RUNNER_WORKER_COMMAND: `${process.execPath},${STAND_IN}` });
+      opened = await openBackend(target, {
+        AGENT_RUNNER_WORKER_COMMAND: `${process.execPath},${STAND_IN}`,
+        // Two kept warm: a stopped job's worker retires, and the next case need not wait for a fork.
+        AGENT_RUNNER_POOL_MIN: '2',
+        AGENT_RUNNER_POOL_MAX: '8',
+      });
       launcher = opened.backend.createLauncher();
     });
     afterAll(async () => {
       for (const ref of launched) await launcher.stop(ref, 'test over').catch(() => {});
+      await launcher?.close?.();
       await opened?.close();
     });
 
+    /** A launch request; pooled: for a job waiting in the store for that attempt, which sleeps. */
+    async function request(env: Record<string, string> = {}): Promise<LaunchRequest> {
+      if (!pooled) return oneShotRequest(env);
+      return { ...(await waitingJob(opened, 'pooled')), jobType: 'echo', isolation: 'pooled' };
+    }
+
     test('a launched worker is running until stopped, then stopped', async () => {
-      const { workerRef } = await launcher.launch(request());
+      const { workerRef } = await launcher.launch(await request());
       launched.push(workerRef);
       assert.ok(workerRef.length > 0);
       assert.deepEqual(await launcher.inspect(workerRef), { state: 'running' });
@@ -55,7 +111,7 @@ for (const target of backendsUnderTest()) {
     });
 
     test('stopping a worker that already stopped is harmless', async () => {
-      const { workerRef } = await launcher.launch(request());
+      const { workerRef } = await launcher.launch(await request());
       launched.push(workerRef);
       await launcher.stop(workerRef, 'first');
       await stateBecomes(launcher, workerRef, 'stopped');
@@ -63,8 +119,27 @@ for (const target of backendsUnderTest()) {
       assert.equal((await launcher.inspect(workerRef)).state, 'stopped');
     });
 
-    test('the worker is given its job id, its attempt and the launch settings', async () => {
-      const launch = { ...request({ STAND_IN_MARK: 'launch-setting' }), attempt: 3 };
+    test('the pool worker is given the job id and attempt: it starts that attempt', { skip: !pooled }, async () => {
+      const launch = await request();
+      const { workerRef } = await launcher.launch(launch);
+      launched.push(workerRef);
+      const started = await waitFor(
+        'the pooled attempt to start',
+        async () => {
+          const job = await opened.backend.jobs.get(launch.jobId);
+          return job?.status === 'RUNNING' ? job : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 25 },
+      );
+      assert.equal(started.attempt, launch.attempt);
+      assert.equal(started.attempts[0]?.startedAt !== null, true);
+      await launcher.stop(workerRef, 'contract test');
+      await stateBecomes(launcher, workerRef, 'stopped');
+    });
+
+    // A pool worker's environment is set when it starts, not per launch: nothing per launch to read back.
+    test('the worker is given its job id, its attempt and the launch settings', { skip: pooled }, async () => {
+      const launch = { ...oneShotRequest({ STAND_IN_MARK: 'launch-setting' }), attempt: 3 };
       const { workerRef } = await launcher.launch(launch);
       launched.push(workerRef);
       const env = target.name === 'aws' ? await taskEnvironment(opened, workerRef) : await processEnvironment(opened, launch);
@@ -75,13 +150,18 @@ for (const target of backendsUnderTest()) {
     });
 
     test('inspectAll answers for every ref asked, as inspect does for each', async () => {
-      const running = (await launcher.launch(request())).workerRef;
-      const stopped = (await launcher.launch(request())).workerRef;
+      const running = (await launcher.launch(await request())).workerRef;
+      const stopped = (await launcher.launch(await request())).workerRef;
       launched.push(running, stopped);
       await launcher.stop(stopped, 'contract test');
       await stateBecomes(launcher, stopped, 'stopped');
       // A ref of the launcher's own kind that names no worker it can find.
-      const unknown = target.name === 'aws' ? running.replace(/[^/]+$/, '0'.repeat(32)) : 'pid:4194303999';
+      const unknown =
+        target.name === 'aws'
+          ? running.replace(/[^/]+$/, '0'.repeat(32))
+          : pooled
+            ? 'pool:4194303999:01M8X1TC05A8W5MDR4WKFQ3ZMF:1'
+            : 'pid:4194303999';
       const states = await launcher.inspectAll([running, stopped, unknown, running]);
       assert.deepEqual([...states.keys()].sort(), [running, stopped, unknown].sort());
       for (const ref of [running, stopped, unknown]) assert.deepEqual(states.get(ref), await launcher.inspect(ref), ref);
@@ -92,10 +172,18 @@ for (const target of backendsUnderTest()) {
       assert.equal((await launcher.inspectAll([])).size, 0);
     });
 
+    test('a pool worker that dies mid-job leaves the attempt stopped, with how it died', { skip: !pooled }, async () => {
+      const { workerRef } = await launcher.launch(await request());
+      launched.push(workerRef);
+      process.kill(parsePoolWorkerRef(workerRef)!.pid, 'SIGKILL');
+      const stopped = await stateBecomes(launcher, workerRef, 'stopped');
+      assert.deepEqual(stopped, { state: 'stopped', exitCode: null, reason: 'pool worker killed by SIGKILL' });
+    });
+
     test('a worker that exits by itself is stopped with its exit code', {
-      skip: Boolean(target.name === 'aws' && 'emulated tasks never run'),
+      skip: Boolean((target.name === 'aws' && 'emulated tasks never run') || pooled),
     }, async () => {
-      const { workerRef } = await launcher.launch(request({ STAND_IN_SLEEP_MS: '0', STAND_IN_EXIT_CODE: '3' }));
+      const { workerRef } = await launcher.launch(oneShotRequest({ STAND_IN_SLEEP_MS: '0', STAND_IN_EXIT_CODE: '3' }));
       const stopped = await stateBecomes(launcher, workerRef, 'stopped');
       assert.deepEqual(stopped, { state: 'stopped', exitCode: 3, reason: 'exited with code 3' });
     });

@@ -204,4 +204,26 @@ describe('dashboard (headless Chromium, real API on the embedded backend)', {
     );
     await fetch(`${system.url}/jobs/${job.job_id}/cancel`, { method: 'POST' });
   });
+
+  test('a job of a pipeline shows the pipeline as its steps with their states, each one a click away', async () => {
+    const job = await postJob(system.url, {
+      job_type: 'echo',
+      payload: { message: 'first' },
+      // biome-ignore lint/suspicious/noThenProperty: POST /jobs names the field `then`; this body is never awaited.
+      then: [{ job_type: 'echo', payload: { message: { $from: 'job', pointer: '/echoed_message' } } }],
+    });
+    await page.goto('about:blank');
+    await page.goto(`${url}/#job=${job.job_id}`);
+    await page.locator('#detail-pipeline:not([hidden])').waitFor();
+    await page.locator('#detail-pipeline-status[data-status="SUCCEEDED"]').waitFor({ timeout: 30_000 });
+    assert.deepEqual(await page.locator('#detail-pipeline-steps li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-step'))), [
+      'job',
+      'then-1',
+    ]);
+    assert.match((await page.locator('#detail-pipeline-steps li[data-step="then-1"]').textContent()) ?? '', /SUCCEEDED then-1 needs job/);
+    await page.locator('#detail-pipeline-steps li[data-step="then-1"] a').click();
+    const pipeline = job.pipeline as { link: string };
+    const second = ((await (await fetch(`${system.url}${pipeline.link}`)).json()) as { steps: { job_id: string }[] }).steps[1]!;
+    await page.locator(`#detail-title:text("${second.job_id}")`).waitFor();
+  });
 });

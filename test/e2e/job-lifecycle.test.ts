@@ -8,12 +8,31 @@ import { waitFor } from '../support/wait-for.ts';
 // others launch, which is where a job could be launched twice or lost. 24 shows that as well as
 // 50 did, at half the emulator's time.
 const JOBS = 24;
+/** The pooled runs' pool: smaller than the jobs, so workers are reused and launches wait for one. */
+const POOL_MAX = 4;
 
-for (const name of backendNames()) {
-  describe(`job lifecycle end to end (${name})`, () => {
+/**
+ * Every case on one-shot workers on each backend, and on a warm pool's (embedded: pools run on
+ * the process launcher). The same jobs, the same assertions, but how many processes ran them.
+ */
+const VARIANTS = backendNames().flatMap((name) => [
+  { name, isolation: 'one_shot' as const, env: {} },
+  ...(name === 'embedded'
+    ? [
+        {
+          name,
+          isolation: 'pooled' as const,
+          env: { AGENT_RUNNER_POOLED_TYPES: 'echo', AGENT_RUNNER_POOL_MIN: '2', AGENT_RUNNER_POOL_MAX: String(POOL_MAX) },
+        },
+      ]
+    : []),
+]);
+
+for (const { name, isolation, env } of VARIANTS) {
+  describe(`job lifecycle end to end (${name}, ${isolation})`, () => {
     let system: TestSystem;
     beforeAll(async () => {
-      system = await startSystem(name);
+      system = await startSystem(name, env);
       system.startDispatcher();
     });
     afterAll(() => system.stop());
@@ -37,6 +56,7 @@ for (const name of backendNames()) {
         assert.ok(result.processed_by.length > 0);
         assert.ok(Date.parse(result.processed_at) >= Date.parse(String(job.created_at)));
         assert.equal(job.attempts.length, 1);
+        assert.equal(job.isolation, isolation);
         assert.ok(job.attempts[0]?.worker_ref, 'the launch is recorded on the attempt');
       });
 
@@ -59,7 +79,8 @@ for (const name of backendNames()) {
         assert.equal(await getJson(system.backend.blobs, `results/${job.job_id}.json`), null, 'and not in the blob store');
       }
       const workers = new Set(finished.map((j) => (j.result as { processed_by: string }).processed_by));
-      assert.equal(workers.size, JOBS, 'one worker per job');
+      if (isolation === 'one_shot') assert.equal(workers.size, JOBS, 'one worker per job');
+      else assert.ok(workers.size >= 1 && workers.size <= POOL_MAX, `${workers.size} pool workers ran ${JOBS} jobs`);
     });
 
     test('a job moves QUEUED → DISPATCHED → RUNNING → SUCCEEDED and GET shows each state', async () => {

@@ -9,10 +9,11 @@
  *   bin/commands/worker.ts imports services/worker/src/main.ts (the CLI's `worker` subcommand is
  *   the worker's entry point, loaded only when that command runs), and bin/warm-compile-cache.ts
  *   imports every source module by computed path (it fills the compile cache at image build; it is
- *   the only production module allowed an import() whose target is not a string literal, so no
- *   other edge can hide that way).
+ *   one of two production modules allowed an import() whose target is not a string literal, so no
+ *   other edge can hide that way; the other is services/worker/src/entry.ts, which imports the
+ *   worker's own bundle or its main.ts).
  * - A path to a worker file that is not imported — the process launcher's
- *   `new URL('…/services/worker/src/main.ts', import.meta.url)`, provision's task definition
+ *   `new URL('…/services/worker/src/entry.ts', import.meta.url)`, provision's task definition
  *   command — names a program another process runs, not a module loaded into this one: allowed.
  * - shared/src/domain imports only the domain and Node's builtins: no ports, adapters or packages.
  * - No import circles among the production modules, type-only imports included.
@@ -37,7 +38,7 @@ const WORKSPACES: Record<string, string> = {
 };
 const PRODUCTION_DIRS = ['shared/src', 'services/api/src', 'services/dispatcher/src', 'services/worker/src', 'bin', 'bench'];
 const ALLOWED_WORKER_IMPORTS = new Set(['bin/commands/worker.ts -> services/worker/src/main.ts']);
-const COMPUTED_IMPORT_ALLOWED = new Set(['bin/warm-compile-cache.ts']);
+const COMPUTED_IMPORT_ALLOWED = new Set(['bin/warm-compile-cache.ts', 'services/worker/src/entry.ts']);
 
 interface ModuleImport {
   specifier: string;

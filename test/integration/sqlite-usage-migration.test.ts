@@ -31,7 +31,7 @@ test('records written before usage existed read back with usage and rateLimits n
     now,
     { payload: { prompt: 'hi' }, payloadRef: null },
   );
-  const { usage: _usage, rateLimits: _rateLimits, ...oldRecord } = job;
+  const { usage: _usage, rateLimits: _rateLimits, webhooks: _webhooks, ...oldRecord } = job;
 
   // The database as the previous build left it: schema version 1, records without the new fields.
   const old = openSqliteDatabase(dir);

@@ -10,7 +10,7 @@ export interface JobView {
   [key: string]: unknown;
 }
 
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED', 'SKIPPED']);
 
 export async function postJob(baseUrl: string, body: unknown): Promise<JobView> {
   const res = await fetch(`${baseUrl}/jobs`, {

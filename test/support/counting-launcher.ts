@@ -24,6 +24,12 @@ export class CountingLauncher implements WorkerLauncher {
   inspectAll(workerRefs: readonly string[]): Promise<Map<string, WorkerState>> {
     return this.inner.inspectAll(workerRefs);
   }
+  async warm(): Promise<void> {
+    await this.inner.warm?.();
+  }
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
   launchesOf(jobId: string): number {
     return this.launches.filter((l) => l.jobId === jobId).length;
   }

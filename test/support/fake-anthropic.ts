@@ -7,10 +7,17 @@
  * as `{"type":"error","error":{"type","message"},"request_id"}` with the matching status, and an
  * `event: error` inside a stream. Replies are scripted per test (a queue, then a function of the
  * request); every request is recorded with its headers and body.
+ *
+ * With `limits` it also enforces the API's rate limits (fake-anthropic-limits.ts): requests, input
+ * and output tokens per window, answered `429 rate_limit_error` with `retry-after` when exceeded,
+ * and every answer carries the `anthropic-ratelimit-*` headers of that state.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JsonObject, JsonValue } from '@agent-runner/shared/domain/job.ts';
+import { FakeRateLimiter, type FakeRateLimits } from './fake-anthropic-limits.ts';
+
+export type { FakeRateLimits } from './fake-anthropic-limits.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -125,6 +132,8 @@ export interface FakeAnthropic {
   readonly requests: RecordedRequest[];
   /** The most /v1/messages requests that were open at once. */
   readonly maxConcurrent: number;
+  /** /v1/messages requests answered 429 by the enforced `limits` (none without them). */
+  readonly rateLimited: number;
   /** Replies used first, in order, one per request. */
   enqueue(...replies: FakeReply[]): void;
   /** Replies for requests once the queue is empty. */
@@ -139,7 +148,9 @@ export interface FakeAnthropic {
  * than `apiKey`, when given) get the API's 401; ones without `anthropic-version` or a required field
  * get its 400 — before any scripted reply is used.
  */
-export async function startFakeAnthropic(opts: { apiKey?: string } = {}): Promise<FakeAnthropic> {
+export async function startFakeAnthropic(opts: { apiKey?: string; limits?: FakeRateLimits } = {}): Promise<FakeAnthropic> {
+  const limiter = opts.limits ? new FakeRateLimiter(opts.limits) : null;
+  let rateLimited = 0;
   const requests: RecordedRequest[] = [];
   const queue: FakeReply[] = [];
   let responder: Responder | null = null;
@@ -190,14 +201,29 @@ export async function startFakeAnthropic(opts: { apiKey?: string } = {}): Promis
       if (body[field] === undefined) return writeError(res, 400, 'invalid_request_error', `${field}: Field required`, {});
     }
 
+    let limits = rateLimitHeaders(index);
+    let refund: ((outputTokens: number) => void) | null = null;
+    if (limiter) {
+      const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 0;
+      const taken = limiter.take({ inputTokens: inputTokensOf(body), outputTokens: maxTokens });
+      limits = { 'request-id': `req_fake_${index}`, ...taken.headers };
+      if (!taken.ok) {
+        rateLimited++;
+        return writeError(res, 429, 'rate_limit_error', `This request would exceed the rate limit for ${taken.dimension}`, limits);
+      }
+      refund = (outputTokens) => limiter.refundOutput(Math.max(0, maxTokens - outputTokens));
+    }
+
     inFlight++;
     maxConcurrent = Math.max(maxConcurrent, inFlight);
     res.once('close', () => inFlight--);
     const next = queue.shift() ?? (responder ? await responder(request, index) : null);
     if (!next) {
+      refund?.(0);
       return writeError(res, 400, 'invalid_request_error', `fake-anthropic: no reply scripted for request #${index}`, {});
     }
-    const limits = rateLimitHeaders(index);
+    // The API reserves max_tokens of output when a call starts and gives back what it did not use.
+    refund?.(next.kind === 'message' ? next.usage.output_tokens : 0);
     switch (next.kind) {
       case 'error':
         return writeError(res, next.status, next.type, next.message, { ...limits, ...next.headers });
@@ -223,6 +249,9 @@ export async function startFakeAnthropic(opts: { apiKey?: string } = {}): Promis
     get maxConcurrent() {
       return maxConcurrent;
     },
+    get rateLimited() {
+      return rateLimited;
+    },
     enqueue: (...replies) => void queue.push(...replies),
     respondWith: (fn) => {
       responder = fn;
@@ -232,6 +261,7 @@ export async function startFakeAnthropic(opts: { apiKey?: string } = {}): Promis
       queue.length = 0;
       responder = null;
       maxConcurrent = inFlight;
+      rateLimited = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -245,6 +275,11 @@ export async function startFakeAnthropic(opts: { apiKey?: string } = {}): Promis
 function apiKeyOf(headers: Record<string, string>): string | undefined {
   const bearer = /^Bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
   return bearer ?? headers['x-api-key'];
+}
+
+/** The request's text in tokens, at ~4 characters a token (what the API would count, roughly). */
+function inputTokensOf(body: JsonObject): number {
+  return Math.ceil((JSON.stringify(body.messages ?? []).length + JSON.stringify(body.system ?? '').length) / 4);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

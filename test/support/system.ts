@@ -87,6 +87,7 @@ export async function startSystem(
   const log = createLogger('test', config.logLevel);
   const api = await startApi(config, backend, log);
   const launcher = new CountingLauncher(backend.createLauncher());
+  if (config.pool.pooledTypes.length > 0) await launcher.warm();
   const tasks = name === 'aws' && options.runTasks !== false ? new (await import('./ecs-task-runner.ts')).EcsTaskRunner(env) : null;
   tasks?.start();
   const dispatchers: RunningDispatcher[] = [];
@@ -109,6 +110,7 @@ export async function startSystem(
     },
     async stop() {
       await Promise.all(dispatchers.splice(0).map((d) => d.stop()));
+      await launcher.close();
       await api.close();
       await tasks?.stop();
       await backend.close();

@@ -12,8 +12,11 @@ import { errorsAsProblems } from './middleware/errors-as-problems.ts';
 import { refuseForeignRequests } from './middleware/refuse-foreign-requests.ts';
 import { healthRouter } from './routes/health.ts';
 import { jobsRouter } from './routes/jobs.ts';
+import { pipelinesRouter } from './routes/pipelines.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { usageRouter } from './routes/usage.ts';
+import { webhookDeliveriesRouter } from './routes/webhook-deliveries.ts';
+import { tenantWebhooksRouter } from './routes/tenant-webhooks.ts';
 import { openApiRouter } from './routes/openapi.ts';
 import { SubmissionQuotas } from './quotas/submission-quotas.ts';
 
@@ -39,7 +42,10 @@ export function createApp(deps: ApiDeps): Koa {
   const routers = [
     healthRouter(),
     jobsRouter(routed, verifier),
+    pipelinesRouter(routed),
     usageRouter(deps),
+    webhookDeliveriesRouter(deps),
+    tenantWebhooksRouter(deps),
     // With AGENT_RUNNER_METRICS_PORT, /metrics is served there only (startApi), not beside the jobs.
     ...(deps.config.metricsPort === null ? [metricsRouter(metrics)] : []),
     createStatsRouter(deps.queueDepth ?? (() => null)),

@@ -1,4 +1,5 @@
 import type { Backend } from '@agent-runner/shared/compose/backend.ts';
+import type { ResolveHost } from '@agent-runner/shared/net/public-lookup.ts';
 import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
 import { isLoopbackHost, type Config } from '@agent-runner/shared/config/config.ts';
 import { systemClock, ulid, type Clock, type IdSource } from '@agent-runner/shared/domain/ids.ts';
@@ -20,6 +21,8 @@ export interface ApiOptions {
   newId?: IdSource;
   /** How long close() lets requests in progress finish before cutting them. Default 10 000 ms. */
   drainMs?: number;
+  /** How webhook hosts are resolved at submit time (tests). Default: the system resolver. */
+  resolveHost?: ResolveHost;
 }
 
 export interface RunningApi {
@@ -45,6 +48,7 @@ export async function startApi(config: Config, backend: Backend, log: Logger, op
     log,
     metrics,
     queueDepth: sampler.latest,
+    ...(options.resolveHost && { resolveHost: options.resolveHost }),
   });
   const serving = await serve(app.callback(), config.host, config.apiPort, {
     drainMs: options.drainMs ?? 10_000,

@@ -58,7 +58,13 @@ export async function claimAndLaunch(deps: DispatcherDeps, jobId: string, known?
   const attempt = job.attempt;
   let workerRef: string;
   try {
-    ({ workerRef } = await deps.launcher.launch({ jobId, attempt, jobType: job.jobType, env: workerSettings(deps) }));
+    ({ workerRef } = await deps.launcher.launch({
+      jobId,
+      attempt,
+      jobType: job.jobType,
+      isolation: job.isolation,
+      env: workerSettings(deps),
+    }));
   } catch (error) {
     return await recordFailedLaunch(deps, job, attempt, error);
   }
@@ -110,6 +116,7 @@ async function recordFailedLaunch(deps: DispatcherDeps, job: Job, attempt: numbe
   // The new message must exist before the delivered one may be deleted; if this send throws, the
   // delivery is not acked and comes back, finding the job QUEUED again.
   if (written.applied && requeued) await requeueWithBackoff(deps, written.job, attempt);
+  if (written.applied && !requeued) await deps.jobEnded?.(written.job);
   return { kind: 'launch-failed', requeued, throttled: error instanceof RetryableError };
 }
 

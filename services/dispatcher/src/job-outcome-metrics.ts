@@ -46,9 +46,10 @@ export class JobOutcomeMetrics {
 
   /**
    * `active`: every job now DISPATCHED or RUNNING (the reaper's listing). Sets the running gauge,
-   * and settles the followed jobs that are no longer among them.
+   * and settles the followed jobs that are no longer among them. Returns the records it read.
    */
-  async observe(active: readonly Job[]): Promise<void> {
+  async observe(active: readonly Job[]): Promise<Job[]> {
+    const read: Job[] = [];
     const counts: Record<string, number> = {};
     const activeIds = new Set<string>();
     for (const job of active) {
@@ -60,16 +61,19 @@ export class JobOutcomeMetrics {
     this.deps.metrics.setJobsRunning(counts);
     // The jobs that left the listing, read in one ask (one BatchGetItem per 100 on DynamoDB), not one read each.
     const left = [...this.followed.keys()].filter((jobId) => !activeIds.has(jobId));
-    const read = new Map((left.length > 0 ? await this.deps.jobs.getMany(left) : []).map((job) => [job.jobId, job]));
+    const fetched = left.length > 0 ? await this.deps.jobs.getMany(left) : [];
+    read.push(...fetched);
+    const byId = new Map(fetched.map((job) => [job.jobId, job]));
     for (const jobId of left) {
       const followed = this.followed.get(jobId)!;
-      const job = read.get(jobId) ?? null;
+      const job = byId.get(jobId) ?? null;
       if (job && (job.status === 'DISPATCHED' || job.status === 'RUNNING') && job.attempt === followed.attempt) continue; // beyond the listing's page
       this.followed.delete(jobId);
       if (!job || job.attempt !== followed.attempt) continue;
       this.reportStart(job, followed);
       if (isTerminal(job.status)) this.reportEnd(job);
     }
+    return read;
   }
 
   private reportStart(job: Job, followed: Followed): void {

@@ -10,6 +10,11 @@ import { TokenBucket } from '@agent-runner/shared/runtime/token-bucket.ts';
 const SETTLE_MS = 15;
 /** While jobs wait for capacity held elsewhere (workers in other processes), look again this often. */
 const RECHECK_MS = 250;
+/**
+ * How long a recycled job keeps its place: until its fresh copy is received again (here or by a
+ * peer), jobs it outranks do not start, or every recycle would let a worse job through.
+ */
+const RECYCLED_PLACE_MS = 5000;
 /** After RunTask throttling, owe this many seconds of launch budget. */
 const THROTTLE_PENALTY_SECONDS = 1;
 /**
@@ -19,6 +24,11 @@ const THROTTLE_PENALTY_SECONDS = 1;
  * a live one recycles little.
  */
 export const LOOKAHEAD = 10;
+
+interface Place {
+  priority: Priority;
+  submittedAt: number;
+}
 
 interface Waiter {
   delivery: JobDelivery;
@@ -48,6 +58,8 @@ export class LaunchScheduler {
   private readonly deps: DispatcherDeps;
   private readonly bucket: TokenBucket;
   private readonly waiting = new Map<string, Waiter>();
+  /** Jobs recycled by this dispatcher whose copies are not received yet, and until when they hold their place. */
+  private readonly recycled = new Map<string, Place & { until: number }>();
   private readonly launching = new Set<Promise<void>>();
   /** Jobs whose slots are taken and whose launch is under way here. */
   private readonly launchingJobs = new Set<string>();
@@ -83,6 +95,7 @@ export class LaunchScheduler {
     if (triage !== 'launch') return triage;
     // A second copy of a message whose job already waits here is a duplicate delivery.
     if (this.waiting.has(jobId)) return ACK;
+    this.recycled.delete(jobId);
     return new Promise<DeliveryOutcome>((settle, fail) => {
       this.waiting.set(jobId, { delivery, job: job!, enteredAt: this.deps.clock.now().getTime(), blocked: false, settle, fail });
       this.schedule(SETTLE_MS);
@@ -177,17 +190,23 @@ export class LaunchScheduler {
     this.handBackLongWaiters(nowMs);
 
     const order = compareWaiting(nowMs, config.dispatch.priorityAgingSeconds);
-    const candidates = [...this.waiting.values()].sort((a, b) =>
-      order(
-        { priority: a.job.priority, submittedAt: Date.parse(a.job.createdAt) },
-        { priority: b.job.priority, submittedAt: Date.parse(b.job.createdAt) },
-      ),
-    );
+    const candidates = [...this.waiting.values()].sort((a, b) => order(placeOf(a.job), placeOf(b.job)));
+    for (const [jobId, place] of this.recycled) if (place.until <= nowMs) this.recycled.delete(jobId);
+    // Only while capacity is scarce: with global slots to spare, the copy finds one when it comes back.
+    const bestInTransit = this.globalFull ? [...this.recycled.values()].sort(order)[0] : undefined;
     const fullScopes = new Set<string>();
     const groupsSeen = new Set<string>();
     this.globalFull = false;
+    /** Set once the launch tokens ran out this round: later one-shot launches wait; pooled hand-offs need none. */
+    let pacedWait = 0;
+    this.deps.claudeAdmission?.beginRound();
     for (const [i, waiter] of candidates.entries()) {
       const { job } = waiter;
+      if (bestInTransit && order(bestInTransit, placeOf(job)) < 0) {
+        // Still scarce as far as this round knows: the next one holds the place too.
+        this.globalFull = true;
+        break;
+      }
       // Within an ordering group only its oldest waiting job may start.
       if (job.orderingKey !== null) {
         if (groupsSeen.has(job.orderingKey)) {
@@ -201,8 +220,20 @@ export class LaunchScheduler {
         waiter.blocked = true;
         continue;
       }
-      const wait = this.bucket.msUntilNext();
-      if (wait > 0) return wait;
+      // Held by its model's rate limits, it waits like a job whose scope is full.
+      if (this.deps.claudeAdmission && !this.deps.claudeAdmission.fits(job, nowMs)) {
+        waiter.blocked = true;
+        continue;
+      }
+      // Pacing protects RunTask's rate limit and the machine from spawns; handing a pooled job to
+      // a warm worker is an IPC message, so it is not paced (priority, ordering and limits still apply).
+      const paced = job.isolation !== 'pooled';
+      if (paced && pacedWait > 0) continue;
+      const wait = paced ? this.bucket.msUntilNext() : 0;
+      if (wait > 0) {
+        pacedWait = wait;
+        continue;
+      }
       const lease = await leases.acquire(job.jobId, scopes, now);
       if (!lease.acquired) {
         waiter.blocked = true;
@@ -215,11 +246,12 @@ export class LaunchScheduler {
         continue;
       }
       waiter.blocked = false;
-      this.bucket.tryTake();
+      this.deps.claudeAdmission?.admitted(job, nowMs);
+      if (paced) this.bucket.tryTake();
       this.waiting.delete(job.jobId);
       this.launchInBackground(waiter);
     }
-    return RECHECK_MS;
+    return pacedWait > 0 ? pacedWait : RECHECK_MS;
   }
 
   /**
@@ -234,6 +266,7 @@ export class LaunchScheduler {
     for (const [jobId, waiter] of this.waiting) {
       if (nowMs - waiter.enteredAt < limit || waiter.job.orderingKey !== null) continue;
       this.waiting.delete(jobId);
+      this.recycled.set(jobId, { ...placeOf(waiter.job), until: nowMs + RECYCLED_PLACE_MS });
       this.deps.queue.enqueue(messageFor(waiter.job), { deduplicationId: `${jobId}:wait:${nowMs}` }).then(
         () => waiter.settle(ACK),
         () => waiter.settle({ kind: 'release', delaySeconds: 0 }),
@@ -280,4 +313,8 @@ export class LaunchScheduler {
       if (this.waiting.size > 0) this.schedule(0);
     });
   }
+}
+
+function placeOf(job: Job): Place {
+  return { priority: job.priority, submittedAt: Date.parse(job.createdAt) };
 }

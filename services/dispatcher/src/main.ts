@@ -10,6 +10,7 @@ import { JOB_TYPE_NAMES } from '@agent-runner/shared/job-types/catalogue.ts';
 import { isEntryPoint } from '@agent-runner/shared/runtime/is-entry-point.ts';
 import { loadConfigOrReport, untilStopSignal } from '@agent-runner/shared/runtime/service-process.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
+import { ClaudeAdmissionGate } from './claude-admission-gate.ts';
 import { every } from './every.ts';
 import { JobOutcomeMetrics } from './job-outcome-metrics.ts';
 import { LaunchScheduler } from './launch-scheduler.ts';
@@ -17,6 +18,11 @@ import { releaseOrphanedLeases } from './release-orphaned-leases.ts';
 import { CancelledWorkerStopper } from './stop-cancelled-workers.ts';
 import { reapLostWorkers } from './reap-lost-workers.ts';
 import { sweepStrandedJobs } from './sweep-stranded-jobs.ts';
+import { sweepPipelines } from './sweep-pipelines.ts';
+import { advanceIfStepEnded } from '@agent-runner/shared/pipelines/step-ended.ts';
+import type { PipelineDeps } from '@agent-runner/shared/pipelines/pipeline-deps.ts';
+import { startWebhookDeliveryLoop } from './webhook-delivery-loop.ts';
+import { createWebhookMetrics } from '@agent-runner/shared/observability/webhook-metrics.ts';
 
 export interface DispatcherOptions {
   clock?: Clock;
@@ -56,6 +62,15 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
   const metrics =
     options.metrics ?? createMetrics({ service: 'dispatcher', jobTypes: JOB_TYPE_NAMES, models: config.anthropic.allowedModels });
   const outcomes = new JobOutcomeMetrics({ jobs: backend.jobs, metrics, log });
+  const clock = options.clock ?? systemClock;
+  const pipelineDeps: PipelineDeps = {
+    jobs: backend.jobs,
+    pipelines: backend.pipelines,
+    queue: backend.queue,
+    blobs: backend.blobs,
+    clock,
+    config,
+  };
   const deps: DispatcherDeps = {
     config,
     metrics,
@@ -64,10 +79,17 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     queue: backend.queue,
     launcher: options.launcher ?? backend.createLauncher(),
     leases: backend.leases,
-    clock: options.clock ?? systemClock,
+    clock,
     log,
     random: options.random ?? Math.random,
+    jobEnded: (job) => advanceIfStepEnded(pipelineDeps, job, log),
+    claudeAdmission: config.dispatch.claudeAdmission ? new ClaudeAdmissionGate(config, log) : null,
   };
+  // A launcher made here is this dispatcher's to warm and to close; one passed in is its owner's.
+  const ownsLauncher = !options.launcher;
+  if (ownsLauncher && config.pool.pooledTypes.length > 0) {
+    deps.launcher.warm?.().catch((error: unknown) => log.warn({ err: error }, 'could not warm the worker pool'));
+  }
   const scheduler = new LaunchScheduler(deps);
   const feed = backend.createFeed({
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? config.dispatch.visibilityTimeoutSeconds,
@@ -89,7 +111,8 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     intervalMs,
     async () => {
       const reaped = await reapLostWorkers(deps);
-      await outcomes.observe(reaped.active);
+      const ended = await outcomes.observe(reaped.active);
+      deps.claudeAdmission?.observe([...reaped.active, ...ended], deps.clock.now().getTime());
       await stopper.stopCancelledWorkers(reaped.active);
       await releaseOrphanedLeases(deps, scheduler.launchingJobIds());
     },
@@ -98,9 +121,28 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
   );
   const sweeper = every(
     intervalMs,
-    () => sweepStrandedJobs(deps),
+    async () => {
+      await sweepStrandedJobs(deps);
+      await sweepPipelines(pipelineDeps, log);
+    },
     (error) => log.error({ err: error }, 'sweeper failed'),
     { atStart: true },
+  );
+  const webhooks = startWebhookDeliveryLoop(
+    {
+      deliveries: backend.webhookDeliveries,
+      pipelines: backend.pipelines,
+      jobs: backend.jobs,
+      secrets: backend.webhookSecrets,
+      endpoints: backend.webhookEndpoints,
+      rules: config.webhooks,
+      backoffBaseSeconds: config.webhookDelivery.backoffBaseSeconds,
+      clock: deps.clock,
+      random: deps.random,
+      metrics: createWebhookMetrics(metrics.registry),
+      log,
+    },
+    { queue: backend.webhookQueue, waitSeconds: config.aws?.queueWaitSeconds ?? 20, sweepIntervalMs: intervalMs, log },
   );
   log.info({ backend: backend.name, launcher: config.launcher }, 'dispatcher started');
 
@@ -109,7 +151,8 @@ export function startDispatcher(config: Config, backend: Backend, log: Logger, o
     async stop() {
       // The scheduler hands waiting messages back first, so the feed's stop need not wait on them.
       await scheduler.stop();
-      await Promise.all([feed.stop(), reaper.stop(), sweeper.stop()]);
+      await Promise.all([feed.stop(), reaper.stop(), sweeper.stop(), webhooks.stop()]);
+      if (ownsLauncher) await deps.launcher.close?.();
       log.info('dispatcher stopped');
     },
   };

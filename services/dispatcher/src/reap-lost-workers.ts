@@ -99,6 +99,7 @@ async function failAndMaybeRequeue(deps: DispatcherDeps, seen: Job, failure: Job
   deps.log.warn({ job_id: seen.jobId, attempt: seen.attempt, reason: failure.message, requeued }, 'reaped worker');
   // Slots go back before the retry's message exists, so the retry cannot find them still held.
   await deps.leases.release(seen.jobId);
+  if (!requeued) await deps.jobEnded?.(written.job);
   if (requeued) {
     try {
       await requeueWithBackoff(deps, written.job, seen.attempt);

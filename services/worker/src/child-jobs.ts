@@ -6,6 +6,7 @@ import { cancelJob } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import { loadResult } from '@agent-runner/shared/jobs/load-result.ts';
 import { submitJob, type SubmitJobDeps } from '@agent-runner/shared/jobs/submit-job.ts';
+import { resolveIsolation } from '@agent-runner/shared/job-types/isolation.ts';
 import { validateJobPayload } from '@agent-runner/shared/job-types/validate-job-payload.ts';
 import type { ChildJobOutcome, ChildJobRequest, ChildJobRunner } from './handlers/job-handler.ts';
 import { sleep } from './handlers/sleep-for.ts';
@@ -74,8 +75,11 @@ async function cancelChild(deps: ChildJobDeps, jobId: string): Promise<void> {
 
 /** The child as a NewJob, refused like a bad submission would be (ValidationError, from the same check). */
 function validatedChild(request: ChildJobRequest, deps: ChildJobDeps): NewJob {
+  const jobType = validateJobPayload(request.jobType, request.payload, deps.config);
   return {
-    jobType: validateJobPayload(request.jobType, request.payload, deps.config),
+    jobType,
+    // The child's own type decides, as for a POST /jobs that names no isolation.
+    isolation: resolveIsolation(jobType, undefined, deps.config),
     payload: request.payload,
     priority: deps.parent.priority,
     tenant: deps.parent.tenant,

@@ -19,6 +19,7 @@ import { lazyChildJobRunner } from './lazy-child-jobs.ts';
 import { ulid } from '@agent-runner/shared/domain/ids.ts';
 import { AttemptUsage, type PendingSpend } from './anthropic/attempt-usage.ts';
 import { TenantDailyBudget } from './tenant-daily-budget.ts';
+import { advancePipelineOf } from './advance-pipeline-step.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -30,6 +31,12 @@ export interface WorkerDeps {
   random: () => number;
   /** Aborted when the process is told to stop (SIGTERM): the handler is stopped and the worker exits. */
   stopSignal?: AbortSignal;
+  /**
+   * Told when the attempt's handler is aborted (timeout, cancel, stop, superseded): it may still be
+   * running code it was not able to stop. A pooled worker retires after such an attempt; a
+   * one-shot worker exits anyway.
+   */
+  onAbort?: (cause: AbortCause) => void;
 }
 
 export type WorkerOutcome =
@@ -99,6 +106,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     if (abortCause) return;
     abortCause = cause;
     abort.abort(new Error(`aborted: ${cause}`));
+    deps.onAbort?.(cause);
   };
 
   const deadline = setTimeout(() => abortWith('timeout'), job.timeoutSeconds * 1000);
@@ -165,6 +173,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     await tenantBudget.record(costOf(spent));
     await backend.leases.release(jobId, heldScopes(job, config));
     log.info('attempt succeeded');
+    await advancePipelineOf(deps, done.job, log);
     return 'succeeded';
   } catch (error) {
     const cause: AbortCause | null = abortCause;
@@ -279,7 +288,10 @@ async function recordFailure(
   await tenantBudget.record(costOf(spent));
   // Slots go back before the retry's message exists, so the retry cannot find them still held.
   await deps.backend.leases.release(jobId, heldScopes(known, deps.config));
-  if (!requeued) return 'failed';
+  if (!requeued) {
+    await advancePipelineOf(deps, done.job, log);
+    return 'failed';
+  }
   const delaySeconds = backoffSeconds(attempt, DEFAULT_BACKOFF, deps.random);
   try {
     await deps.backend.queue.enqueue(messageFor(done.job), { delaySeconds, deduplicationId: `${jobId}:${attempt + 1}` });

@@ -47,8 +47,13 @@ export class SecretsLoadedOnFirstUse implements SecretSource {
 
 export class LauncherLoadedOnFirstUse implements WorkerLauncher {
   private readonly launcher: () => Promise<WorkerLauncher>;
+  private loaded = false;
   constructor(load: () => Promise<WorkerLauncher>) {
-    this.launcher = once(load);
+    const loadOnce = once(load);
+    this.launcher = () => {
+      this.loaded = true;
+      return loadOnce();
+    };
   }
   async launch(request: LaunchRequest): Promise<LaunchedWorker> {
     return (await this.launcher()).launch(request);
@@ -61,6 +66,14 @@ export class LauncherLoadedOnFirstUse implements WorkerLauncher {
   }
   async inspectAll(workerRefs: readonly string[]): Promise<Map<string, WorkerState>> {
     return (await this.launcher()).inspectAll(workerRefs);
+  }
+  async warm(): Promise<void> {
+    await (await this.launcher()).warm?.();
+  }
+  async close(): Promise<void> {
+    // Never loaded: nothing to let go of (and nothing worth importing now).
+    if (!this.loaded) return;
+    await (await this.launcher()).close?.();
   }
 }
 

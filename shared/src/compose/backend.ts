@@ -9,6 +9,9 @@ import type { ApiKeyStore } from '../ports/api-keys.ts';
 import type { QueuedJobCount } from '../ports/queued-job-count.ts';
 import type { TenantSettingsStore } from '../ports/tenant-settings.ts';
 import type { TenantSpend } from '../ports/tenant-spend.ts';
+import type { PipelineStore } from '../ports/pipeline-store.ts';
+import type { WebhookDeliveryQueue, WebhookDeliveryStore } from '../ports/webhook-deliveries.ts';
+import type { WebhookEndpointStore, WebhookSecretStore } from '../ports/webhook-endpoints.ts';
 
 export interface FeedOptions {
   /**
@@ -53,6 +56,16 @@ export interface Backend {
   readonly tenantSpend: TenantSpend;
   /** Per-tenant count of QUEUED jobs, for the max-queued quota. */
   readonly queuedJobs: QueuedJobCount;
+  /** Pipeline records (job chains); their steps are ordinary jobs in `jobs`. */
+  readonly pipelines: PipelineStore;
+  /** The webhook outbox: deliveries owed by ended jobs (and pipelines), and their attempts. */
+  readonly webhookDeliveries: WebhookDeliveryStore;
+  /** AWS: wakes dispatchers for due deliveries. null (embedded): the dispatcher polls the outbox. */
+  readonly webhookQueue: WebhookDeliveryQueue | null;
+  /** Per-tenant webhook signing secrets. */
+  readonly webhookSecrets: WebhookSecretStore;
+  /** Tenants' default webhook endpoints (`agent-runner webhooks add`); a 410 from a receiver disables one. */
+  readonly webhookEndpoints: WebhookEndpointStore;
   createFeed(options: FeedOptions): JobFeed;
   /** The launcher the config names (`ecs` or `process`). */
   createLauncher(): WorkerLauncher;

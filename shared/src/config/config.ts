@@ -139,6 +139,16 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_LAUNCH_BURST: integer(1).default(20),
   /** A message waiting for capacity is recycled (a fresh copy sent, the held one deleted) after this long. */
   AGENT_RUNNER_MAX_HOLD_SECONDS: integer(1, 600).default(20),
+  /** Job types that run on a warm pool's long-lived workers by default (each must allow it); a job may ask otherwise. */
+  AGENT_RUNNER_POOLED_TYPES: list.default([]),
+  /** Pool processes kept warm even when idle, and the most there may be (process launcher). */
+  AGENT_RUNNER_POOL_MIN: integer(0, 1000).default(2),
+  AGENT_RUNNER_POOL_MAX: integer(1, 1000).default(16),
+  /** A pooled worker is replaced after this many jobs, or once its resident memory is above this. */
+  AGENT_RUNNER_POOL_RECYCLE_AFTER_JOBS: integer(1).default(1000),
+  AGENT_RUNNER_POOL_MAX_RSS_MB: integer(32).default(512),
+  /** Hold Claude jobs that the Messages API's last rate-limit headers say would get a 429. */
+  AGENT_RUNNER_CLAUDE_ADMISSION: z.enum(['on', 'off']).default('on'),
   /** How long a job's live events are kept. */
   AGENT_RUNNER_EVENT_RETENTION_HOURS: integer(1).default(168),
   /** The worker writes buffered events at most this often (a fast stream costs few writes). */
@@ -196,6 +206,21 @@ export const ENV_SCHEMA = z.object({
    * development, tests). Off: an allowed host that resolves to one is refused (SSRF).
    */
   AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE: flag.default(false),
+  /** Let a webhook URL be `http:` (local development, tests); off, only `https:` is accepted. */
+  AGENT_RUNNER_WEBHOOK_ALLOW_HTTP: flag.default(false),
+  /**
+   * Let a webhook URL's host resolve to loopback, private, link-local and other non-public addresses
+   * (local development, tests). Off: such a URL is refused at submit time and at delivery (SSRF).
+   */
+  AGENT_RUNNER_WEBHOOK_ALLOW_PRIVATE: flag.default(false),
+  /** aws: tenants' default webhook endpoints; default `<table>-webhook-endpoints`. */
+  AGENT_RUNNER_WEBHOOK_ENDPOINTS_TABLE: z.string().min(1).optional(),
+  /** The first retry of a webhook delivery waits up to this long; each next one up to twice the last (4 h at most). */
+  AGENT_RUNNER_WEBHOOK_BACKOFF_BASE_SECONDS: integer(1, 3600).default(5),
+  /** aws: the webhook outbox; default `<table>-webhook-deliveries`. */
+  AGENT_RUNNER_WEBHOOK_DELIVERIES_TABLE: z.string().min(1).optional(),
+  /** aws: the SQS queue that wakes dispatchers for due webhook deliveries; without it they are found by the sweep alone. */
+  AGENT_RUNNER_WEBHOOK_QUEUE_URL: z.url().optional(),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;
@@ -212,6 +237,12 @@ export interface AwsConfig {
   apiKeysTable: string;
   /** Tenant settings and daily spend; default `<table>-tenants`. */
   tenantsTable: string;
+  /** Tenants' default webhook endpoints; default `<table>-webhook-endpoints`. */
+  webhookEndpointsTable: string;
+  /** The webhook outbox; default `<table>-webhook-deliveries`. */
+  webhookDeliveriesTable: string;
+  /** Wakes dispatchers for due deliveries; null: the sweep of overdue deliveries finds them. */
+  webhookQueueUrl: string | null;
   bucket: string;
   queueUrls: Record<(typeof PRIORITIES)[number], string>;
   fifoQueueUrl: string | null;
@@ -267,8 +298,11 @@ export interface Config {
     launchRatePerSecond: number;
     launchBurst: number;
     maxHoldSeconds: number;
+    claudeAdmission: boolean;
   };
   events: { retentionSeconds: number; flushMs: number };
+  /** Warm pools: which job types run pooled by default, and how big a pool is and how long a worker lives. */
+  pool: { pooledTypes: string[]; min: number; max: number; recycleAfterJobs: number; maxRssMb: number };
   tenants: {
     /** The quotas of a tenant with no settings of its own (null: no limit). */
     defaults: TenantQuotas;
@@ -292,6 +326,10 @@ export interface Config {
     maxRetries: number;
   };
   tools: { httpGetAllowedHosts: string[]; httpGetAllowPrivate: boolean };
+  /** Which webhook URLs are accepted (at submit time) and reached (at delivery). */
+  webhooks: { allowHttp: boolean; allowPrivate: boolean };
+  /** How webhook deliveries are retried. */
+  webhookDelivery: { backoffBaseSeconds: number };
   /** The validated variables, for passing the same configuration on to a child worker. */
   env: Record<string, string>;
 }
@@ -345,6 +383,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       eventsTable: env.AGENT_RUNNER_EVENTS_TABLE ?? `${table}-events`,
       apiKeysTable: env.AGENT_RUNNER_API_KEYS_TABLE ?? `${table}-api-keys`,
       tenantsTable: env.AGENT_RUNNER_TENANTS_TABLE ?? `${table}-tenants`,
+      webhookEndpointsTable: env.AGENT_RUNNER_WEBHOOK_ENDPOINTS_TABLE ?? `${table}-webhook-endpoints`,
+      webhookDeliveriesTable: env.AGENT_RUNNER_WEBHOOK_DELIVERIES_TABLE ?? `${table}-webhook-deliveries`,
+      webhookQueueUrl: env.AGENT_RUNNER_WEBHOOK_QUEUE_URL ?? null,
       bucket: need('AGENT_RUNNER_BUCKET', env.AGENT_RUNNER_BUCKET),
       queueUrls: {
         critical: env.AGENT_RUNNER_QUEUE_URL_CRITICAL ?? normal,
@@ -366,6 +407,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         assignPublicIp: env.AGENT_RUNNER_ASSIGN_PUBLIC_IP,
       };
     }
+  }
+  if (env.AGENT_RUNNER_POOL_MIN > env.AGENT_RUNNER_POOL_MAX) {
+    problems.push('AGENT_RUNNER_POOL_MIN: must be at most AGENT_RUNNER_POOL_MAX');
+  }
+  if (env.AGENT_RUNNER_POOLED_TYPES.length > 0 && launcher !== 'process') {
+    problems.push('AGENT_RUNNER_POOLED_TYPES: warm pools need AGENT_RUNNER_LAUNCHER=process (ECS pools are not built yet)');
   }
   if (env.AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS < env.AGENT_RUNNER_HEADERS_TIMEOUT_SECONDS) {
     problems.push('AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS: must be at least AGENT_RUNNER_HEADERS_TIMEOUT_SECONDS');
@@ -415,8 +462,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       launchRatePerSecond: env.AGENT_RUNNER_LAUNCH_RATE,
       launchBurst: env.AGENT_RUNNER_LAUNCH_BURST,
       maxHoldSeconds: env.AGENT_RUNNER_MAX_HOLD_SECONDS,
+      claudeAdmission: env.AGENT_RUNNER_CLAUDE_ADMISSION === 'on',
     },
     events: { retentionSeconds: env.AGENT_RUNNER_EVENT_RETENTION_HOURS * 3600, flushMs: env.AGENT_RUNNER_EVENT_FLUSH_MS },
+    pool: {
+      pooledTypes: env.AGENT_RUNNER_POOLED_TYPES,
+      min: env.AGENT_RUNNER_POOL_MIN,
+      max: env.AGENT_RUNNER_POOL_MAX,
+      recycleAfterJobs: env.AGENT_RUNNER_POOL_RECYCLE_AFTER_JOBS,
+      maxRssMb: env.AGENT_RUNNER_POOL_MAX_RSS_MB,
+    },
     tenants: {
       defaults: {
         submitRate: env.AGENT_RUNNER_TENANT_SUBMIT_RATE,
@@ -436,6 +491,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxRetries: env.AGENT_RUNNER_ANTHROPIC_MAX_RETRIES,
     },
     tools: { httpGetAllowedHosts: env.AGENT_RUNNER_HTTP_GET_ALLOWED_HOSTS, httpGetAllowPrivate: env.AGENT_RUNNER_HTTP_GET_ALLOW_PRIVATE },
+    webhooks: { allowHttp: env.AGENT_RUNNER_WEBHOOK_ALLOW_HTTP, allowPrivate: env.AGENT_RUNNER_WEBHOOK_ALLOW_PRIVATE },
+    webhookDelivery: { backoffBaseSeconds: env.AGENT_RUNNER_WEBHOOK_BACKOFF_BASE_SECONDS },
     env: raw,
   };
 }

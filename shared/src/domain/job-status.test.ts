@@ -24,6 +24,10 @@ test('the legal transitions are exactly the documented ones', () => {
     'RUNNING->QUEUED',
     'RUNNING->SUCCEEDED',
     'RUNNING->TIMED_OUT',
+    'WAITING->CANCELLED',
+    'WAITING->FAILED',
+    'WAITING->QUEUED',
+    'WAITING->SKIPPED',
   ]);
 });
 
@@ -33,4 +37,6 @@ test('only a running job can succeed, and nothing skips the claim', () => {
   assert.deepEqual(legalSourcesOf('DISPATCHED'), ['QUEUED']);
   assert.equal(isTerminal('QUEUED'), false);
   assert.equal(isTerminal('CANCELLED'), true);
+  assert.equal(isTerminal('WAITING'), false);
+  assert.equal(isTerminal('SKIPPED'), true);
 });

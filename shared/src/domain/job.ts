@@ -1,16 +1,27 @@
 import type { JobStatus } from './job-status.ts';
 import type { JsonObject, JsonValue } from './json.ts';
 import type { JobUsage } from './job-usage.ts';
+import type { WebhookTarget } from './webhook-target.ts';
 
 export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
 export type { JsonObject, JsonValue } from './json.ts';
 
+/**
+ * How a job's attempts run: `one_shot`, a process (ECS task) of its own that exits after it;
+ * `pooled`, on a warm pool's long-lived worker that runs jobs one after another.
+ */
+export const ISOLATIONS = ['one_shot', 'pooled'] as const;
+export type Isolation = (typeof ISOLATIONS)[number];
+
 /** Why an attempt or a job failed. `handler` names the job type's handler when it threw. */
 export interface JobError {
-  /** retryable / fatal: from the handler or launcher; lost: the worker vanished; timeout; cancelled. */
-  kind: 'retryable' | 'fatal' | 'lost' | 'timeout' | 'cancelled';
+  /**
+   * retryable / fatal: from the handler or launcher; lost: the worker vanished; timeout; cancelled;
+   * skipped: a pipeline step that did not run because a step it needs did not succeed.
+   */
+  kind: 'retryable' | 'fatal' | 'lost' | 'timeout' | 'cancelled' | 'skipped';
   message: string;
   handler: string | null;
 }
@@ -43,6 +54,8 @@ export interface Job {
   /** The id of the API key that submitted it (a child job: its parent's); null with auth off. Never the key. */
   keyId: string | null;
   orderingKey: string | null;
+  /** Fixed at submit time (the job's choice, else its type's default); a record from before pools reads `one_shot`. */
+  isolation: Isolation;
   /** The payload, inline when it fits the record; otherwise in the blob store at `payloadRef`. */
   payload: JsonValue | null;
   payloadRef: string | null;
@@ -68,6 +81,19 @@ export interface Job {
   usage: JobUsage | null;
   /** The `anthropic-ratelimit-*` (and `retry-after`) headers of the last Claude response a worker saw. */
   rateLimits: JsonObject | null;
+  /** Where the job reports its end, fixed at submission (its own `webhook` plus its tenant's endpoints then). */
+  webhooks: WebhookTarget[];
+  /**
+   * The pipeline this job is a step of. Absent (not null) on every other job, so records written
+   * before pipelines existed, and the many places that build one, need no change.
+   */
+  pipeline?: PipelineStepRef;
+}
+
+/** A step job's place in its pipeline. */
+export interface PipelineStepRef {
+  pipelineId: string;
+  step: string;
 }
 
 /** The fields a submitter controls, already validated. */
@@ -79,8 +105,12 @@ export interface NewJob {
   /** The submitting API key's id; absent means none (auth off). */
   keyId?: string | null;
   orderingKey: string | null;
+  /** Absent: `one_shot`. */
+  isolation?: Isolation;
   maxAttempts: number;
   timeoutSeconds: number;
+  /** Where the job reports its end; absent means nowhere. */
+  webhooks?: WebhookTarget[];
 }
 
 export function createJobRecord(
@@ -99,6 +129,7 @@ export function createJobRecord(
     tenant: input.tenant,
     keyId: input.keyId ?? null,
     orderingKey: input.orderingKey,
+    isolation: input.isolation ?? 'one_shot',
     payload: stored.payload,
     payloadRef: stored.payloadRef,
     createdAt: at,
@@ -115,6 +146,7 @@ export function createJobRecord(
     error: null,
     usage: null,
     rateLimits: null,
+    webhooks: input.webhooks ?? [],
   };
 }
 

@@ -31,6 +31,7 @@ export function shouldRetry(error: JobError, attempt: number, maxAttempts: numbe
     case 'fatal':
     case 'timeout':
     case 'cancelled':
+    case 'skipped':
       return false;
   }
 }

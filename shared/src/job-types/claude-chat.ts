@@ -11,6 +11,7 @@ const turn = z.strictObject({
 export const claudeChatJobType = defineJobType({
   name: 'claude_chat',
   description: 'Sends `prompt` (or a `messages` conversation) to Claude and returns its reply, streamed as text_delta events.',
+  allowsPooled: true,
   payloadSchema: z
     .strictObject({
       /** A single user message… */

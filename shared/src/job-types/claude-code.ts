@@ -6,6 +6,7 @@ import { defineJobType } from './job-type.ts';
 export const claudeCodeJobType = defineJobType({
   name: 'claude_code',
   description: 'Writes `language` code meeting `specification`; returns the code without Markdown fences.',
+  allowsPooled: true,
   payloadSchema: z.strictObject({
     specification: z.string().min(1).max(200_000),
     language: z.string().regex(/^[A-Za-z][A-Za-z0-9+#.-]{0,39}$/, 'a language name such as typescript, python, go, c++'),

@@ -5,6 +5,7 @@ import { defineJobType } from './job-type.ts';
 export const echoJobType = defineJobType({
   name: 'echo',
   description: 'Echoes `message`; `sleep_ms` simulates work, `fail` throws a retryable or fatal error.',
+  allowsPooled: true,
   payloadSchema: z.strictObject({
     message: z.string().max(100_000),
     sleep_ms: z.number().int().min(0).max(3_600_000).optional(),

@@ -18,6 +18,12 @@ export interface JobType<Name extends string, P> {
   readonly description: string;
   readonly payloadSchema: z.ZodType<P>;
   /**
+   * Whether a job of this type may run on a warm pool's long-lived worker, which runs other jobs
+   * before and after it in the same process (default false: one process per attempt). A type that
+   * runs what a model or a payload chooses against the network keeps a process of its own.
+   */
+  readonly allowsPooled?: boolean;
+  /**
    * Checks that need the deployment's configuration (the allowed models, the enabled tools), run
    * at submit time after the schema accepts the payload: a payload with problems is refused. The
    * runner must not rely on them having run (the worker's configuration may differ).

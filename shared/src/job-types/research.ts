@@ -10,6 +10,7 @@ export const MAX_QUESTIONS = 5;
 export const researchJobType = defineJobType({
   name: 'research',
   description: 'Plans 3–5 key questions on `topic`, answers each, and synthesizes a report.',
+  allowsPooled: true,
   payloadSchema: z.strictObject({
     topic: z.string().min(1).max(10_000),
     model: modelField,

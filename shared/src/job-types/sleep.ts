@@ -5,5 +5,6 @@ import { defineJobType } from './job-type.ts';
 export const sleepJobType = defineJobType({
   name: 'sleep',
   description: 'Waits `ms` milliseconds, then reports how long it actually slept.',
+  allowsPooled: true,
   payloadSchema: z.strictObject({ ms: z.number().int().min(0).max(3_600_000) }),
 });

@@ -2,6 +2,7 @@ import type { Job } from '../domain/job.ts';
 import type { Transition } from '../domain/transitions.ts';
 import { ConflictError, NotFoundError } from '../domain/errors.ts';
 import type { JobStore } from '../ports/job-store.ts';
+import { deliveriesOwedByJobWrite } from '../domain/webhook-deliveries-owed.ts';
 
 export interface Applied {
   /** The job after the write, or as found when the step did not apply. */
@@ -41,8 +42,11 @@ export async function applyTransition(
       continue;
     }
     if (!step) return { job, applied: false };
+    const at = now();
+    // A step that ends the job writes the webhook deliveries it owes with it (the outbox).
+    const owed = deliveriesOwedByJobWrite(job, step.changes.status, at);
     try {
-      return { job: await store.update(jobId, step.expect, step.changes, now()), applied: true };
+      return { job: await store.update(jobId, step.expect, step.changes, at, owed), applied: true };
     } catch (error) {
       if (!(error instanceof ConflictError) || tries >= maxTries) throw error;
     }

@@ -1,5 +1,6 @@
 import type { Job, JobChanges, JobExpectation, JsonValue } from '../domain/job.ts';
 import type { JobStatus } from '../domain/job-status.ts';
+import type { WebhookDelivery } from '../domain/webhook-delivery.ts';
 
 export interface JobListQuery {
   status?: JobStatus;
@@ -65,9 +66,10 @@ export interface JobStore {
   /**
    * Applies `changes` iff the stored job matches `expect`, bumping `version` by one and setting
    * `updatedAt` to `now`. Returns the job as written. NotFoundError if absent; ConflictError (with
-   * no change made) if it does not match.
+   * no change made) if it does not match. `owed`: webhook deliveries the write owes (it ends the
+   * job), stored in the same atomic write, so a job that ended always has its outbox.
    */
-  update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Promise<Job>;
+  update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date, owed?: readonly WebhookDelivery[]): Promise<Job>;
   /** Deletes the job iff it matches `expect` (used to undo a job whose enqueue failed). */
   delete(jobId: string, expect: JobExpectation): Promise<void>;
   /** Jobs in the given status, oldest first, for the sweeper and reaper. */

@@ -1,8 +1,12 @@
+import type { Isolation } from '../domain/job.ts';
+
 /** What a worker needs to know to run one attempt of one job. */
 export interface LaunchRequest {
   jobId: string;
   attempt: number;
   jobType: string;
+  /** One process for this attempt alone, or a warm pool's worker. Absent: `one_shot`. */
+  isolation?: Isolation;
   /**
    * Extra environment for the worker: settings that must agree between the dispatcher and its
    * workers (e.g. the heartbeat interval the reaper judges by). ECS: container override; process: env.
@@ -35,4 +39,13 @@ export interface WorkerLauncher {
    * that call is throttled per account, so a thousand running jobs must cost ten calls, not a thousand.
    */
   inspectAll(workerRefs: readonly string[]): Promise<Map<string, WorkerState>>;
+  /**
+   * Starts what a launcher keeps ready (a warm pool's minimum). Optional: one-shot launchers keep nothing.
+   */
+  warm?(): Promise<void>;
+  /**
+   * Lets go of what the launcher keeps (idle pool workers exit; a busy one finishes its job first).
+   * Workers of one-shot launchers outlive it, as ECS tasks outlive a dispatcher.
+   */
+  close?(): Promise<void>;
 }

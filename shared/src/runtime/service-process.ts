@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, type Config } from '../config/config.ts';
+import { pooledTypesProblems } from '../job-types/isolation.ts';
 
 /**
  * The configuration for a service's `main`, or null after telling the operator on stderr which
@@ -6,7 +7,11 @@ import { ConfigError, loadConfig, type Config } from '../config/config.ts';
  */
 export function loadConfigOrReport(env: Record<string, string | undefined>, command: string): Config | null {
   try {
-    return loadConfig(env);
+    const config = loadConfig(env);
+    // Checked against the job-type catalogue, which the config module must not depend on: that would close a circle.
+    const problems = pooledTypesProblems(config);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${command}: ${error.message}\n`);

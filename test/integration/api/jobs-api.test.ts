@@ -50,6 +50,7 @@ describe('jobs API on the embedded backend', () => {
       'created_at',
       'error',
       'finished_at',
+      'isolation',
       'job_id',
       'job_type',
       'key_id',
@@ -64,6 +65,7 @@ describe('jobs API on the embedded backend', () => {
       'timeout_seconds',
       'updated_at',
       'usage',
+      'webhook',
     ]);
     assert.deepEqual(
       { ...view, job_id: undefined, created_at: undefined, updated_at: undefined },
@@ -75,6 +77,7 @@ describe('jobs API on the embedded backend', () => {
         tenant: 'acme',
         key_id: null,
         ordering_key: 'customer-7',
+        isolation: 'one_shot',
         created_at: undefined,
         updated_at: undefined,
         started_at: null,
@@ -87,6 +90,7 @@ describe('jobs API on the embedded backend', () => {
         usage: null,
         cost_usd: null,
         rate_limits: null,
+        webhook: null,
         links: { self: `/jobs/${view.job_id}`, cancel: `/jobs/${view.job_id}/cancel`, events: `/jobs/${view.job_id}/events` },
       },
     );

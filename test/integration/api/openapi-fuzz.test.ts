@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { cancelJob } from '@agent-runner/shared/domain/transitions.ts';
 import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
+import { systemClock } from '@agent-runner/shared/domain/ids.ts';
+import { cancelPipeline } from '@agent-runner/shared/pipelines/cancel-pipeline.ts';
 import { ensureSchemathesisInstalled } from '../../support/schemathesis.ts';
 import { startApiUnderTest, type ApiUnderTest } from './api-fixture.ts';
 
@@ -61,6 +63,17 @@ describe('the API against its own OpenAPI document (schemathesis, every route)',
             () => new Date(),
           ).catch(() => {});
         }
+        // Likewise pipelines, whose waiting steps no dispatcher would ever end.
+        const { backend, config } = api;
+        const deps = {
+          jobs: backend.jobs,
+          pipelines: backend.pipelines,
+          queue: backend.queue,
+          blobs: backend.blobs,
+          clock: systemClock,
+          config,
+        };
+        for (const pipeline of await backend.pipelines.listRunning(100)) await cancelPipeline(deps, pipeline).catch(() => {});
       })();
     }, 100);
   });

@@ -178,7 +178,7 @@ describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
     // Container-level memory: moto answers RunTask with HTTP 500 without it, and every AWS test
     // launches its workers from this definition (test/support/aws-test-env.ts provisions it).
     assert.equal(container?.memory, 1024);
-    assert.ok(container?.command?.includes('services/worker/src/main.ts'), `command ${container?.command?.join(' ')}`);
+    assert.ok(container?.command?.includes('services/worker/src/entry.ts'), `command ${container?.command?.join(' ')}`);
     const env = Object.fromEntries((container?.environment ?? []).map((e) => [e.name, e.value]));
     // The worker's own configuration loads from the task definition's environment alone.
     const workerConfig = loadConfig(env as Record<string, string>);

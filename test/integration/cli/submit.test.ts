@@ -74,6 +74,8 @@ describe('agent-runner submit against the real API, dispatcher and workers (embe
           '2',
           '--tenant',
           'acme',
+          '--isolation',
+          'pooled',
         ],
         env,
       );
@@ -81,7 +83,10 @@ describe('agent-runner submit against the real API, dispatcher and workers (embe
       const id = res.stdout.trim();
       assert.match(id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
       const job = await getJob(system.url, id);
-      assert.deepEqual([job.priority, job.ordering_key, job.timeout_seconds, job.max_attempts, job.tenant], ['high', 'k-1', 30, 2, 'acme']);
+      assert.deepEqual(
+        [job.priority, job.ordering_key, job.timeout_seconds, job.max_attempts, job.tenant, job.isolation],
+        ['high', 'k-1', 30, 2, 'acme', 'pooled'],
+      );
       const piped = await runCli(['submit', 'echo', '--payload', '@-', '--json'], env, { stdin: '{"message":"from stdin"}' });
       assert.equal(piped.code, 0, piped.stderr);
       assert.equal((JSON.parse(piped.stdout) as { status: string }).status, 'QUEUED');
@@ -104,6 +109,7 @@ describe('agent-runner submit against the real API, dispatcher and workers (embe
       ['submit'],
       ['submit', 'echo', '--payload', '{not json'],
       ['submit', 'echo', '--priority', 'urgent'],
+      ['submit', 'echo', '--isolation', 'shared'],
       ['submit', 'echo', '--timeout', '-4'],
       ['submit', 'echo', '--bogus'],
       ['submit', 'echo', '--api', 'not a url'],

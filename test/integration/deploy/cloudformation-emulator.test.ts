@@ -111,7 +111,7 @@ describe('the CloudFormation template deployed into the emulator', { skip: Boole
     };
   }
 
-  for (const table of ['jobs', 'leases', 'job-events', 'api-keys', 'tenants'])
+  for (const table of ['jobs', 'leases', 'job-events', 'api-keys', 'tenants', 'webhook-endpoints', 'webhook-deliveries'])
     test(`table ${table}: the same keys, indexes and TTL as provision creates`, async () => {
       const { ttl: _notApplied, ...fromStack } = await tableShape(`${stackPrefix}-${table}`);
       assert.ok(fromStack.keys && fromStack.keys.length > 0, 'the stack created the table');
@@ -137,7 +137,7 @@ describe('the CloudFormation template deployed into the emulator', { skip: Boole
     };
   }
 
-  for (const queue of ['critical', 'high', 'normal', 'low', 'ordered.fifo'])
+  for (const queue of ['critical', 'high', 'normal', 'low', 'ordered.fifo', 'webhooks'])
     test(`queue ${queue}: the same kind and dead-letter queue as provision creates`, async () => {
       const fromStack = await queueShape(stackPrefix, queue);
       assert.equal(fromStack.fifo, fromStack.fifoExpected);

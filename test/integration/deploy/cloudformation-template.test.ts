@@ -198,7 +198,8 @@ function backendMembers(): Map<string, string> {
     if (file) members.set(m[1]!, file);
   }
   for (const m of text.matchAll(/^\s+(\w+),$/gm)) {
-    const made = new RegExp(`const ${m[1]} = new `).exec(text);
+    // `const queue = new …`, or `const x = url === null ? null : new …` (an optional part).
+    const made = new RegExp(`const ${m[1]} =[^;]*?\\bnew `).exec(text);
     const file = made ? adapterAfter(made.index) : undefined;
     if (file) members.set(m[1]!, file);
   }

@@ -74,10 +74,11 @@ test('docker-compose.yml: each service command runs an agent-runner subcommand t
 
 test('Dockerfile: multi-stage on a pinned Node 24, production deps only, non-root, no ENTRYPOINT (a task definition command replaces CMD)', () => {
   const dockerfile = read('Dockerfile');
-  assert.equal((dockerfile.match(/^FROM /gm) ?? []).length, 2);
+  // Production dependencies, the worker's bundle (built with dev dependencies), and the image itself.
   assert.match(dockerfile, /^ARG NODE_IMAGE=node:24\.\d+\.\d+-bookworm-slim$/m, 'an exact Node 24 release');
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own build-argument reference, read as text.
-  assert.deepEqual(dockerfile.match(/^FROM \S+/gm), ['FROM ${NODE_IMAGE}', 'FROM ${NODE_IMAGE}']);
+  assert.deepEqual(dockerfile.match(/^FROM \S+/gm), ['FROM ${NODE_IMAGE}', 'FROM ${NODE_IMAGE}', 'FROM ${NODE_IMAGE}']);
+  assert.match(dockerfile, /^COPY --from=worker-bundle \/app\/\.build\/worker /m, 'only the bundle leaves the build stage');
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? 'null') as string[] | null;
   assert.deepEqual(
     cmd?.slice(0, 1).concat(cmd.slice(-2)),
@@ -105,7 +106,7 @@ test("Dockerfile: the compile cache is warmed at build time by a command that lo
     });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, '', 'no service started');
-    const loaded = Number(/compile cache: (\d+) source modules loaded/.exec(run.stderr)?.[1]);
+    const loaded = Number(/compile cache: (\d+) source modules and \d+ worker bundle files loaded/.exec(run.stderr)?.[1]);
     assert.ok(loaded > 100, `every source module was loaded (${loaded})`);
     // The source modules plus what they import, the lazily loaded Anthropic SDK included.
     assert.ok(readdirSync(cache, { recursive: true }).length > 500, 'the cache was written');

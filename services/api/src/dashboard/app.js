@@ -7,13 +7,14 @@
 
 /** @typedef {import('../schemas/job-view.ts').JobView} JobView */
 /** @typedef {import('../schemas/job-view.ts').JobList} JobList */
+/** @typedef {import('../schemas/pipeline-view.ts').PipelineView} PipelineView */
 /** @typedef {import('zod').output<typeof import('../schemas/stats.ts').StatsSchema>} Stats */
 /** @typedef {import('../../../../shared/src/job-events/catalogue.ts').JobEventType} JobEventType */
 /** @typedef {{ seq?: number, at?: string, attempt?: number, type: string, data?: unknown }} StreamedEvent */
 
 import { eventsUrlFor, fetchWithKey, hasKey } from './auth.js';
 
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED', 'SKIPPED']);
 const PRIORITIES = /** @type {const} */ (['critical', 'high', 'normal', 'low']);
 /** Page size of the jobs table; the API allows up to 100. */
 const PAGE = 50;
@@ -56,6 +57,8 @@ const state = {
   stream: null,
   /** The job whose stream reached its end: reopening its detail does not replay it again. @type {string | null} */
   streamEndedFor: null,
+  /** The selected job's pipeline is still running: its detail keeps refreshing after the job ended. */
+  pipelineRunning: false,
   statsAvailable: true,
   /** @type {Set<string>} */
   knownTypes: new Set(),
@@ -374,6 +377,65 @@ function renderDetail(job) {
   }
   $('detail-result').hidden = job.result === undefined;
   if (job.result !== undefined) preIn('detail-result').textContent = JSON.stringify(job.result, null, 2);
+  void renderPipeline(job);
+}
+
+/**
+ * A job that is a pipeline step shows its pipeline: every step as an indented list (indented by
+ * its depth in the graph), with its status, what it needs, and a link to its own detail.
+ * @param {JobView} job
+ */
+async function renderPipeline(job) {
+  const box = $('detail-pipeline');
+  if (!job.pipeline) {
+    state.pipelineRunning = false;
+    box.hidden = true;
+    return;
+  }
+  /** @type {PipelineView} */
+  let pipeline;
+  try {
+    pipeline = /** @type {PipelineView} */ (await api(job.pipeline.link));
+  } catch {
+    box.hidden = true;
+    return;
+  }
+  if (state.selectedId !== job.job_id) return;
+  state.pipelineRunning = pipeline.status === 'RUNNING';
+  const status = $('detail-pipeline-status');
+  status.textContent = pipeline.status;
+  status.dataset.status = pipeline.status;
+  /** @type {Map<string, number>} */
+  const depth = new Map();
+  for (const step of pipeline.steps) depth.set(step.name, 1 + Math.max(-1, ...step.needs.map((n) => depth.get(n) ?? 0)));
+  $('detail-pipeline-steps').replaceChildren(
+    ...pipeline.steps.map((step) =>
+      el(
+        'li',
+        {
+          dataset: { step: step.name, current: step.job_id === job.job_id ? 'true' : undefined },
+          style: `margin-left: ${1.5 * (depth.get(step.name) ?? 0)}em`,
+        },
+        badge(step.status),
+        ' ',
+        el(
+          'a',
+          {
+            href: `#job=${encodeURIComponent(step.job_id)}`,
+            onclick: (/** @type {Event} */ e) => {
+              e.preventDefault();
+              void openJob(step.job_id);
+            },
+          },
+          step.name,
+        ),
+        step.needs.length > 0 ? el('span', { class: 'muted' }, ` needs ${step.needs.join(', ')}`) : null,
+        step.cost_usd !== null ? el('span', { class: 'muted' }, ` · ${formatUsd(step.cost_usd)}`) : null,
+        step.error && step.status !== 'CANCELLED' ? el('span', { class: 'muted' }, ` · ${step.error.message}`) : null,
+      ),
+    ),
+  );
+  box.hidden = false;
 }
 
 /** @param {string} id a table's id */
@@ -504,7 +566,7 @@ async function cancelSelected() {
 
 async function refreshAll() {
   const work = [checkHealth(), loadJobs(), loadGlance()];
-  if (state.selectedJob && !TERMINAL.has(state.selectedJob.status)) work.push(refreshDetail());
+  if (state.selectedJob && (!TERMINAL.has(state.selectedJob.status) || state.pipelineRunning)) work.push(refreshDetail());
   await Promise.all(work);
   $('updated').textContent = `updated ${new Date().toLocaleTimeString([], { hour12: false })}`;
 }

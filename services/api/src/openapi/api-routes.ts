@@ -6,7 +6,10 @@ import { ListJobsQuerySchema } from '../schemas/list-jobs-query.ts';
 import { StatsSchema } from '../schemas/stats.ts';
 import { StreamTokenSchema } from '../schemas/stream-token.ts';
 import { UsageQuerySchema, UsageReportSchema } from '../schemas/usage.ts';
+import { PIPELINE_ROUTES } from './pipeline-routes.ts';
 import type { ParamDoc, ResponseDoc, RouteDoc } from './route-doc.ts';
+import { WEBHOOK_DELIVERY_ROUTES } from './webhook-delivery-routes.ts';
+import { WEBHOOK_ENDPOINT_ROUTES } from './webhook-endpoint-routes.ts';
 
 const JSON_TYPE = 'application/json';
 
@@ -48,7 +51,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     method: 'post',
     path: '/jobs',
     operationId: 'submitJob',
-    summary: 'Submit a job: it is recorded QUEUED and enqueued.',
+    summary: 'Submit a job: it is recorded QUEUED and enqueued (with `then`: the first step of a pipeline).',
     description:
       "The payload is checked against its job type's schema (the `*Payload` components) at submit time. A few rules are " +
       'checked only by the API: those a JSON Schema cannot state (e.g. `claude_chat` takes `prompt` or `messages`, not both) ' +
@@ -171,6 +174,8 @@ export const API_ROUTES: readonly RouteDoc[] = [
     scope: 'read',
     problems: [404, 503],
   },
+  ...PIPELINE_ROUTES,
+  ...WEBHOOK_DELIVERY_ROUTES,
   {
     method: 'get',
     path: '/usage',
@@ -182,6 +187,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     scope: 'read',
     problems: [400, 503],
   },
+  ...WEBHOOK_ENDPOINT_ROUTES,
   {
     method: 'get',
     path: '/stats',

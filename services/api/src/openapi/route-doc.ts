@@ -21,7 +21,7 @@ export interface RouteDoc {
   /** Error statuses answered with a Problem (application/problem+json); 500 is added to every route. */
   problems: readonly number[];
   /** The API key scope the route needs when auth is on (401 and 403 are then added). None: public. */
-  scope?: 'submit' | 'read' | 'cancel';
+  scope?: 'submit' | 'read' | 'cancel' | 'admin';
 }
 
 export interface ParamDoc {

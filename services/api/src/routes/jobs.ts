@@ -16,8 +16,13 @@ import { readJsonBody } from '../http/read-json-body.ts';
 import type { JobList } from '../schemas/job-view.ts';
 import { parseListQuery } from '../validation/parse-list-query.ts';
 import { parseSubmission } from '../validation/parse-submission.ts';
+import { checkWebhookDestination } from '@agent-runner/shared/webhooks/webhook-destination.ts';
+import { jobWebhookTargets } from '@agent-runner/shared/webhooks/job-webhook-targets.ts';
 import { jobPath, toJobView } from '../views/job-view.ts';
 import { streamJobEvents } from './job-events-stream.ts';
+import { submitJobWithThen, type ThenRequest } from './submit-job-with-then.ts';
+import { pipelineDepsOf } from './pipelines.ts';
+import { advanceIfStepEnded } from '@agent-runner/shared/pipelines/step-ended.ts';
 
 /** Job ids are ULIDs; anything else cannot name a job, so it is not looked up. */
 const JOB_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -31,13 +36,31 @@ export function jobsRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>>, ve
   router.post('/jobs', async (ctx) => {
     const caller = requireScope(ctx.state, 'submit');
     const body = await readJsonBody(ctx, config.maxPayloadBytes);
-    const parsed = parseSubmission(body, config);
+    const { webhook, ...parsed } = parseSubmission(body, config);
     // parseSubmission checked `tenant` is a string when present.
     const requested = (body as { tenant?: string }).tenant;
-    const input = { ...parsed, tenant: submissionTenant(caller, requested, config.defaults.tenant), keyId: caller.keyId };
+    const tenant = submissionTenant(caller, requested, config.defaults.tenant);
     const key = idempotencyKeyOf(ctx);
+    if (webhook)
+      await checkWebhookDestination(
+        webhook.url,
+        { ...config.webhooks, ...(deps.resolveHost && { resolve: deps.resolveHost }) },
+        'webhook.url',
+      );
+    // Read before the quotas count the submission, so a store that fails (503) costs no rate token.
+    const webhooks = jobWebhookTargets(webhook, await backend.webhookEndpoints.list(tenant));
     // The quotas of the tenant the job will belong to: refused, a 429 and nothing recorded.
-    const quotaHeaders = await deps.quotas.admit(input.tenant);
+    const quotaHeaders = await deps.quotas.admit(tenant);
+    const input = { ...parsed, tenant, keyId: caller.keyId, webhooks };
+    const then = (body as ThenRequest).then;
+    if (then !== undefined) {
+      const first = await submitJobWithThen(deps, body as ThenRequest, input, key);
+      ctx.set(quotaHeaders);
+      ctx.status = 202;
+      ctx.set('Location', jobPath(first.jobId));
+      ctx.body = toJobView(first);
+      return;
+    }
     const submitDeps: SubmitJobDeps = {
       jobs: backend.jobs,
       queue: backend.queue,
@@ -96,6 +119,8 @@ export function jobsRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>>, ve
     if (!applied) throw new ConflictError(`job ${job.jobId} is already ${job.status} and cannot be cancelled`);
     // A job cancelled while it waited has no worker for the dispatcher to see end: it is counted here.
     if (wasQueued) deps.metrics?.jobFinished({ jobType: job.jobType, priority: job.priority, outcome: 'CANCELLED', ranSeconds: null });
+    // A cancelled step skips the steps that need it (or lets those that continue on failure run).
+    await advanceIfStepEnded(pipelineDepsOf(deps), job, deps.log);
     ctx.status = 202;
     ctx.body = toJobView(job);
   });

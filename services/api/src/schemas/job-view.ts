@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { PRIORITIES } from '@agent-runner/shared/domain/job.ts';
+import { JobWebhookViewSchema } from './job-webhook.ts';
+import { ISOLATIONS, PRIORITIES } from '@agent-runner/shared/domain/job.ts';
 import { JOB_STATUSES } from '@agent-runner/shared/domain/job-status.ts';
 import { JobUsageSchema } from './usage.ts';
 import { JsonValueSchema } from './json-value.ts';
@@ -8,7 +9,7 @@ const timestamp = z.iso.datetime();
 
 export const JobErrorViewSchema = z
   .object({
-    kind: z.enum(['retryable', 'fatal', 'lost', 'timeout', 'cancelled']),
+    kind: z.enum(['retryable', 'fatal', 'lost', 'timeout', 'cancelled', 'skipped']),
     message: z.string(),
     handler: z.string().nullable(),
   })
@@ -40,6 +41,7 @@ export const JobViewSchema = z
       .nullable()
       .describe("The id of the API key that submitted the job (a child job: its parent's); null with auth off. Never the key."),
     ordering_key: z.string().nullable(),
+    isolation: z.enum(ISOLATIONS).describe("How its attempts run: a worker of its own (`one_shot`) or a warm pool's (`pooled`)."),
     created_at: timestamp,
     updated_at: timestamp,
     started_at: timestamp.nullable(),
@@ -60,7 +62,12 @@ export const JobViewSchema = z
       .record(z.string(), z.string())
       .nullable()
       .describe('The `anthropic-ratelimit-*` headers (without the prefix) and `retry-after` of the last Claude response a worker saw.'),
+    webhook: JobWebhookViewSchema.nullable().describe("The job's own `webhook`, as submitted (its tenant's endpoints are not listed)."),
     result: JsonValueSchema.optional().describe("The handler's result: present on GET /jobs/{id} once SUCCEEDED."),
+    pipeline: z
+      .object({ pipeline_id: z.string(), step: z.string(), link: z.string() })
+      .optional()
+      .describe('Present when the job is a step of a pipeline: which, and its URL path.'),
     links: z.object({ self: z.string(), cancel: z.string(), events: z.string() }),
   })
   .meta({ id: 'Job' });

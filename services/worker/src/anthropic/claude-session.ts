@@ -147,9 +147,14 @@ export class ClaudeSession {
     }
   }
 
-  /** Keeps the latest rate-limit headers, here and on the attempt; a response without any changes nothing. */
-  private noteRateLimits(limits: JsonObject | null): void {
-    if (limits === null) return;
+  /**
+   * Keeps the latest rate-limit headers, here and on the attempt; a response without any changes
+   * nothing. They are stamped `observed-at`: the dispatcher's Claude admission replays the buckets
+   * forward from that moment.
+   */
+  private noteRateLimits(headers: JsonObject | null): void {
+    if (headers === null) return;
+    const limits = { ...headers, 'observed-at': new Date().toISOString() };
     this.rateLimits = limits;
     this.ctx.usage?.noteRateLimits(limits);
   }

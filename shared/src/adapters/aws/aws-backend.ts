@@ -11,9 +11,11 @@ import { DynamoDbApiKeyStore } from './dynamodb-api-keys.ts';
 import { DynamoDbConcurrencyLeases } from './dynamodb-concurrency-leases.ts';
 import { DynamoDbJobEventLog } from './dynamodb-job-event-log.ts';
 import { DynamoDbJobStore } from './dynamodb-job-store.ts';
+import { DynamoDbPipelineStore } from './dynamodb-pipeline-store.ts';
 import { DynamoDbQueuedJobCount } from './dynamodb-queued-job-count.ts';
 import { DynamoDbTenantSettings } from './dynamodb-tenant-settings.ts';
 import { DynamoDbTenantSpend } from './dynamodb-tenant-spend.ts';
+import { DynamoDbWebhookEndpointStore } from './dynamodb-webhook-endpoints.ts';
 import {
   FeedLoadedOnFirstUse,
   LauncherLoadedOnFirstUse,
@@ -22,6 +24,10 @@ import {
   once,
 } from '../load-on-first-use.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
+import { createLocalLauncher } from '../process/local-launcher.ts';
+import type { WebhookDeliveryQueue } from '../../ports/webhook-deliveries.ts';
+import { DynamoDbWebhookDeliveries } from './dynamodb-webhook-deliveries.ts';
+import { DynamoDbWebhookSecrets } from './dynamodb-webhook-secrets.ts';
 
 /**
  * The AWS backend: DynamoDB (jobs, leases, events, tenants), SQS (four priority queues + FIFO), S3 and
@@ -58,6 +64,14 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
     const { SqsJobQueue } = await import('./sqs-job-queue.ts');
     return new SqsJobQueue(await sqs(), { byPriority: aws.queueUrls, fifo: aws.fifoQueueUrl });
   });
+  const webhookQueueUrl = aws.webhookQueueUrl;
+  const webhookQueue =
+    webhookQueueUrl === null
+      ? null
+      : new WebhookQueueLoadedOnFirstUse(async () => {
+          const { SqsWebhookQueue } = await import('./sqs-webhook-queue.ts');
+          return new SqsWebhookQueue(await sqs(), webhookQueueUrl);
+        });
   const feeds = new Set<FeedLoadedOnFirstUse>();
   // What a locally launched worker needs of this process's environment (credentials included).
   const baseEnv = {
@@ -69,10 +83,17 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
     AWS_PROFILE: process.env.AWS_PROFILE,
   };
   let closed: Promise<void> | null = null;
+  // Where a write that ends a job or a pipeline puts the webhook deliveries it owes.
+  const outbox = {
+    table: aws.webhookDeliveriesTable,
+    announce: async (deliveries: readonly { deliveryId: string }[]) => {
+      for (const d of deliveries) await webhookQueue?.send(d.deliveryId, 0);
+    },
+  };
 
   return {
     name: 'aws',
-    jobs: new DynamoDbJobStore(doc, aws.table),
+    jobs: new DynamoDbJobStore(doc, aws.table, outbox),
     queue,
     blobs: new S3BlobStore(s3, aws.bucket),
     secrets: new SecretsLoadedOnFirstUse(
@@ -84,6 +105,11 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
     tenants: new DynamoDbTenantSettings(doc, aws.tenantsTable),
     tenantSpend: new DynamoDbTenantSpend(doc, aws.tenantsTable),
     queuedJobs: new DynamoDbQueuedJobCount(doc, aws.table),
+    pipelines: new DynamoDbPipelineStore(doc, aws.table, outbox),
+    webhookEndpoints: new DynamoDbWebhookEndpointStore(doc, aws.webhookEndpointsTable),
+    webhookDeliveries: new DynamoDbWebhookDeliveries(doc, aws.webhookDeliveriesTable, webhookQueue),
+    webhookQueue,
+    webhookSecrets: new DynamoDbWebhookSecrets(doc, aws.tenantsTable),
     createFeed(options: FeedOptions) {
       const urls = [...Object.values(aws.queueUrls), ...(aws.fifoQueueUrl ? [aws.fifoQueueUrl] : [])];
       const feed = new FeedLoadedOnFirstUse(async () => {
@@ -103,9 +129,7 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
         if (!settings) throw new Error('the ecs launcher needs the ECS configuration');
         return new LauncherLoadedOnFirstUse(async () => new (await import('./ecs-launcher.ts')).EcsLauncher(await ecs(), settings));
       }
-      return new LauncherLoadedOnFirstUse(async () =>
-        (await import('../process/process-launcher.ts')).createProcessLauncher(config, { baseEnv }),
-      );
+      return createLocalLauncher(config, baseEnv);
     },
     close() {
       closed ??= (async () => {
@@ -115,6 +139,23 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
       return closed;
     },
   };
+}
+
+/** The webhook queue, its SQS client and adapter imported on first use (most workers never need them). */
+class WebhookQueueLoadedOnFirstUse implements WebhookDeliveryQueue {
+  private readonly queue: () => Promise<WebhookDeliveryQueue>;
+  constructor(load: () => Promise<WebhookDeliveryQueue>) {
+    this.queue = once(load);
+  }
+  async send(deliveryId: string, delaySeconds: number): Promise<void> {
+    return (await this.queue()).send(deliveryId, delaySeconds);
+  }
+  async receive(max: number, waitSeconds: number, visibilitySeconds: number): Promise<{ deliveryId: string; receipt: string }[]> {
+    return (await this.queue()).receive(max, waitSeconds, visibilitySeconds);
+  }
+  async delete(receipt: string): Promise<void> {
+    return (await this.queue()).delete(receipt);
+  }
 }
 
 /** Each queue URL that carries one priority class only, with that class (a shared URL mixes them). */

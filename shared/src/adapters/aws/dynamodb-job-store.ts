@@ -14,7 +14,16 @@ import type { Job, JobChanges, JobExpectation, JsonValue } from '../../domain/jo
 import type { JobStatus } from '../../domain/job-status.ts';
 import { ulidRangeOf } from '../../domain/ids.ts';
 import type { CreatedBetweenQuery, IdempotencyRecord, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
+import type { WebhookDelivery } from '../../domain/webhook-delivery.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
+import { webhookDeliveryPut } from './webhook-deliveries-table.ts';
+
+/** Where a job's webhook deliveries go when a write ends it, and who is told they are due. */
+export interface JobOutbox {
+  table: string;
+  /** Called after the write committed; best effort (the dispatcher's sweep finds what it missed). */
+  announce?: (deliveries: readonly WebhookDelivery[]) => Promise<void>;
+}
 
 /** BatchGetItem reads at most 100 keys per call (DynamoDB API reference). */
 const BATCH_GET_MAX = 100;
@@ -35,10 +44,12 @@ type Item = Record<string, unknown>;
 export class DynamoDbJobStore implements JobStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
+  private readonly outbox: JobOutbox | null;
 
-  constructor(doc: DynamoDBDocumentClient, table: string) {
+  constructor(doc: DynamoDBDocumentClient, table: string, outbox: JobOutbox | null = null) {
     this.doc = doc;
     this.table = table;
+    this.outbox = outbox;
   }
 
   async create(job: Job, idempotency?: IdempotencyRecord): Promise<void> {
@@ -163,7 +174,7 @@ export class DynamoDbJobStore implements JobStore {
     return { jobs: await this.getMany(page), nextCursor: more && page.length > 0 ? encodeCursor(page.at(-1)!) : null };
   }
 
-  async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Promise<Job> {
+  async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date, owed: readonly WebhookDelivery[] = []): Promise<Job> {
     const names: Record<string, string> = { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt' };
     const values: Record<string, unknown> = { ':one': 1, ':now': now.toISOString() };
     const sets = ['#version = #version + :one', '#updatedAt = :now'];
@@ -183,24 +194,64 @@ export class DynamoDbJobStore implements JobStore {
       conditions.push('#attempt = :expectedAttempt');
       values[':expectedAttempt'] = expect.attempt;
     }
+    const write = {
+      TableName: this.table,
+      Key: { jobId },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+    if (owed.length > 0) return this.updateWithOutbox(jobId, expect, write, owed);
     try {
       const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { jobId },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        new UpdateCommand({ ...write, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
       );
       return fromItem(out.Attributes ?? {});
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw refusal(jobId, expect, error);
       throw unavailable('update', error);
     }
+  }
+
+  /**
+   * The job's conditional update and a Put per delivery it owes, in one TransactWriteItems: both or
+   * neither. Only for writes that owe deliveries (a job with webhooks ending): every other write
+   * stays one UpdateItem. A transaction returns no item, so the job is read back after it.
+   */
+  private async updateWithOutbox(
+    jobId: string,
+    expect: JobExpectation,
+    write: { TableName: string; Key: Item; UpdateExpression: string; ConditionExpression: string } & Item,
+    owed: readonly WebhookDelivery[],
+  ): Promise<Job> {
+    const outbox = this.outbox;
+    if (!outbox) throw new Error(`job ${jobId} owes webhook deliveries but this job store has no deliveries table`);
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Update: { ...write, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+            ...owed.map((d) => webhookDeliveryPut(outbox.table, d)),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+        const found = await this.get(jobId);
+        if (!found) throw new NotFoundError(`job ${jobId} not found`, { cause: error });
+        throw new ConflictError(
+          `job ${jobId} is ${found.status} v${found.version} attempt ${found.attempt}; expected ${describeExpectation(expect)}`,
+          { cause: error },
+        );
+      }
+      throw unavailable('update', error);
+    }
+    // Best effort: a delivery whose announcement is lost is found by the dispatcher's sweep.
+    await outbox.announce?.(owed).catch(() => undefined);
+    const job = await this.get(jobId);
+    if (!job) throw new NotFoundError(`job ${jobId} not found`);
+    return job;
   }
 
   async delete(jobId: string, expect: JobExpectation): Promise<void> {
@@ -416,6 +467,8 @@ function fromItem(item: Item): Job {
     usage: job.usage ?? null,
     rateLimits: job.rateLimits ?? null,
     keyId: job.keyId ?? null,
+    isolation: job.isolation ?? 'one_shot',
+    webhooks: job.webhooks ?? [],
     payload: typeof payloadJson === 'string' ? (JSON.parse(payloadJson) as JsonValue) : null,
     result: typeof resultJson === 'string' ? (JSON.parse(resultJson) as JsonValue) : null,
   } as Job;

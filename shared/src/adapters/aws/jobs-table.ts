@@ -22,4 +22,9 @@ export const JOBS_TABLE = {
    * carry none of the indexes' keys, so no listing sees them; TTL on `ttlEpochSeconds` removes them.
    */
   idempotency: { keyPrefix: 'idempotency#', ttlAttribute: 'ttlEpochSeconds' },
+  /**
+   * Pipeline records live here too: `jobId` is `pipeline#<id>`, `status` is `pipeline:<status>`
+   * (so only the by-status index sees them, in partitions no job status uses), no tenant or type.
+   */
+  pipeline: { keyPrefix: 'pipeline#', statusPrefix: 'pipeline:' },
 } as const;

@@ -30,6 +30,8 @@ import { PRIORITIES } from '../../domain/job.ts';
 import { createAwsClients } from './aws-clients.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 import { TENANTS_TABLE } from './tenants-table.ts';
+import { WEBHOOK_ENDPOINTS_TABLE } from './webhook-endpoints-table.ts';
+import { WEBHOOK_DELIVERIES_TABLE } from './webhook-deliveries-table.ts';
 
 export interface ProvisionOptions {
   region: string;
@@ -69,7 +71,17 @@ export interface ProvisionedQueue {
 export interface ProvisionedResources {
   queues: Record<(typeof PRIORITIES)[number], ProvisionedQueue>;
   fifoQueue: ProvisionedQueue;
-  tables: { jobs: string; leases: string; events: string; apiKeys: string; tenants: string };
+  /** Wakes dispatchers for due webhook deliveries. */
+  webhookQueue: ProvisionedQueue;
+  tables: {
+    jobs: string;
+    leases: string;
+    events: string;
+    apiKeys: string;
+    tenants: string;
+    webhookDeliveries: string;
+    webhookEndpoints: string;
+  };
   bucket: string;
   /** The ECS part: null when provisioned with `ecs: false`. */
   ecs: {
@@ -96,7 +108,7 @@ const DLQ_RETENTION_SECONDS = 1_209_600;
 
 /**
  * Creates everything agent-runner needs, idempotently, against any endpoint: four priority queues
- * and a FIFO queue (each with a dead-letter queue), the jobs, leases, events and tenants tables, the bucket,
+ * and a FIFO queue (each with a dead-letter queue), the jobs, leases, events, tenants and webhook endpoints tables, the bucket,
  * the ECS cluster and the worker task definition (a new revision only when it changed).
  */
 export async function provisionAws(options: ProvisionOptions): Promise<Provisioned> {
@@ -107,6 +119,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
     const queues = {} as ProvisionedResources['queues'];
     for (const priority of PRIORITIES) queues[priority] = await createQueueWithDlq(clients.sqs, `${p}-${priority}`, false);
     const fifoQueue = await createQueueWithDlq(clients.sqs, `${p}-ordered`, true);
+    const webhookQueue = await createQueueWithDlq(clients.sqs, `${p}-webhooks`, false);
 
     const tables = {
       jobs: `${p}-jobs`,
@@ -114,6 +127,8 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       events: `${p}-job-events`,
       apiKeys: `${p}-api-keys`,
       tenants: `${p}-tenants`,
+      webhookDeliveries: `${p}-webhook-deliveries`,
+      webhookEndpoints: `${p}-webhook-endpoints`,
     };
     await createJobsTable(clients.dynamo, tables.jobs);
     // Only idempotency records carry this attribute: job records never expire.
@@ -156,6 +171,27 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       ],
     );
     await enableTtl(clients.dynamo, tables.tenants, TENANTS_TABLE.ttlAttribute);
+    const endpoints = WEBHOOK_ENDPOINTS_TABLE;
+    await createTable(
+      clients.dynamo,
+      tables.webhookEndpoints,
+      [
+        { AttributeName: endpoints.partitionKey, AttributeType: 'S' },
+        { AttributeName: endpoints.sortKey, AttributeType: 'S' },
+      ],
+      [
+        { AttributeName: endpoints.partitionKey, KeyType: 'HASH' },
+        { AttributeName: endpoints.sortKey, KeyType: 'RANGE' },
+      ],
+      [
+        {
+          IndexName: endpoints.byIdIndex.name,
+          KeySchema: [{ AttributeName: endpoints.byIdIndex.partitionKey, KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    );
+    await createWebhookDeliveriesTable(clients.dynamo, tables.webhookDeliveries);
 
     // Bucket names are global: the account id (from a queue's ARN) keeps two accounts' apart.
     const account = queues.normal.deadLetterArn.split(':')[4];
@@ -171,15 +207,18 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       AGENT_RUNNER_EVENTS_TABLE: tables.events,
       AGENT_RUNNER_API_KEYS_TABLE: tables.apiKeys,
       AGENT_RUNNER_TENANTS_TABLE: tables.tenants,
+      AGENT_RUNNER_WEBHOOK_ENDPOINTS_TABLE: tables.webhookEndpoints,
       AGENT_RUNNER_BUCKET: bucket,
       AGENT_RUNNER_QUEUE_URL: queues.normal.url,
       AGENT_RUNNER_QUEUE_URL_CRITICAL: queues.critical.url,
       AGENT_RUNNER_QUEUE_URL_HIGH: queues.high.url,
       AGENT_RUNNER_QUEUE_URL_LOW: queues.low.url,
       AGENT_RUNNER_FIFO_QUEUE_URL: fifoQueue.url,
+      AGENT_RUNNER_WEBHOOK_DELIVERIES_TABLE: tables.webhookDeliveries,
+      AGENT_RUNNER_WEBHOOK_QUEUE_URL: webhookQueue.url,
       ...(options.anthropicSecretName ? { AGENT_RUNNER_ANTHROPIC_SECRET_NAME: options.anthropicSecretName } : {}),
     };
-    if (options.ecs === false) return { resources: { queues, fifoQueue, tables, bucket, ecs: null }, env };
+    if (options.ecs === false) return { resources: { queues, fifoQueue, webhookQueue, tables, bucket, ecs: null }, env };
 
     // CreateCluster answers with the existing cluster when there is one (idempotent).
     const cluster = p;
@@ -201,6 +240,7 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
       resources: {
         queues,
         fifoQueue,
+        webhookQueue,
         tables,
         bucket,
         ecs: { cluster, taskDefinition, subnets: network.subnets, securityGroups: network.securityGroups },
@@ -277,6 +317,26 @@ async function createJobsTable(dynamo: DynamoDBClient, name: string): Promise<vo
   }
   await createTable(dynamo, name, [...attributes.values()], [{ AttributeName: 'jobId', KeyType: 'HASH' }], indexes);
   await addMissingIndexes(dynamo, name, [...attributes.values()], indexes);
+}
+
+/** The webhook outbox: by delivery id, with a subject's deliveries and the due PENDING ones indexed (keys only). */
+async function createWebhookDeliveriesTable(dynamo: DynamoDBClient, name: string): Promise<void> {
+  const t = WEBHOOK_DELIVERIES_TABLE;
+  const attributes: AttributeDefinition[] = [
+    { AttributeName: t.partitionKey, AttributeType: 'S' },
+    { AttributeName: t.subjectIndex.partitionKey, AttributeType: 'S' },
+    { AttributeName: t.dueIndex.partitionKey, AttributeType: 'S' },
+    { AttributeName: t.dueIndex.sortKey, AttributeType: 'S' },
+  ];
+  const indexes: GlobalSecondaryIndex[] = [t.subjectIndex, t.dueIndex].map((index) => ({
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' },
+    ],
+    Projection: { ProjectionType: 'KEYS_ONLY' },
+  }));
+  await createTable(dynamo, name, attributes, [{ AttributeName: t.partitionKey, KeyType: 'HASH' }], indexes);
 }
 
 /**
@@ -397,7 +457,7 @@ async function registerWorkerTaskDefinition(ecs: ECSClient, family: string, imag
     // Container-level memory: Fargate only needs task-level sizes, but moto refuses RunTask without it.
     memory: 1024,
     workingDirectory: '/app',
-    command: ['node', '--disable-warning=ExperimentalWarning', 'services/worker/src/main.ts'],
+    command: ['node', '--disable-warning=ExperimentalWarning', 'services/worker/src/entry.ts'],
     environment: Object.entries(env)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, value]) => ({ name, value })),

@@ -1,19 +1,23 @@
 import { join } from 'node:path';
 import type { Backend, FeedOptions } from '../../compose/backend.ts';
 import type { Config } from '../../config/config.ts';
-import { LauncherLoadedOnFirstUse } from '../load-on-first-use.ts';
+import { createLocalLauncher } from '../process/local-launcher.ts';
 import { FileBlobStore } from './file-blob-store.ts';
 import { SqliteApiKeyStore } from './sqlite-api-keys.ts';
+import { SqliteWebhookEndpointStore } from './sqlite-webhook-endpoints.ts';
 import { SqliteConcurrencyLeases } from './sqlite-concurrency-leases.ts';
 import { openSqliteDatabase } from './sqlite-database.ts';
 import { SqliteJobEventLog } from './sqlite-job-event-log.ts';
 import { SqliteJobFeed } from './sqlite-job-feed.ts';
 import { SqliteJobQueue } from './sqlite-job-queue.ts';
 import { SqliteJobStore } from './sqlite-job-store.ts';
+import { SqlitePipelineStore } from './sqlite-pipeline-store.ts';
 import { SqliteQueuedJobCount } from './sqlite-queued-job-count.ts';
 import { SqliteTenantSettings } from './sqlite-tenant-settings.ts';
 import { SqliteTenantSpend } from './sqlite-tenant-spend.ts';
 import { secretsFromConfig } from './static-secret-source.ts';
+import { SqliteWebhookDeliveries } from './sqlite-webhook-deliveries.ts';
+import { SqliteWebhookSecrets } from './sqlite-webhook-secrets.ts';
 
 /**
  * The default backend: everything in `<dataDir>` on this machine. One SQLite file (jobs, queue,
@@ -41,15 +45,18 @@ export async function createEmbeddedBackend(config: Config): Promise<Backend> {
     tenants: new SqliteTenantSettings(db),
     tenantSpend: new SqliteTenantSpend(db),
     queuedJobs: new SqliteQueuedJobCount(db),
+    pipelines: new SqlitePipelineStore(db),
+    webhookEndpoints: new SqliteWebhookEndpointStore(db),
+    webhookDeliveries: new SqliteWebhookDeliveries(db),
+    webhookQueue: null,
+    webhookSecrets: new SqliteWebhookSecrets(db),
     createFeed(options: FeedOptions) {
       const feed = new SqliteJobFeed(queue, options);
       feeds.add(feed);
       return feed;
     },
     createLauncher() {
-      return new LauncherLoadedOnFirstUse(async () =>
-        (await import('../process/process-launcher.ts')).createProcessLauncher(config, { baseEnv }),
-      );
+      return createLocalLauncher(config, baseEnv);
     },
     close() {
       closed ??= (async () => {

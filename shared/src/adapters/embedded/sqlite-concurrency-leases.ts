@@ -1,6 +1,7 @@
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { LeaseScope } from '../../domain/concurrency-scopes.ts';
 import type { AcquireResult, ConcurrencyLeases, HeldLease } from '../../ports/concurrency-leases.ts';
+import { statementCache } from './statement-cache.ts';
 
 /**
  * Concurrency leases in SQLite: one row per held slot. Acquiring counts each scope's rows and
@@ -9,9 +10,12 @@ import type { AcquireResult, ConcurrencyLeases, HeldLease } from '../../ports/co
  */
 export class SqliteConcurrencyLeases implements ConcurrencyLeases {
   private readonly db: DatabaseSync;
+  /** Prepared statements, reused (see statement-cache.ts). */
+  private readonly sql: (sql: string) => StatementSync;
 
   constructor(db: DatabaseSync) {
     this.db = db;
+    this.sql = statementCache(db);
     db.exec(`CREATE TABLE IF NOT EXISTS concurrency_leases (
       scope TEXT NOT NULL,
       holder TEXT NOT NULL,
@@ -22,9 +26,9 @@ export class SqliteConcurrencyLeases implements ConcurrencyLeases {
   }
 
   async acquire(holder: string, scopes: readonly LeaseScope[], now: Date): Promise<AcquireResult> {
-    const count = this.db.prepare('SELECT COUNT(*) AS n FROM concurrency_leases WHERE scope = ?');
-    const holds = this.db.prepare('SELECT 1 FROM concurrency_leases WHERE scope = ? AND holder = ?');
-    const insert = this.db.prepare('INSERT INTO concurrency_leases (scope, holder, acquired_at) VALUES (?, ?, ?)');
+    const count = this.sql('SELECT COUNT(*) AS n FROM concurrency_leases WHERE scope = ?');
+    const holds = this.sql('SELECT 1 FROM concurrency_leases WHERE scope = ? AND holder = ?');
+    const insert = this.sql('INSERT INTO concurrency_leases (scope, holder, acquired_at) VALUES (?, ?, ?)');
     this.db.exec('BEGIN IMMEDIATE');
     try {
       const full: string[] = [];
@@ -49,11 +53,11 @@ export class SqliteConcurrencyLeases implements ConcurrencyLeases {
   }
 
   async release(holder: string): Promise<void> {
-    this.db.prepare('DELETE FROM concurrency_leases WHERE holder = ?').run(holder);
+    this.sql('DELETE FROM concurrency_leases WHERE holder = ?').run(holder);
   }
 
   async list(): Promise<HeldLease[]> {
-    const rows = this.db.prepare('SELECT scope, holder, acquired_at FROM concurrency_leases ORDER BY scope, holder').all() as {
+    const rows = this.sql('SELECT scope, holder, acquired_at FROM concurrency_leases ORDER BY scope, holder').all() as {
       scope: string;
       holder: string;
       acquired_at: string;

@@ -79,6 +79,10 @@ const MIGRATIONS: readonly string[] = [
   -- GET /jobs for one tenant (an API key sees only its tenant's jobs), newest first.
   CREATE INDEX IF NOT EXISTS jobs_by_tenant ON jobs (json_extract(doc, '$.tenant'), job_id);
   `,
+  `
+  -- Job records gained webhooks (where the job reports its end); older ones report nowhere.
+  UPDATE jobs SET doc = json_set(doc, '$.webhooks', json('[]')) WHERE json_type(doc, '$.webhooks') IS NULL;
+  `,
 ];
 
 /** The schema version a database has once opened by this build. */

@@ -1,10 +1,13 @@
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import type { Job, JobChanges, JobExpectation } from '../../domain/job.ts';
 import type { JobStatus } from '../../domain/job-status.ts';
 import { ulidRangeOf } from '../../domain/ids.ts';
 import type { CreatedBetweenQuery, IdempotencyRecord, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
+import type { WebhookDelivery } from '../../domain/webhook-delivery.ts';
 import { inImmediateTransaction } from './sqlite-database.ts';
+import { statementCache } from './statement-cache.ts';
+import { ensureWebhookDeliveriesTable, insertWebhookDeliveries } from './sqlite-webhook-deliveries.ts';
 
 /** The fields a write may change: checked, because each becomes a JSON path in the statement. */
 const CHANGEABLE_FIELDS: ReadonlySet<string> = new Set<keyof JobChanges>([
@@ -36,9 +39,12 @@ const CHANGEABLE_FIELDS: ReadonlySet<string> = new Set<keyof JobChanges>([
  */
 export class SqliteJobStore implements JobStore {
   private readonly db: DatabaseSync;
+  /** Prepared statements, reused (see statement-cache.ts). */
+  private readonly sql: (sql: string) => StatementSync;
 
   constructor(db: DatabaseSync) {
     this.db = db;
+    this.sql = statementCache(db);
     // Created here, as the lease and event tables are, rather than by a numbered migration.
     db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
       tenant       TEXT NOT NULL,
@@ -50,48 +56,45 @@ export class SqliteJobStore implements JobStore {
       PRIMARY KEY (tenant, key)
     ) WITHOUT ROWID`);
     db.exec('CREATE INDEX IF NOT EXISTS idempotency_keys_by_expiry ON idempotency_keys (expires_at)');
+    ensureWebhookDeliveriesTable(db);
   }
 
   async create(job: Job, idempotency?: IdempotencyRecord): Promise<void> {
     const insertJob = () => {
-      const inserted = this.db
-        .prepare(
-          `INSERT INTO jobs (job_id, status, job_type, created_at, version, attempt, doc)
+      const inserted = this.sql(
+        `INSERT INTO jobs (job_id, status, job_type, created_at, version, attempt, doc)
            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING`,
-        )
-        .run(job.jobId, job.status, job.jobType, job.createdAt, job.version, job.attempt, JSON.stringify(job));
+      ).run(job.jobId, job.status, job.jobType, job.createdAt, job.version, job.attempt, JSON.stringify(job));
       if (Number(inserted.changes) === 0) throw new ConflictError(`job ${job.jobId} already exists`);
     };
     if (!idempotency) return insertJob();
     const record = idempotency;
     inImmediateTransaction(this.db, () => {
       // Expired records are dropped here (what DynamoDB's TTL does on AWS), so an expired key is free.
-      this.db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?').run(job.createdAt);
-      const taken = this.db
-        .prepare(
-          `INSERT INTO idempotency_keys (tenant, key, request_hash, job_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+      this.sql('DELETE FROM idempotency_keys WHERE expires_at <= ?').run(job.createdAt);
+      const taken = this.sql(
+        `INSERT INTO idempotency_keys (tenant, key, request_hash, job_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (tenant, key) DO NOTHING`,
-        )
-        .run(record.tenant, record.key, record.requestHash, record.jobId, record.createdAt, record.expiresAt);
+      ).run(record.tenant, record.key, record.requestHash, record.jobId, record.createdAt, record.expiresAt);
       if (Number(taken.changes) === 0) throw new ConflictError(`idempotency key "${record.key}" of tenant ${record.tenant} is taken`);
       insertJob();
     });
   }
 
   async findIdempotencyRecord(tenant: string, key: string, now: Date): Promise<IdempotencyRecord | null> {
-    const row = this.db
-      .prepare('SELECT request_hash, job_id, created_at, expires_at FROM idempotency_keys WHERE tenant = ? AND key = ? AND expires_at > ?')
-      .get(tenant, key, now.toISOString()) as { request_hash: string; job_id: string; created_at: string; expires_at: string } | undefined;
+    const row = this.sql(
+      'SELECT request_hash, job_id, created_at, expires_at FROM idempotency_keys WHERE tenant = ? AND key = ? AND expires_at > ?',
+    ).get(tenant, key, now.toISOString()) as { request_hash: string; job_id: string; created_at: string; expires_at: string } | undefined;
     if (!row) return null;
     return { tenant, key, requestHash: row.request_hash, jobId: row.job_id, createdAt: row.created_at, expiresAt: row.expires_at };
   }
 
   async releaseIdempotencyRecord(tenant: string, key: string, jobId: string): Promise<void> {
-    this.db.prepare('DELETE FROM idempotency_keys WHERE tenant = ? AND key = ? AND job_id = ?').run(tenant, key, jobId);
+    this.sql('DELETE FROM idempotency_keys WHERE tenant = ? AND key = ? AND job_id = ?').run(tenant, key, jobId);
   }
 
   async get(jobId: string): Promise<Job | null> {
-    const row = this.db.prepare('SELECT doc FROM jobs WHERE job_id = ?').get(jobId) as { doc: string } | undefined;
+    const row = this.sql('SELECT doc FROM jobs WHERE job_id = ?').get(jobId) as { doc: string } | undefined;
     return row ? parseJob(row.doc) : null;
   }
 
@@ -126,15 +129,25 @@ export class SqliteJobStore implements JobStore {
     }
     const limit = Math.max(1, Math.floor(query.limit));
     // One row more than the page tells whether another page exists, so the last page says so.
-    const rows = this.db
-      .prepare(`SELECT doc FROM jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY job_id DESC LIMIT ?`)
-      .all(...params, limit + 1) as { doc: string }[];
+    const rows = this.sql(
+      `SELECT doc FROM jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY job_id DESC LIMIT ?`,
+    ).all(...params, limit + 1) as { doc: string }[];
     const jobs = rows.slice(0, limit).map((r) => parseJob(r.doc));
     const last = jobs.at(-1);
     return { jobs, nextCursor: rows.length > limit && last ? encodeCursor(last.jobId) : null };
   }
 
-  async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Promise<Job> {
+  async update(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date, owed: readonly WebhookDelivery[] = []): Promise<Job> {
+    if (owed.length === 0) return this.updateJob(jobId, expect, changes, now);
+    // The job's end and the deliveries it owes commit together or not at all.
+    return inImmediateTransaction(this.db, () => {
+      const job = this.updateJob(jobId, expect, changes, now);
+      insertWebhookDeliveries(this.db, owed);
+      return job;
+    });
+  }
+
+  private updateJob(jobId: string, expect: JobExpectation, changes: JobChanges, now: Date): Job {
     const paths: string[] = [];
     const values: SQLInputValue[] = [];
     for (const [field, value] of Object.entries(changes)) {
@@ -145,9 +158,8 @@ export class SqliteJobStore implements JobStore {
     }
     const condition = expectationClause(expect);
     // In SET every right-hand side sees the row as it was, so `version + 1` is the old version + 1.
-    const row = this.db
-      .prepare(
-        `UPDATE jobs SET
+    const row = this.sql(
+      `UPDATE jobs SET
            doc = json_set(doc, '$.version', version + 1, '$.updatedAt', ?${paths.join('')}),
            version = version + 1,
            status = coalesce(?, status),
@@ -155,30 +167,30 @@ export class SqliteJobStore implements JobStore {
            job_type = coalesce(?, job_type)
          WHERE job_id = ? AND ${condition.sql}
          RETURNING doc`,
-      )
-      .get(
-        now.toISOString(),
-        ...values,
-        changes.status ?? null,
-        changes.attempt ?? null,
-        changes.jobType ?? null,
-        jobId,
-        ...condition.params,
-      ) as { doc: string } | undefined;
+    ).get(
+      now.toISOString(),
+      ...values,
+      changes.status ?? null,
+      changes.attempt ?? null,
+      changes.jobType ?? null,
+      jobId,
+      ...condition.params,
+    ) as { doc: string } | undefined;
     if (row) return parseJob(row.doc);
     throw this.refusal(jobId, expect);
   }
 
   async delete(jobId: string, expect: JobExpectation): Promise<void> {
     const condition = expectationClause(expect);
-    const deleted = this.db.prepare(`DELETE FROM jobs WHERE job_id = ? AND ${condition.sql}`).run(jobId, ...condition.params);
+    const deleted = this.sql(`DELETE FROM jobs WHERE job_id = ? AND ${condition.sql}`).run(jobId, ...condition.params);
     if (Number(deleted.changes) === 0) throw this.refusal(jobId, expect);
   }
 
   async listByStatus(status: JobStatus, limit: number): Promise<Job[]> {
-    const rows = this.db
-      .prepare('SELECT doc FROM jobs WHERE status = ? ORDER BY job_id ASC LIMIT ?')
-      .all(status, Math.max(1, Math.floor(limit))) as { doc: string }[];
+    const rows = this.sql('SELECT doc FROM jobs WHERE status = ? ORDER BY job_id ASC LIMIT ?').all(
+      status,
+      Math.max(1, Math.floor(limit)),
+    ) as { doc: string }[];
     return rows.map((r) => parseJob(r.doc));
   }
 
@@ -187,9 +199,9 @@ export class SqliteJobStore implements JobStore {
     const { lowest, highest } = ulidRangeOf(query.from, query.to);
     const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
     const limit = Math.max(1, Math.floor(query.limit));
-    const rows = this.db
-      .prepare(`SELECT doc FROM jobs WHERE job_id BETWEEN ? AND ? ${after !== null ? 'AND job_id > ?' : ''} ORDER BY job_id ASC LIMIT ?`)
-      .all(lowest, highest, ...(after !== null ? [after] : []), limit + 1) as { doc: string }[];
+    const rows = this.sql(
+      `SELECT doc FROM jobs WHERE job_id BETWEEN ? AND ? ${after !== null ? 'AND job_id > ?' : ''} ORDER BY job_id ASC LIMIT ?`,
+    ).all(lowest, highest, ...(after !== null ? [after] : []), limit + 1) as { doc: string }[];
     const jobs = rows.slice(0, limit).map((r) => parseJob(r.doc));
     const last = jobs.at(-1);
     return { jobs, nextCursor: rows.length > limit && last ? encodeCursor(last.jobId) : null };
@@ -197,7 +209,7 @@ export class SqliteJobStore implements JobStore {
 
   /** Why a conditional write changed nothing: the job is absent, or it is not as expected. */
   private refusal(jobId: string, expect: JobExpectation): NotFoundError | ConflictError {
-    const found = this.db.prepare('SELECT status, version, attempt FROM jobs WHERE job_id = ?').get(jobId) as
+    const found = this.sql('SELECT status, version, attempt FROM jobs WHERE job_id = ?').get(jobId) as
       | { status: string; version: number; attempt: number }
       | undefined;
     if (!found) return new NotFoundError(`job ${jobId} not found`);
@@ -233,7 +245,10 @@ function describeExpectation(expect: JobExpectation): string {
 }
 
 function parseJob(doc: string): Job {
-  return JSON.parse(doc) as Job;
+  const job = JSON.parse(doc) as Job;
+  // Records written before warm pools have no isolation: they ran one-shot.
+  job.isolation ??= 'one_shot';
+  return job;
 }
 
 /** Cursors are opaque to callers: the last job id of the page, base64url-encoded. */

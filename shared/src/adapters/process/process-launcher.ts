@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/config.ts';
 import { FatalError, RetryableError, describeError } from '../../domain/errors.ts';
+import { errorCode, isAlive } from './process-liveness.ts';
 import type { LaunchRequest, LaunchedWorker, WorkerLauncher, WorkerState } from '../../ports/worker-launcher.ts';
 
 export interface ProcessLauncherOptions {
@@ -15,8 +16,8 @@ export interface ProcessLauncherOptions {
   stopGraceMs?: number;
 }
 
-/** This repository's worker entry, found from this file so it works from any working directory. */
-const WORKER_ENTRY = fileURLToPath(new URL('../../../../services/worker/src/main.ts', import.meta.url));
+/** This repository's worker program (its bundle when built), found from this file so it works from any working directory. */
+const WORKER_ENTRY = fileURLToPath(new URL('../../../../services/worker/src/entry.ts', import.meta.url));
 /** How many exited children are remembered for `inspect` (the reaper asks soon after an exit). */
 const REMEMBERED_EXITS = 10_000;
 const POLL_MS = 50;
@@ -175,30 +176,6 @@ function pidOf(workerRef: string): number | null {
   return Number.isInteger(pid) && pid > 1 && pid <= 0x7fffffff ? pid : null;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return errorCode(error) === 'EPERM';
-  }
-  return !isZombie(pid);
-}
-
-/**
- * A worker whose dispatcher died is re-parented to PID 1, which in a container is often not an init
- * that reaps: once it exits it stays a zombie, which signal 0 still finds. Linux says so in /proc.
- */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
-  } catch {
-    return false; // no /proc (macOS) or it just went: signal 0 has answered already
-  }
-}
-
 /** Signals the worker's process group (it leads one), or the process alone if it leads none. False when it is gone. */
 function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   for (const target of [-pid, pid]) {
@@ -210,8 +187,4 @@ function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
     }
   }
   return false;
-}
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 }

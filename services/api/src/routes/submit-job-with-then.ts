@@ -1,0 +1,53 @@
+import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
+import type { Job, NewJob } from '@agent-runner/shared/domain/job.ts';
+import { jobWebhookTargets, pipelineWebhookTargets } from '@agent-runner/shared/webhooks/job-webhook-targets.ts';
+import { recordPipeline } from '@agent-runner/shared/pipelines/record-pipeline.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import type { SubmitJobRequest } from '../schemas/submit-job-request.ts';
+import type { PipelineStepRequest } from '../schemas/submit-pipeline-request.ts';
+import { parseSteps } from '../validation/parse-pipeline.ts';
+import { pipelineDepsOf } from './pipelines.ts';
+
+export type ThenRequest = Pick<SubmitJobRequest, 'then'> & Omit<SubmitJobRequest, 'then' | 'tenant'>;
+
+/** The step names `then` gives: the submitted job, then each job after it. */
+export const THEN_FIRST_STEP = 'job';
+export const thenStepName = (i: number) => `then-${i + 1}`;
+
+/**
+ * POST /jobs with `then`: a pipeline whose steps are the submitted job and each `then` job, each
+ * needing the one before. Answers with the first step's job (its view names the pipeline).
+ * `input` is the submitted job as POST /jobs parsed and checked it; the body's shape is checked.
+ */
+export async function submitJobWithThen(deps: ApiDeps, body: ThenRequest, input: NewJob, idempotencyKey: string | null): Promise<Job> {
+  if (idempotencyKey !== null) {
+    throw new ValidationError('Idempotency-Key is not supported with `then` yet: submit without it, or POST /pipelines', {
+      problem: 'idempotency-unsupported',
+      errors: [{ path: 'then', message: 'not with Idempotency-Key' }],
+    });
+  }
+  if ((body as { webhook?: unknown }).webhook !== undefined) {
+    throw new ValidationError('`webhook` is not supported with `then` yet: use POST /pipelines with its `webhook`', {
+      problem: 'webhook-with-then',
+      errors: [{ path: 'webhook', message: 'not with then' }],
+    });
+  }
+  const { then = [], ...first } = body;
+  const requests: PipelineStepRequest[] = [
+    { ...first, name: THEN_FIRST_STEP },
+    ...then.map((job, i) => ({ ...job, name: thenStepName(i), needs: [i === 0 ? THEN_FIRST_STEP : thenStepName(i - 1)] })),
+  ];
+  const steps = parseSteps(requests, deps.config);
+  // The tenant's endpoints hear of each job (as of a job submitted alone) and of the chain's end.
+  const endpoints = await deps.backend.webhookEndpoints.list(input.tenant);
+  const pipeline = await recordPipeline(pipelineDepsOf(deps), {
+    tenant: input.tenant,
+    keyId: input.keyId ?? null,
+    steps,
+    webhooks: pipelineWebhookTargets([], endpoints),
+    stepWebhooks: jobWebhookTargets(null, endpoints),
+  });
+  const job = await deps.backend.jobs.get(pipeline.steps[0]!.jobId);
+  if (!job) throw new Error(`pipeline ${pipeline.pipelineId} was recorded but its first step's job is missing`);
+  return job;
+}
