@@ -112,9 +112,11 @@ export async function countAwsCallsPerJob(
 /**
  * Calls made on a timer or a poll, not once per job: their number grows with the run's length (and
  * with the emulator's slowness), so they are shown apart. The reaper's listing (Query, BatchGetItem),
- * the orphaned-slot scan, DescribeTasks, the API's queue-depth reads and its cached tenant reads,
- * the feed's receives, and the visibility heartbeat on held messages (every third of the visibility
- * timeout while a launch is under way: on a slow emulator, often).
+ * the orphaned-slot scan, DescribeTasks, the API's queue-depth reads and its cached tenant reads
+ * (settings, and webhook endpoints: one Query per tenant per AGENT_RUNNER_TENANT_CACHE_SECONDS),
+ * the webhook deliveries' sweep (a Query of the deliveries due), the feeds' receives, and the
+ * visibility heartbeat on held messages (every third of the visibility timeout while a launch is
+ * under way: on a slow emulator, often).
  */
 const TIMED = [
   /^system SQS\.ReceiveMessage/,
@@ -123,6 +125,7 @@ const TIMED = [
   /^system DynamoDB\.(Query|BatchGetItem) \(jobs\)/,
   /^system DynamoDB\.Scan/,
   /^system DynamoDB\.GetItem \(tenants\)/,
+  /^system DynamoDB\.Query \((endpoints|deliveries)\)/,
   /^system ECS\.DescribeTasks/,
 ];
 export const isTimed = (key: string) => TIMED.some((re) => re.test(key));
