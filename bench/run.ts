@@ -17,6 +17,7 @@
 import { postJob } from '../test/support/api-client.ts';
 import { startSystem, backendNames, type BackendName } from '../test/support/system.ts';
 import { bundledProbe, measureWorkerImportTime } from './worker-import-time.ts';
+import { countAwsCallsPerJob, formatAwsCallCount } from './aws-calls-per-job.ts';
 
 const BACKLOG_JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const STEADY_JOBS = Number(process.env.BENCH_STEADY_JOBS ?? 300);
@@ -156,6 +157,9 @@ for (const t of importTimes) {
     `one-shot worker import time (${t.backend}, ${t.jobType}, ${t.variant}): median of ${t.runs}: ${t.medianMs.toFixed(1)} ms (CPU ${t.medianCpuMs.toFixed(1)} ms)`,
   );
 }
+
+if (backendNames().includes('aws'))
+  console.log(formatAwsCallCount(await countAwsCallsPerJob(Number(process.env.BENCH_AWS_CALL_JOBS ?? 20), 4, 10)));
 
 const results: Result[] = [];
 for (const backend of backendNames()) {

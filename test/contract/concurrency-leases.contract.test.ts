@@ -44,6 +44,21 @@ for (const target of backendsUnderTest()) {
       assert.equal((await leases.list()).filter((l) => l.holder === h1).length, 0);
     });
 
+    test('a release naming the held scopes frees them; one naming others still frees what is held', async () => {
+      const s1 = scope(1);
+      const s2 = scope(1);
+      const right = `h-${randomUUID()}`;
+      const wrong = `h-${randomUUID()}`;
+      assert.equal((await leases.acquire(right, [s1], now)).acquired, true);
+      assert.equal((await leases.acquire(wrong, [s2], now)).acquired, true);
+      await leases.release(right, [s1.key]);
+      await leases.release(wrong, [s1.key, 'global']);
+      assert.equal((await leases.list()).filter((l) => l.holder === right || l.holder === wrong).length, 0);
+      assert.equal((await leases.acquire(`h-${randomUUID()}`, [s1], now)).acquired, true, 'the first scope is free again');
+      assert.equal((await leases.acquire(`h-${randomUUID()}`, [s1], now)).acquired, false, 'and counted down once, not twice');
+      assert.equal((await leases.acquire(`h-${randomUUID()}`, [s2], now)).acquired, true, 'the second is free again');
+    });
+
     test('releasing a holder that holds nothing is not an error', async () => {
       await leases.release(`nobody-${randomUUID()}`);
     });

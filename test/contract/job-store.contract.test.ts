@@ -130,6 +130,36 @@ for (const target of backendsUnderTest()) {
       assert.equal(await store.get(ulid(new Date())), null);
     });
 
+    test('getMany reads records in the order given, skips unknown ids, and reads none for no ids', async () => {
+      const type = uniqueType('get-many');
+      const jobs = [newJob(type), newJob(type), newJob(type)];
+      for (const job of jobs) await store.create(job);
+      const [a, b, c] = jobs as [Job, Job, Job];
+      const updated = await store.update(
+        b.jobId,
+        { status: ['QUEUED'], version: b.version },
+        { status: 'DISPATCHED', attempt: 1 },
+        nextTime(),
+      );
+      const unknown = ulid(new Date());
+      assert.deepEqual(await store.getMany([c.jobId, unknown, a.jobId, b.jobId]), [c, a, updated], 'as stored now, in the order asked');
+      assert.deepEqual(await store.getMany([unknown]), []);
+      assert.deepEqual(await store.getMany([]), []);
+    });
+
+    test('getMany reads more records than one batch holds (DynamoDB: 100 per BatchGetItem)', async () => {
+      const type = uniqueType('get-many-large');
+      const jobs = Array.from({ length: 130 }, () => newJob(type));
+      await Promise.all(jobs.map((job) => store.create(job)));
+      const ids = jobs.map((job) => job.jobId).reverse();
+      const read = await store.getMany(ids);
+      assert.deepEqual(
+        read.map((job) => job.jobId),
+        ids,
+      );
+      assert.deepEqual(read, [...jobs].reverse());
+    });
+
     test('a matching conditional update applies the changes, bumps the version and sets updatedAt', async () => {
       const job = newJob(uniqueType('update'));
       await store.create(job);

@@ -72,10 +72,11 @@ for (const { name, isolation, env } of VARIANTS) {
           Array(JOBS).fill(0),
         );
       }
-      // The worker writes every result to the blob store (S3 on AWS) before it records SUCCEEDED.
+      // A small result lives on the record only: no blob store write (one S3 call per job saved).
       const { getJson } = await import('@agent-runner/shared/ports/job-store.ts');
       for (const job of finished.slice(0, 5)) {
-        assert.deepEqual(await getJson(system.backend.blobs, `results/${job.job_id}.json`), job.result);
+        assert.ok(job.result, 'the result is on the record');
+        assert.equal(await getJson(system.backend.blobs, `results/${job.job_id}.json`), null, 'and not in the blob store');
       }
       const workers = new Set(finished.map((j) => (j.result as { processed_by: string }).processed_by));
       if (isolation === 'one_shot') assert.equal(workers.size, JOBS, 'one worker per job');

@@ -68,5 +68,38 @@ for (const target of backendsUnderTest()) {
         sent.find((s, i) => i > 0 && s.message.jobId === stranded.jobId)?.options?.deduplicationId,
       );
     });
+
+    test('leaves jobs alone that wait with their message, however long', async () => {
+      // A fresh queue and store: the first test's jobs and messages are not in this count.
+      const fresh = await openBackend(target, { AGENT_RUNNER_REQUEUE_AFTER_SECONDS: '300' });
+      try {
+        const { jobs, queue } = fresh.backend;
+        const waiting = [jobRecordAt('QUEUED', ago(3600)), jobRecordAt('QUEUED', ago(900))];
+        for (const job of waiting) {
+          await jobs.create(job);
+          await queue.enqueue({ jobId: job.jobId, priority: job.priority, orderingKey: null });
+        }
+        const sent: string[] = [];
+        const noting: JobQueue = {
+          enqueue: async (message, options) => {
+            await queue.enqueue(message, options);
+            sent.push(message.jobId);
+          },
+          depth: () => queue.depth(),
+        };
+        const deps = { config: fresh.config, jobs, queue: noting, clock: { now: () => now }, log: createLogger('test', 'silent') };
+        assert.equal(await sweepStrandedJobs(deps as unknown as DispatcherDeps), 0);
+        assert.equal(sent.length, 0, 'no message re-sent for a job whose message is in the queue');
+        for (const job of waiting) assert.equal((await jobs.get(job.jobId))?.version, job.version, 'and no write');
+
+        // One more QUEUED job without a message: now a message is provably missing.
+        const lost = jobRecordAt('QUEUED', ago(900));
+        await jobs.create(lost);
+        assert.equal(await sweepStrandedJobs(deps as unknown as DispatcherDeps), 3);
+        assert.ok(sent.includes(lost.jobId));
+      } finally {
+        await fresh.close();
+      }
+    });
   });
 }

@@ -5,6 +5,7 @@ import type { Logger } from '@agent-runner/shared/observability/logger.ts';
 import type { AgentRunnerMetrics } from '@agent-runner/shared/observability/metrics.ts';
 import type { QueueDepthSample } from '@agent-runner/shared/observability/queue-depth-sampler.ts';
 import type { SubmissionQuotas } from './quotas/submission-quotas.ts';
+import type { TenantWebhookEndpoints } from './quotas/tenant-webhook-endpoints.ts';
 import type { ResolveHost } from '@agent-runner/shared/net/public-lookup.ts';
 
 /** Everything the API needs, built once in main (or by a test). */
@@ -20,6 +21,8 @@ export interface ApiDeps {
   queueDepth?: () => QueueDepthSample | null;
   /** Per-tenant submission quotas. Default: this app's own (its rate buckets live as long as it). */
   quotas?: SubmissionQuotas;
+  /** Tenants' webhook endpoints as submissions read them (cached). Default: this app's own. */
+  tenantEndpoints?: TenantWebhookEndpoints;
   /** How webhook hosts are resolved for the submit-time SSRF check. Default: the system resolver. */
   resolveHost?: ResolveHost;
 }

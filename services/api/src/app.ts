@@ -20,6 +20,7 @@ import { tenantWebhooksRouter } from './routes/tenant-webhooks.ts';
 import { timeseriesRouter } from './routes/timeseries.ts';
 import { openApiRouter } from './routes/openapi.ts';
 import { SubmissionQuotas } from './quotas/submission-quotas.ts';
+import { TenantWebhookEndpoints } from './quotas/tenant-webhook-endpoints.ts';
 
 export type { ApiDeps };
 
@@ -33,7 +34,9 @@ export function createApp(deps: ApiDeps): Koa {
     deps.metrics ??
     createMetrics({ service: 'api', jobTypes: JOB_TYPE_NAMES, models: deps.config.anthropic.allowedModels, defaultMetrics: false });
   const quotas = deps.quotas ?? new SubmissionQuotas({ backend: deps.backend, config: deps.config, clock: deps.clock });
-  const routed = { ...deps, metrics, quotas };
+  const tenantEndpoints =
+    deps.tenantEndpoints ?? new TenantWebhookEndpoints(deps.backend.webhookEndpoints, deps.config.tenants.cacheSeconds, deps.clock);
+  const routed = { ...deps, metrics, quotas, tenantEndpoints };
   const app = new Koa();
   const verifier = new ApiKeyVerifier(deps.backend.apiKeys, { cacheMs: deps.config.auth.cacheSeconds * 1000, log: deps.log });
   app.use(httpRequestMetrics(metrics));
@@ -46,7 +49,7 @@ export function createApp(deps: ApiDeps): Koa {
     pipelinesRouter(routed),
     usageRouter(deps),
     webhookDeliveriesRouter(deps),
-    tenantWebhooksRouter(deps),
+    tenantWebhooksRouter(routed),
     timeseriesRouter(deps),
     // With AGENT_RUNNER_METRICS_PORT, /metrics is served there only (startApi), not beside the jobs.
     ...(deps.config.metricsPort === null ? [metricsRouter(metrics)] : []),

@@ -1,3 +1,4 @@
+import { scopesFor } from '@agent-runner/shared/domain/concurrency-scopes.ts';
 import { FatalError, RetryableError, describeError } from '@agent-runner/shared/domain/errors.ts';
 import { currentAttempt, type Job, type JobError } from '@agent-runner/shared/domain/job.ts';
 import { computeSettingsForWorker } from '@agent-runner/shared/config/observability-config.ts';
@@ -43,9 +44,17 @@ export type LaunchOutcome =
  * be deleted; a crash anywhere before leaves the message to come back, and a claim without a
  * recorded launch is taken over once stale, under the same attempt (the launch token dedups).
  */
-export async function claimAndLaunch(deps: DispatcherDeps, jobId: string): Promise<LaunchOutcome> {
+export async function claimAndLaunch(deps: DispatcherDeps, jobId: string, known?: Job): Promise<LaunchOutcome> {
   const now = () => deps.clock.now();
-  const claim = await applyTransition(deps.jobs, jobId, (job) => claimForLaunch(job, now(), deps.config.dispatch.claimTimeoutSeconds), now);
+  // `known`: the record the delivery was triaged on; the claim is conditional on its version.
+  const claim = await applyTransition(
+    deps.jobs,
+    jobId,
+    (job) => claimForLaunch(job, now(), deps.config.dispatch.claimTimeoutSeconds),
+    now,
+    undefined,
+    known,
+  );
   if (!claim.applied) return { kind: 'not-ours' };
   const job = claim.job;
   const attempt = job.attempt;
@@ -62,7 +71,15 @@ export async function claimAndLaunch(deps: DispatcherDeps, jobId: string): Promi
     return await recordFailedLaunch(deps, job, attempt, error);
   }
   const { workerRef, logStream } = launched;
-  const recorded = await applyTransition(deps.jobs, jobId, (j) => recordLaunch(j, attempt, workerRef, now(), logStream), now);
+  // The claim's write returned the record as written: the launch is recorded on it without a read.
+  const recorded = await applyTransition(
+    deps.jobs,
+    jobId,
+    (j) => recordLaunch(j, attempt, workerRef, now(), logStream),
+    now,
+    undefined,
+    job,
+  );
   deps.outcomes.launched(recorded.job);
   deps.log.info(
     {
@@ -97,10 +114,15 @@ async function recordFailedLaunch(deps: DispatcherDeps, job: Job, attempt: numbe
       return outcome?.transition ?? null;
     },
     now,
+    undefined,
+    job,
   );
   if (written.applied) deps.outcomes.endedAtLaunch(written.job);
   // Slots go back before the retry's message exists, so the retry cannot find them still held.
-  await deps.leases.release(job.jobId);
+  await deps.leases.release(
+    job.jobId,
+    scopesFor(job, deps.config.dispatch).map((s) => s.key),
+  );
   // The new message must exist before the delivered one may be deleted; if this send throws, the
   // delivery is not acked and comes back, finding the job QUEUED again.
   if (written.applied && requeued) await requeueWithBackoff(deps, written.job, attempt);
@@ -110,11 +132,19 @@ async function recordFailedLaunch(deps: DispatcherDeps, job: Job, attempt: numbe
 
 /**
  * Settings the reaper judges workers by travel with the launch, so both sides always agree; so do
- * the compute prices a worker records its own cost at.
+ * the compute prices a worker records its own cost at, and the limits that decide a job's
+ * concurrency scopes, so the worker can name the slots it releases (and the release need not read
+ * them first).
  */
 function workerSettings(deps: DispatcherDeps): Record<string, string> {
+  const { heartbeatSeconds, maxRunningByType, maxRunningPerTenant } = deps.config.dispatch;
+  const byType = Object.entries(maxRunningByType)
+    .map(([type, limit]) => `${type}=${limit}`)
+    .join(',');
   return {
-    AGENT_RUNNER_HEARTBEAT_SECONDS: String(deps.config.dispatch.heartbeatSeconds),
+    AGENT_RUNNER_HEARTBEAT_SECONDS: String(heartbeatSeconds),
     ...computeSettingsForWorker(deps.config.observability),
+    ...(byType ? { AGENT_RUNNER_MAX_RUNNING_BY_TYPE: byType } : {}),
+    ...(maxRunningPerTenant !== null ? { AGENT_RUNNER_MAX_RUNNING_PER_TENANT: String(maxRunningPerTenant) } : {}),
   };
 }

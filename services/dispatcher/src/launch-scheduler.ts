@@ -278,7 +278,7 @@ export class LaunchScheduler {
     const { jobId } = waiter.job;
     const run = (async () => {
       try {
-        const outcome = await claimAndLaunch(this.deps, jobId);
+        const outcome = await claimAndLaunch(this.deps, jobId, waiter.job);
         if (outcome.kind === 'launch-failed' && outcome.throttled) this.bucket.penalize(THROTTLE_PENALTY_SECONDS);
         if (outcome.kind === 'not-ours') {
           // Our slots are the job's slots (leases are held per job): release them only if nobody

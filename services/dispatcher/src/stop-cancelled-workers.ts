@@ -24,10 +24,12 @@ export class CancelledWorkerStopper {
       if (ref) active.set(job.jobId, ref);
     }
     const cancelled = new Map<string, string>();
-    for (const [jobId, workerRef] of this.seen) {
-      if (active.has(jobId)) continue;
-      const job = await this.deps.jobs.get(jobId);
-      if (job?.status === 'CANCELLED') cancelled.set(jobId, workerRef);
+    // Every job that left the listing since the last round (most of them simply ended), read in one
+    // ask (one BatchGetItem per 100 on DynamoDB), not one read each.
+    const left = [...this.seen.keys()].filter((jobId) => !active.has(jobId));
+    for (const job of left.length > 0 ? await this.deps.jobs.getMany(left) : []) {
+      const workerRef = this.seen.get(job.jobId);
+      if (job.status === 'CANCELLED' && workerRef) cancelled.set(job.jobId, workerRef);
     }
     const states = cancelled.size > 0 ? await this.deps.launcher.inspectAll([...cancelled.values()]) : new Map<string, WorkerState>();
     let stopped = 0;

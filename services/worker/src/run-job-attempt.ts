@@ -2,6 +2,7 @@ import type { Backend } from '@agent-runner/shared/compose/backend.ts';
 import type { Config } from '@agent-runner/shared/config/config.ts';
 import type { Clock } from '@agent-runner/shared/domain/ids.ts';
 import { FatalError } from '@agent-runner/shared/domain/errors.ts';
+import { scopesFor } from '@agent-runner/shared/domain/concurrency-scopes.ts';
 import { messageFor, type Job, type JobError, type JsonValue } from '@agent-runner/shared/domain/job.ts';
 import { backoffSeconds, DEFAULT_BACKOFF } from '@agent-runner/shared/domain/retry-policy.ts';
 import type { AttemptSpend } from '@agent-runner/shared/domain/job-usage.ts';
@@ -78,12 +79,16 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     return 'not-started';
   }
   const job = started.job;
+  /** The record as this worker last wrote it: its next write plans from it instead of reading first. */
+  let latest: Job = job;
   log.info({ job_type: job.jobType }, 'attempt started');
   const recorder = new EventRecorder({
     log: backend.events,
     jobId,
     attempt,
-    lastSeq: await backend.events.lastSeq(jobId),
+    // Only this attempt's worker writes its events, and only one worker passes the start above, so
+    // before attempt 1 there are none: the read is needed only after earlier attempts.
+    lastSeq: attempt === 1 ? 0 : await backend.events.lastSeq(jobId),
     clock,
     flushMs: config.events.flushMs,
     onError: (error) => log.warn({ err: error }, 'could not record live events'),
@@ -132,8 +137,9 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   const beat = setInterval(() => {
     if (beating) return;
     const pending = usage.pending();
-    beating = applyTransition(backend.jobs, jobId, (j) => heartbeat(j, attempt, now(), pending.spend), now)
+    beating = applyTransition(backend.jobs, jobId, (j) => heartbeat(j, attempt, now(), pending.spend), now, undefined, latest)
       .then(async ({ applied, job: seen }) => {
+        latest = seen;
         if (applied) {
           usage.markRecorded(pending.upTo);
           await tenantBudget.record(costOf(pending.spend));
@@ -162,7 +168,14 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     recorder.emit({ type: 'attempt_succeeded', data: { attempt } });
     await recorder.close();
     const { spend: spent, upTo } = await unrecordedSpend();
-    const done = await applyTransition(backend.jobs, jobId, (j) => succeedAttempt(j, attempt, stored, now(), spent), now);
+    const done = await applyTransition(
+      backend.jobs,
+      jobId,
+      (j) => succeedAttempt(j, attempt, stored, now(), spent),
+      now,
+      undefined,
+      latest,
+    );
     if (!done.applied) {
       log.warn({ status: done.job.status }, 'finished, but the job was no longer ours; result discarded');
       await recordSpendOnly(deps, jobId, spent, log, tenantBudget);
@@ -171,7 +184,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     // Should anything below throw, the failure path must not add this spend a second time.
     usage.markRecorded(upTo);
     await tenantBudget.record(costOf(spent));
-    await backend.leases.release(jobId);
+    await backend.leases.release(jobId, heldScopes(job, config));
     log.info('attempt succeeded');
     await advancePipelineOf(deps, done.job, log);
     return 'succeeded';
@@ -192,7 +205,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
       // The job was ended (cancelled) or taken over by someone else's write; the money was still spent.
       await recordSpendOnly(deps, jobId, spent, log, tenantBudget);
       // A cancelled job's slots are free; a superseded attempt's belong to the attempt that took over.
-      if (cause === 'cancelled') await backend.leases.release(jobId);
+      if (cause === 'cancelled') await backend.leases.release(jobId, heldScopes(job, config));
       return 'abandoned';
     }
     const failure = classifyFailure(error, job.jobType, cause);
@@ -200,7 +213,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
     recorder.emit({ type: 'attempt_failed', data: { attempt, kind: failure.kind, message: failure.message } });
     // Events go out before the outcome is written, so a reader that sees a terminal job has them all.
     await recorder.close();
-    return await recordFailure(deps, jobId, attempt, failure, spent, log, tenantBudget);
+    return await recordFailure(deps, jobId, attempt, failure, spent, log, tenantBudget, latest);
   } finally {
     clearTimeout(deadline);
     clearInterval(beat);
@@ -265,6 +278,7 @@ async function recordFailure(
   spent: AttemptSpend,
   log: Logger,
   tenantBudget: TenantDailyBudget,
+  known: Job,
 ): Promise<WorkerOutcome> {
   const now = () => deps.clock.now();
   let requeued = false;
@@ -277,6 +291,8 @@ async function recordFailure(
       return outcome?.transition ?? null;
     },
     now,
+    undefined,
+    known,
   );
   if (!done.applied) {
     await recordSpendOnly(deps, jobId, spent, log, tenantBudget);
@@ -284,7 +300,7 @@ async function recordFailure(
   }
   await tenantBudget.record(costOf(spent));
   // Slots go back before the retry's message exists, so the retry cannot find them still held.
-  await deps.backend.leases.release(jobId);
+  await deps.backend.leases.release(jobId, heldScopes(known, deps.config));
   if (!requeued) {
     await advancePipelineOf(deps, done.job, log);
     return 'failed';
@@ -318,6 +334,14 @@ async function recordSpendOnly(
   } catch (error) {
     log.warn({ err: error }, "could not add the attempt's Claude usage to the job record");
   }
+}
+
+/**
+ * The slots the dispatcher took for this job: its scopes under the limits the launch carried (see
+ * the dispatcher's workerSettings), so the release can skip reading them.
+ */
+function heldScopes(job: Job, config: Config): string[] {
+  return scopesFor(job, config.dispatch).map((s) => s.key);
 }
 
 /** The USD of a spend not yet recorded (0 when it has no model calls). */

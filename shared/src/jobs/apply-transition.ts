@@ -14,6 +14,12 @@ export interface Applied {
  * Optimistic concurrency: read the job, plan one step from the snapshot, write it conditionally on
  * the snapshot's version; when another writer got there first, read again and re-plan. A step that
  * no longer applies to the fresh snapshot (`plan` returns null) is not an error: someone else did it.
+ *
+ * `known`: the job as the caller last read or wrote it (a write returns the record as written).
+ * The first plan uses it instead of a read: the write is conditional on its version, so a stale
+ * snapshot costs one refused write and a read, never a wrong change — and a fresh one, the usual
+ * case (the claim right after the delivery's read, the launch record right after the claim, the
+ * worker's end right after its start), saves a strongly consistent read per step.
  */
 export async function applyTransition(
   store: JobStore,
@@ -21,11 +27,20 @@ export async function applyTransition(
   plan: (job: Job) => Transition | null,
   now: () => Date,
   maxTries = 8,
+  known?: Job,
 ): Promise<Applied> {
+  let snapshot = known;
   for (let tries = 1; ; tries++) {
-    const job = await store.get(jobId);
+    const fromSnapshot = snapshot !== undefined;
+    const job = snapshot ?? (await store.get(jobId));
+    snapshot = undefined;
     if (!job) throw new NotFoundError(`job ${jobId} not found`);
     const step = plan(job);
+    // "Nothing to do" is a verdict on the job as it is now: a remembered snapshot cannot give it.
+    if (!step && fromSnapshot) {
+      tries--;
+      continue;
+    }
     if (!step) return { job, applied: false };
     const at = now();
     // A step that ends the job writes the webhook deliveries it owes with it (the outbox).

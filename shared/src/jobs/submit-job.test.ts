@@ -21,6 +21,9 @@ class MemoryJobStore implements JobStore {
   async get(jobId: string) {
     return this.jobs.get(jobId) ?? null;
   }
+  async getMany(jobIds: readonly string[]) {
+    return jobIds.flatMap((id) => this.jobs.get(id) ?? []);
+  }
   async delete(jobId: string, expect: JobExpectation) {
     if (this.failDelete) throw new Error('store down too');
     const job = this.jobs.get(jobId);

@@ -9,14 +9,14 @@ export interface HeldLease {
 }
 
 /**
- * Concurrency limits that hold across any number of dispatcher processes: one lease item per held
- * slot, taken with a conditional write (DynamoDB transaction / SQLite transaction). A lease belongs
- * to a job (its holder); it is released by the worker when the job ends, by the dispatcher when a
- * launch fails, and by the reaper when it finds a holder whose job is no longer running — so a
- * crashed holder never leaks a slot for good. (Items, not one counter per scope: a counter cannot say
- * whose slots it counts, so a dead holder's could never be released. Limits hold because exactly one
- * of two racing conditional writes wins; test/integration/aws/emulator-fidelity.test.ts checks that
- * the emulator keeps that promise, which plain moto does not: see test/support/moto-server.py.)
+ * Concurrency limits that hold across any number of dispatcher processes, taken with a conditional
+ * write (DynamoDB transaction / SQLite transaction). A lease belongs to a job (its holder); it is
+ * released by the worker when the job ends, by the dispatcher when a launch fails, and by the reaper
+ * when it finds a holder whose job is no longer running — so a crashed holder never leaks a slot for
+ * good. Every holder is recorded with the scopes it holds (a bare counter could not say whose slots
+ * it counts, so a dead holder's could never be released). Limits hold because exactly one of two
+ * racing conditional writes wins; test/integration/aws/emulator-fidelity.test.ts checks that the
+ * emulator keeps that promise, which plain moto does not: see test/support/moto-server.py.
  */
 export interface ConcurrencyLeases {
   /**
@@ -25,8 +25,13 @@ export interface ConcurrencyLeases {
    * that were full, so the scheduler can skip other jobs waiting on the same scope.
    */
   acquire(holder: string, scopes: readonly LeaseScope[], now: Date): Promise<AcquireResult>;
-  /** Releases every slot `holder` holds. Releasing nothing is not an error. */
-  release(holder: string): Promise<void>;
+  /**
+   * Releases every slot `holder` holds. Releasing nothing is not an error. `expectedScopes`: the
+   * scope keys the caller believes the holder holds (the worker computes them from its job and the
+   * limits its launch carried). A store may use them to release without first reading what is held
+   * (DynamoDB: one write instead of a read and a write); when they are wrong it reads as usual.
+   */
+  release(holder: string, expectedScopes?: readonly string[]): Promise<void>;
   /** Every held slot (small: bounded by the sum of the limits). */
   list(): Promise<HeldLease[]>;
 }

@@ -60,6 +60,8 @@ export interface JobStore {
   /** Frees `tenant`'s `key` if its record still names `jobId` (a job that was undone); else does nothing. */
   releaseIdempotencyRecord(tenant: string, key: string, jobId: string): Promise<void>;
   get(jobId: string): Promise<Job | null>;
+  /** Several records in one ask where the store can (DynamoDB: BatchGetItem per 100), in the order given; missing ids are skipped. */
+  getMany(jobIds: readonly string[]): Promise<Job[]>;
   list(query: JobListQuery): Promise<JobPage>;
   /**
    * Applies `changes` iff the stored job matches `expect`, bumping `version` by one and setting

@@ -38,6 +38,16 @@ export class TtlCache<V> {
     return value;
   }
 
+  /** Drops `key`'s value, so the next get loads it (e.g. after this process changed it). */
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
+  /** Drops every value. */
+  clear(): void {
+    this.entries.clear();
+  }
+
   /** Changes a held value in place (keeping its age), e.g. to count what this process just did. */
   adjust(key: string, change: (value: V) => V): void {
     const entry = this.entries.get(key);

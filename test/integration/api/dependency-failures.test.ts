@@ -87,6 +87,7 @@ describe('when a dependency fails', () => {
     const brokenStore: JobStore = {
       create: () => Promise.reject(new Error('disk I/O error at /var/lib/secret-path')),
       get: () => Promise.reject(new Error('disk I/O error at /var/lib/secret-path')),
+      getMany: () => Promise.reject(new Error('disk I/O error at /var/lib/secret-path')),
       list: (query) => api.backend.jobs.list(query),
       update: (...args) => api.backend.jobs.update(...args),
       delete: (...args) => api.backend.jobs.delete(...args),

@@ -39,6 +39,7 @@ describe('closing the API', () => {
         await gate;
         return jobs.get(jobId);
       },
+      getMany: (jobIds) => jobs.getMany(jobIds),
       list: (query) => jobs.list(query),
       update: (...args) => jobs.update(...args),
       delete: (...args) => jobs.delete(...args),

@@ -28,7 +28,10 @@ import { advanceIfStepEnded } from '@agent-runner/shared/pipelines/step-ended.ts
 const JOB_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** The jobs resource: validate, call the domain, answer. */
-export function jobsRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>>, verifier: ApiKeyVerifier): Router<AuthState> {
+export function jobsRouter(
+  deps: ApiDeps & Required<Pick<ApiDeps, 'quotas' | 'tenantEndpoints'>>,
+  verifier: ApiKeyVerifier,
+): Router<AuthState> {
   const { backend, clock, config } = deps;
   const now = () => clock.now();
   const router = new Router<AuthState>();
@@ -48,7 +51,7 @@ export function jobsRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>>, ve
         'webhook.url',
       );
     // Read before the quotas count the submission, so a store that fails (503) costs no rate token.
-    const webhooks = jobWebhookTargets(webhook, await backend.webhookEndpoints.list(tenant));
+    const webhooks = jobWebhookTargets(webhook, await deps.tenantEndpoints.list(tenant));
     // The quotas of the tenant the job will belong to: refused, a 429 and nothing recorded.
     const quotaHeaders = await deps.quotas.admit(tenant);
     const input = { ...parsed, tenant, keyId: caller.keyId, webhooks };

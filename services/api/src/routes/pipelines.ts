@@ -33,7 +33,7 @@ export function pipelineDepsOf(deps: ApiDeps): RecordPipelineDeps {
 }
 
 /** The pipelines resource: job chains whose steps are ordinary jobs of the caller's tenant. */
-export function pipelinesRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>>): Router<AuthState> {
+export function pipelinesRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas' | 'tenantEndpoints'>>): Router<AuthState> {
   const { backend, config } = deps;
   const pipelineDeps = pipelineDepsOf(deps);
   const router = new Router<AuthState>();
@@ -59,7 +59,7 @@ export function pipelinesRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas'>
       );
     // The tenant's quotas admit the pipeline as one submission; its steps are queued as they become ready.
     const quotaHeaders = await deps.quotas.admit(tenant);
-    const endpoints = await backend.webhookEndpoints.list(tenant);
+    const endpoints = await deps.tenantEndpoints.list(tenant);
     const pipeline = await recordPipeline(pipelineDeps, {
       tenant,
       keyId: caller.keyId,

@@ -19,7 +19,12 @@ export const thenStepName = (i: number) => `then-${i + 1}`;
  * needing the one before. Answers with the first step's job (its view names the pipeline).
  * `input` is the submitted job as POST /jobs parsed and checked it; the body's shape is checked.
  */
-export async function submitJobWithThen(deps: ApiDeps, body: ThenRequest, input: NewJob, idempotencyKey: string | null): Promise<Job> {
+export async function submitJobWithThen(
+  deps: ApiDeps & Required<Pick<ApiDeps, 'tenantEndpoints'>>,
+  body: ThenRequest,
+  input: NewJob,
+  idempotencyKey: string | null,
+): Promise<Job> {
   if (idempotencyKey !== null) {
     throw new ValidationError('Idempotency-Key is not supported with `then` yet: submit without it, or POST /pipelines', {
       problem: 'idempotency-unsupported',
@@ -39,7 +44,7 @@ export async function submitJobWithThen(deps: ApiDeps, body: ThenRequest, input:
   ];
   const steps = parseSteps(requests, deps.config);
   // The tenant's endpoints hear of each job (as of a job submitted alone) and of the chain's end.
-  const endpoints = await deps.backend.webhookEndpoints.list(input.tenant);
+  const endpoints = await deps.tenantEndpoints.list(input.tenant);
   const pipeline = await recordPipeline(pipelineDepsOf(deps), {
     tenant: input.tenant,
     keyId: input.keyId ?? null,

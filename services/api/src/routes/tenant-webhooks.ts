@@ -15,7 +15,9 @@ import { toWebhookEndpointView } from '../views/job-webhook-view.ts';
  * A tenant's default webhook endpoints, for operators: admin keys only (with auth off, anyone, as
  * for every route). The same store and checks as `agent-runner webhooks add/list/remove`.
  */
-export function tenantWebhooksRouter(deps: Pick<ApiDeps, 'backend' | 'clock' | 'config' | 'resolveHost'>): Router<AuthState> {
+export function tenantWebhooksRouter(
+  deps: Pick<ApiDeps, 'backend' | 'clock' | 'config' | 'resolveHost'> & Required<Pick<ApiDeps, 'tenantEndpoints'>>,
+): Router<AuthState> {
   const { backend, clock, config } = deps;
   const router = new Router<AuthState>();
 
@@ -40,6 +42,7 @@ export function tenantWebhooksRouter(deps: Pick<ApiDeps, 'backend' | 'clock' | '
     await checkWebhookDestination(url, { ...config.webhooks, ...(deps.resolveHost && { resolve: deps.resolveHost }) }, 'url');
     const endpoint = newWebhookEndpoint(tenant, url, events, clock.now());
     await backend.webhookEndpoints.add(endpoint);
+    deps.tenantEndpoints.changed(tenant);
     ctx.status = 201;
     ctx.set('Location', `/tenants/${encodeURIComponent(tenant)}/webhooks/${endpoint.endpointId}`);
     ctx.body = toWebhookEndpointView(endpoint);
@@ -51,6 +54,7 @@ export function tenantWebhooksRouter(deps: Pick<ApiDeps, 'backend' | 'clock' | '
     const id = ctx.params.id ?? '';
     if (!WEBHOOK_ENDPOINT_ID.test(id)) throw new NotFoundError(`tenant ${tenant} has no webhook endpoint ${id}`);
     await backend.webhookEndpoints.remove(tenant, id);
+    deps.tenantEndpoints.changed(tenant);
     ctx.status = 204;
   });
 

@@ -1,35 +1,45 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomInt } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  GetCommand,
-  ScanCommand,
-  TransactWriteCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LeaseScope } from '../../domain/concurrency-scopes.ts';
 import type { AcquireResult, ConcurrencyLeases, HeldLease } from '../../ports/concurrency-leases.ts';
 
-/** BatchGetItem reads at most 100 keys per call (DynamoDB API reference). */
-const BATCH_GET_MAX = 100;
-const FIRST_PROBE = 8;
-/** Transactions lost to a racing dispatcher are retried this often before the round gives up. */
+/** Transactions lost to a racing writer of the same counter are retried this often before giving up. */
 const CONTENTION_RETRIES = 4;
 
 interface HolderItem {
   leaseKey: string;
-  slots: string[];
+  /** The scope keys whose counters this holder counts in. */
+  scopes: string[];
   acquiredAt: string;
+  /** Written by the former design (one item per slot) instead of `scopes`: the slot items it holds. */
+  slots?: string[];
 }
 
+const holderKey = (holder: string) => `holder|${holder}`;
+const counterKey = (scope: string) => `count|${scope}`;
+
 /**
- * Concurrency leases in DynamoDB: a scope with limit N has N slot items (`slot|<scope>|<i>`), each
- * taken by a holder with a conditional put, all of a job's slots and its holder record
- * (`holder|<job>`) in one TransactWriteItems — all or nothing. Lease items rather than a shared
- * counter: conditional counter updates were seen to overshoot under concurrency in the emulator,
- * and an item per slot lets the slots of a crashed holder be found and released.
+ * Concurrency leases in DynamoDB: one counter item per scope (`count|<scope>`, attribute `held`)
+ * and one holder item per job (`holder|<job>`, the scopes it counts in). Acquiring is one
+ * TransactWriteItems and no read: put the holder item if absent, and add 1 to each scope's counter
+ * on condition that it is below the limit. Releasing deletes the holder item on condition it
+ * exists and takes 1 off each of its counters, in one transaction. So a counter always equals the
+ * number of holder items that name its scope — no increment without a new holder, no decrement
+ * without removing one — and a crashed holder's slots can still be found (its holder item) and
+ * given back exactly once. (The former design had one item per slot and read up to 100 slot keys
+ * to find a free one before each acquire: three calls or more per acquire, three per release.)
+ *
+ * Hot items: every launch and every job end writes the `global` counter, and each job's type,
+ * tenant or ordering counter when limited. At 1,000 launches a minute that is ~17 acquires and ~17
+ * releases a second on `count|global`, each a transactional write of a ~100-byte item (2 WCU):
+ * ~70 WCU/s, well under DynamoDB's 1,000 WCU/s per partition, so one item per scope suffices up to
+ * about 15,000 launches a minute; nothing reads the counters in a loop (the scheduler re-checks
+ * capacity by trying one acquire per full scope per round, not one per waiting job). Transactions
+ * on one item do conflict when they overlap (TransactionConflict); they are retried with jitter.
+ * Beyond that rate the global limit would have to be split into shards, each with its part of
+ * the limit.
  */
 export class DynamoDbConcurrencyLeases implements ConcurrencyLeases {
   private readonly doc: DynamoDBDocumentClient;
@@ -41,66 +51,108 @@ export class DynamoDbConcurrencyLeases implements ConcurrencyLeases {
   }
 
   async acquire(holder: string, scopes: readonly LeaseScope[], now: Date): Promise<AcquireResult> {
+    const closed = scopes.filter((s) => s.limit <= 0).map((s) => s.key);
+    if (closed.length > 0) return { acquired: false, fullScopes: closed };
+    const item: HolderItem = { leaseKey: holderKey(holder), scopes: scopes.map((s) => s.key), acquiredAt: now.toISOString() };
     for (let round = 0; ; round++) {
-      if (await this.holderRecord(holder)) return { acquired: true };
-      const chosen: string[] = [];
-      const full: string[] = [];
-      for (const scope of scopes) {
-        const slot = await this.freeSlot(scope);
-        if (slot === null) full.push(scope.key);
-        else chosen.push(slot);
-      }
-      if (full.length > 0) return { acquired: false, fullScopes: full };
-      const acquiredAt = now.toISOString();
       try {
         await this.doc.send(
           new TransactWriteCommand({
             TransactItems: [
-              ...chosen.map((leaseKey) => ({
-                Put: {
+              { Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(leaseKey)' } },
+              ...scopes.map((scope) => ({
+                Update: {
                   TableName: this.table,
-                  Item: { leaseKey, holder, acquiredAt },
-                  ConditionExpression: 'attribute_not_exists(leaseKey)',
+                  Key: { leaseKey: counterKey(scope.key) },
+                  UpdateExpression: 'ADD held :one',
+                  ConditionExpression: 'attribute_not_exists(held) OR held < :limit',
+                  ExpressionAttributeValues: { ':one': 1, ':limit': scope.limit },
                 },
               })),
-              {
-                Put: {
-                  TableName: this.table,
-                  Item: { leaseKey: `holder|${holder}`, slots: chosen, acquiredAt } satisfies HolderItem,
-                  ConditionExpression: 'attribute_not_exists(leaseKey)',
-                },
-              },
             ],
           }),
         );
         return { acquired: true };
       } catch (error) {
-        // Another dispatcher took one of the slots (or this holder) between our read and write.
         if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        // Acquiring is idempotent per holder: its item exists, so it holds its slots already.
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return { acquired: true };
+        const full = scopes.filter((_, i) => reasons[i + 1]?.Code === 'ConditionalCheckFailed').map((s) => s.key);
+        if (full.length > 0) return { acquired: false, fullScopes: full };
+        // A racing transaction on the same counter (TransactionConflict): try again shortly.
         if (round >= CONTENTION_RETRIES) return { acquired: false, fullScopes: [] };
+        await sleep(randomInt(5, 20 * (round + 1)));
       }
     }
   }
 
-  async release(holder: string): Promise<void> {
-    const record = await this.holderRecord(holder);
-    if (!record) return;
-    for (const leaseKey of record.slots) {
-      try {
-        await this.doc.send(
-          new DeleteCommand({
-            TableName: this.table,
-            Key: { leaseKey },
-            ConditionExpression: 'holder = :holder',
-            ExpressionAttributeValues: { ':holder': holder },
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+  async release(holder: string, expectedScopes?: readonly string[]): Promise<void> {
+    // The caller's word for what is held saves the read; the write checks it (`scopes = :scopes`).
+    if (expectedScopes && (await this.releaseHolding(holder, [...expectedScopes], true)) === 'released') return;
+    for (let round = 0; ; round++) {
+      const out = await this.doc.send(
+        new GetCommand({ TableName: this.table, Key: { leaseKey: holderKey(holder) }, ConsistentRead: true }),
+      );
+      const record = out.Item as HolderItem | undefined;
+      if (!record) return;
+      if (!record.scopes) return await this.releaseFormerSlots(record);
+      const outcome = await this.releaseHolding(holder, record.scopes, false);
+      // Released meanwhile by someone else (the reaper, a second call): nothing left to give back.
+      if (outcome !== 'conflict') return;
+      if (round >= CONTENTION_RETRIES) throw new Error(`could not release the slots of ${holder}: transactions kept conflicting`);
+      await sleep(randomInt(5, 20 * (round + 1)));
     }
-    // Last, so a release interrupted half-way can be finished by the next one.
-    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { leaseKey: `holder|${holder}` } }));
+  }
+
+  /**
+   * A holder taken before the counters existed (a deployment upgraded while jobs ran): its slot
+   * items are deleted as the former design did, so its slots are given back and nothing is counted.
+   */
+  private async releaseFormerSlots(record: HolderItem): Promise<void> {
+    for (const leaseKey of record.slots ?? []) {
+      await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { leaseKey } }));
+    }
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { leaseKey: record.leaseKey } }));
+  }
+
+  /**
+   * One transaction: delete the holder item (it must exist, and with `checkScopes` name exactly
+   * `scopes`) and take 1 off each of those counters.
+   */
+  private async releaseHolding(
+    holder: string,
+    scopes: string[],
+    checkScopes: boolean,
+  ): Promise<'released' | 'not-as-expected' | 'conflict'> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.table,
+                Key: { leaseKey: holderKey(holder) },
+                ConditionExpression: checkScopes ? 'attribute_exists(leaseKey) AND scopes = :scopes' : 'attribute_exists(leaseKey)',
+                ...(checkScopes ? { ExpressionAttributeValues: { ':scopes': scopes } } : {}),
+              },
+            },
+            ...scopes.map((scope) => ({
+              Update: {
+                TableName: this.table,
+                Key: { leaseKey: counterKey(scope) },
+                UpdateExpression: 'ADD held :minusOne',
+                ExpressionAttributeValues: { ':minusOne': -1 },
+              },
+            })),
+          ],
+        }),
+      );
+      return 'released';
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      return error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed' ? 'not-as-expected' : 'conflict';
+    }
   }
 
   async list(): Promise<HeldLease[]> {
@@ -111,50 +163,18 @@ export class DynamoDbConcurrencyLeases implements ConcurrencyLeases {
         new ScanCommand({
           TableName: this.table,
           ConsistentRead: true,
-          FilterExpression: 'begins_with(leaseKey, :slot)',
-          ExpressionAttributeValues: { ':slot': 'slot|' },
+          FilterExpression: 'begins_with(leaseKey, :holder)',
+          ExpressionAttributeValues: { ':holder': 'holder|' },
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) {
-        const key = String(item.leaseKey);
-        held.push({
-          scope: key.slice('slot|'.length, key.lastIndexOf('|')),
-          holder: String(item.holder),
-          acquiredAt: String(item.acquiredAt),
-        });
+      for (const item of (page.Items ?? []) as HolderItem[]) {
+        const holder = item.leaseKey.slice('holder|'.length);
+        const scopes = item.scopes ?? (item.slots ?? []).map((slot) => slot.slice('slot|'.length, slot.lastIndexOf('|')));
+        for (const scope of scopes) held.push({ scope, holder, acquiredAt: item.acquiredAt });
       }
       start = page.LastEvaluatedKey;
     } while (start);
     return held;
-  }
-
-  private async holderRecord(holder: string): Promise<HolderItem | null> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { leaseKey: `holder|${holder}` }, ConsistentRead: true }));
-    return (out.Item as HolderItem | undefined) ?? null;
-  }
-
-  /** A free slot of the scope, probing from a random offset so racing dispatchers spread out. */
-  private async freeSlot(scope: LeaseScope): Promise<string | null> {
-    if (scope.limit <= 0) return null;
-    const offset = randomInt(scope.limit);
-    const keys = Array.from({ length: scope.limit }, (_, i) => `slot|${scope.key}|${(offset + i) % scope.limit}`);
-    // A small first probe: with a limit far from reached (the usual case) it finds a free slot in
-    // one cheap read; only a nearly full scope is read 100 keys at a time.
-    for (let i = 0, size = FIRST_PROBE; i < keys.length; i += size, size = BATCH_GET_MAX) {
-      const chunk = keys.slice(i, i + size);
-      const taken = new Set<string>();
-      let request: Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }> | undefined = {
-        [this.table]: { Keys: chunk.map((leaseKey) => ({ leaseKey })), ConsistentRead: true },
-      };
-      while (request && Object.keys(request).length > 0) {
-        const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of out.Responses?.[this.table] ?? []) taken.add(String(item.leaseKey));
-        request = out.UnprocessedKeys as typeof request;
-      }
-      const free = chunk.find((k) => !taken.has(k));
-      if (free) return free;
-    }
-    return null;
   }
 }

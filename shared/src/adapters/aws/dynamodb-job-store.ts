@@ -337,11 +337,13 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   /** Reads records by id, consistently, in the order given; ids that vanished meanwhile are skipped. */
-  private async getMany(jobIds: string[]): Promise<Job[]> {
+  async getMany(jobIds: readonly string[]): Promise<Job[]> {
     const found = new Map<string, Job>();
-    for (let i = 0; i < jobIds.length; i += BATCH_GET_MAX) {
+    // BatchGetItem refuses a request that names one key twice.
+    const unique = [...new Set(jobIds)];
+    for (let i = 0; i < unique.length; i += BATCH_GET_MAX) {
       let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {
-        [this.table]: { Keys: jobIds.slice(i, i + BATCH_GET_MAX).map((jobId) => ({ jobId })), ConsistentRead: true },
+        [this.table]: { Keys: unique.slice(i, i + BATCH_GET_MAX).map((jobId) => ({ jobId })), ConsistentRead: true },
       };
       while (request && Object.keys(request).length > 0) {
         const req: Record<string, { Keys: Item[]; ConsistentRead: boolean }> = request;

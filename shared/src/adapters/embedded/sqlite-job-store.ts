@@ -98,6 +98,20 @@ export class SqliteJobStore implements JobStore {
     return row ? parseJob(row.doc) : null;
   }
 
+  /** One statement for any number of ids (passed as one JSON array), in the order given; missing ids are skipped. */
+  async getMany(jobIds: readonly string[]): Promise<Job[]> {
+    if (jobIds.length === 0) return [];
+    const rows = this.sql('SELECT job_id, doc FROM jobs WHERE job_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(jobIds)) as {
+      job_id: string;
+      doc: string;
+    }[];
+    const found = new Map(rows.map((r) => [r.job_id, r.doc]));
+    return jobIds.flatMap((id) => {
+      const doc = found.get(id);
+      return doc === undefined ? [] : [parseJob(doc)];
+    });
+  }
+
   async list(query: JobListQuery): Promise<JobPage> {
     const where: string[] = [];
     const params: SQLInputValue[] = [];
