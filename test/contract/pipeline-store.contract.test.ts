@@ -81,6 +81,31 @@ for (const target of backendsUnderTest()) {
       assert.equal(await deps.pipelines.get(newId(new Date())), null);
     });
 
+    test('a record created with a key stores the key in the same write; a live key refuses a second pipeline', async () => {
+      const key = `key-${newId(new Date())}`;
+      const keyRecord = (p: Pipeline) => ({
+        tenant: 'acme',
+        key,
+        requestHash: 'b'.repeat(64),
+        jobId: p.steps[0]!.jobId,
+        pipelineId: p.pipelineId,
+        createdAt: p.createdAt,
+        expiresAt: new Date(Date.parse(p.createdAt) + 3_600_000).toISOString(),
+      });
+      const first = bareRecord([{ name: 'a', needs: [] }]);
+      await deps.pipelines.create(first, keyRecord(first));
+      assert.deepEqual(await deps.jobs.findIdempotencyRecord('acme', key, new Date()), keyRecord(first));
+      const second = bareRecord([{ name: 'a', needs: [] }]);
+      await assert.rejects(deps.pipelines.create(second, keyRecord(second)), ConflictError);
+      assert.equal(await deps.pipelines.get(second.pipelineId), null, 'nothing written');
+      // A pipeline, once recorded, is never undone: the release that frees an undone job's key leaves it.
+      await deps.jobs.releaseIdempotencyRecord('acme', key, first.steps[0]!.jobId);
+      assert.equal((await deps.jobs.findIdempotencyRecord('acme', key, new Date()))?.pipelineId, first.pipelineId);
+      const otherTenant = bareRecord([{ name: 'a', needs: [] }], 'globex');
+      await deps.pipelines.create(otherTenant, { ...keyRecord(otherTenant), tenant: 'globex' });
+      assert.equal((await deps.pipelines.get(otherTenant.pipelineId))?.tenant, 'globex', 'keys are per tenant');
+    });
+
     test('updates are conditional on status and version; a refused one changes nothing', async () => {
       const record = bareRecord([{ name: 'a', needs: [] }]);
       await deps.pipelines.create(record);

@@ -290,6 +290,46 @@ for (const name of backendNames()) {
       assert.equal(statusesOf('b').at(-1), 'SUCCEEDED');
     }, 240_000);
 
+    test('a pipeline and a then chain submitted twice with an Idempotency-Key each run once', async () => {
+      const marker = `once-${name}-${Date.now()}`;
+      const submitTwice = async (path: string, body: object) => {
+        const answers = [];
+        for (let i = 0; i < 2; i++) {
+          const res = await fetch(`${system.url}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': `"${marker}${path}"` },
+            body: JSON.stringify(body),
+          });
+          answers.push({ status: res.status, body: (await res.json()) as { pipeline_id?: string; pipeline?: { pipeline_id: string } } });
+        }
+        assert.deepEqual(
+          answers.map((a) => a.status),
+          [202, 200],
+        );
+        const ids = answers.map((a) => a.body.pipeline_id ?? a.body.pipeline?.pipeline_id);
+        assert.equal(ids[0], ids[1], 'the repeat names the same pipeline');
+        return String(ids[0]);
+      };
+      const steps = [
+        { name: 'a', job_type: 'echo', payload: { message: marker } },
+        { name: 'b', needs: ['a'], job_type: 'echo', payload: { message: { $from: 'a', pointer: '/echoed_message' } } },
+      ];
+      const pipelineId = await submitTwice('/pipelines', { steps });
+      const chainId = await submitTwice('/jobs', {
+        job_type: 'echo',
+        payload: { message: marker },
+        // biome-ignore lint/suspicious/noThenProperty: POST /jobs names the field `then`; this body is never awaited.
+        then: [{ job_type: 'echo', payload: { message: { $from: 'job', pointer: '/echoed_message' } } }],
+      });
+      for (const id of [pipelineId, chainId]) assert.equal((await waitForEnd(system.url, id)).status, 'SUCCEEDED');
+      const { jobs } = (await (await fetch(`${system.url}/jobs?limit=100&job_type=echo`)).json()) as {
+        jobs: { status: string; pipeline: { pipeline_id: string } | null }[];
+      };
+      const ran = jobs.filter((j) => j.pipeline && [pipelineId, chainId].includes(j.pipeline.pipeline_id));
+      assert.equal(ran.length, 4, 'two steps each, once');
+      assert.ok(ran.every((j) => j.status === 'SUCCEEDED'));
+    }, 240_000);
+
     test('a cycle, an unknown step or a $from to a step not needed is a 400 that records nothing', async () => {
       const before = (await (await fetch(`${system.url}/jobs?limit=100`)).json()) as { jobs: unknown[] };
       const cycle = await postPipeline(system.url, {
@@ -327,10 +367,10 @@ for (const name of backendNames()) {
       );
       const keyed = await fetch(`${system.url}/pipelines`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': '"p-1"' },
+        headers: { 'content-type': 'application/json', 'idempotency-key': '"unterminated' },
         body: JSON.stringify({ steps: [{ name: 'a', job_type: 'echo', payload: { message: 'x' } }] }),
       });
-      assert.equal(keyed.status, 400, 'an Idempotency-Key is refused, not ignored');
+      assert.equal(keyed.status, 400, 'a malformed Idempotency-Key is refused, not ignored');
       const after = (await (await fetch(`${system.url}/jobs?limit=100`)).json()) as { jobs: unknown[] };
       assert.equal(after.jobs.length, before.jobs.length, 'no job was recorded');
     });

@@ -1,7 +1,8 @@
 import type { NewJob, JsonValue } from '../domain/job.ts';
 import type { Pipeline, PipelineStep } from '../domain/pipeline.ts';
 import type { WebhookTarget } from '../domain/webhook-target.ts';
-import { payloadKeyFor } from '../jobs/submit-job.ts';
+import { payloadKeyFor, type IdempotencyClaim } from '../jobs/submit-job.ts';
+import type { IdempotencyRecord } from '../ports/job-store.ts';
 import { materialiseSteps } from './materialise-steps.ts';
 import type { RecordPipelineDeps } from './pipeline-deps.ts';
 
@@ -27,9 +28,11 @@ export interface NewPipeline {
  * nothing. The record (every step, with the job id chosen for it) is the commit point: once it is
  * written the pipeline exists, and if this process dies before its steps do, the dispatcher's
  * sweep creates them from it. Step payloads too large for the record go to the blob store first,
- * where the step's job will find them. Validation is the caller's.
+ * where the step's job will find them. Validation is the caller's. With `idempotency`, the key's
+ * record is written in the same atomic write as the pipeline (ConflictError, nothing recorded, when
+ * a live record holds the key): see record-pipeline-once.ts.
  */
-export async function recordPipeline(deps: RecordPipelineDeps, input: NewPipeline): Promise<Pipeline> {
+export async function recordPipeline(deps: RecordPipelineDeps, input: NewPipeline, idempotency?: IdempotencyClaim): Promise<Pipeline> {
   const now = deps.clock.now();
   const pipelineId = deps.newId(now);
   // The record is one item: each step's inline share of the inline limit keeps it well under 400 KB.
@@ -66,8 +69,28 @@ export async function recordPipeline(deps: RecordPipelineDeps, input: NewPipelin
     webhooks: input.webhooks,
     stepWebhooks: input.stepWebhooks,
   };
-  await deps.pipelines.create(pipeline);
+  try {
+    await deps.pipelines.create(pipeline, idempotency && idempotencyRecordOf(idempotency, pipeline));
+  } catch (error) {
+    // Nothing names these payloads: the pipeline that would have was not recorded.
+    await Promise.all(steps.map((step) => (step.payloadRef === null ? undefined : deps.blobs.delete(step.payloadRef).catch(() => {}))));
+    throw error;
+  }
   return materialiseSteps(deps, pipeline);
+}
+
+/** The key's record names the pipeline, and its first step's job (what POST /jobs with `then` answers). */
+function idempotencyRecordOf(claim: IdempotencyClaim, pipeline: Pipeline): IdempotencyRecord {
+  const expiresAt = new Date(Date.parse(pipeline.createdAt) + claim.lifetimeMs).toISOString();
+  return {
+    tenant: claim.tenant,
+    key: claim.key,
+    requestHash: claim.requestHash,
+    jobId: pipeline.steps[0]!.jobId,
+    pipelineId: pipeline.pipelineId,
+    createdAt: pipeline.createdAt,
+    expiresAt,
+  };
 }
 
 async function storeStepPayload(

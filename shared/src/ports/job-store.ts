@@ -37,7 +37,13 @@ export interface IdempotencyRecord {
   key: string;
   /** SHA-256 (hex) of the canonical request body: a repeat must send the same request. */
   requestHash: string;
+  /** The job the request created; for a pipeline, its first step's job. */
   jobId: string;
+  /**
+   * The pipeline the request recorded (POST /pipelines, POST /jobs with `then`); absent for a
+   * plain job. Such a record is written with the pipeline, never with a job, and never released.
+   */
+  pipelineId?: string;
   /** ISO 8601, as on the job. */
   createdAt: string;
   /** ISO 8601: from then on the key is free again and a write may replace the record. */

@@ -1,5 +1,6 @@
 import type { Pipeline, PipelineChanges, PipelineExpectation } from '../domain/pipeline.ts';
 import type { WebhookDelivery } from '../domain/webhook-delivery.ts';
+import type { IdempotencyRecord } from './job-store.ts';
 
 /**
  * Pipeline records. Each is one item (one row), so recording a pipeline with all its steps is a
@@ -7,8 +8,13 @@ import type { WebhookDelivery } from '../domain/webhook-delivery.ts';
  * from it afterwards with the ids it holds (see shared/src/pipelines/materialise-steps.ts).
  */
 export interface PipelineStore {
-  /** ConflictError if the id exists. */
-  create(pipeline: Pipeline): Promise<void>;
+  /**
+   * ConflictError if the id exists. With `idempotency` (which names this pipeline), stores the
+   * record in the same atomic write, as JobStore.create does for a job: when a live record already
+   * holds that tenant's key, nothing is written and ConflictError is thrown. The record is then
+   * read with JobStore.findIdempotencyRecord (one key space per tenant, whatever a key created).
+   */
+  create(pipeline: Pipeline, idempotency?: IdempotencyRecord): Promise<void>;
   get(pipelineId: string): Promise<Pipeline | null>;
   /**
    * Applies `changes` iff the record matches `expect`, bumping `version` and setting `updatedAt`.

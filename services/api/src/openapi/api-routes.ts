@@ -56,14 +56,16 @@ export const API_ROUTES: readonly RouteDoc[] = [
     description:
       "The payload is checked against its job type's schema (the `*Payload` components) at submit time. A few rules are " +
       'checked only by the API: those a JSON Schema cannot state (e.g. `claude_chat` takes `prompt` or `messages`, not both) ' +
-      'and those that depend on the deployment (the allowed models, the enabled tools).',
+      'and those that depend on the deployment (the allowed models, the enabled tools). With `then`, the submission is a ' +
+      'pipeline (see POST /pipelines) whose first job is answered.',
     tag: 'jobs',
     requestHeaders: {
       'Idempotency-Key': {
         description:
           'IETF httpapi-idempotency-key-header: a quoted string (1–255 printable ASCII characters) unique to this submission. ' +
           'A repeat with the same key and the same body within 24 h creates nothing and answers 200 with the job the first ' +
-          'created; the same key with another body is a 422. Keys are per tenant.',
+          'created; the same key with another body is a 422. Keys are per tenant, one space for POST /jobs and POST /pipelines. ' +
+          'With `then`, the pipeline is recorded once per key and a repeat answers 200 with its first job.',
         schema: z.string(),
       },
     },

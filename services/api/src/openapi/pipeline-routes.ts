@@ -33,8 +33,26 @@ export const PIPELINE_ROUTES: readonly RouteDoc[] = [
       'step ends SKIPPED unless it says `continue_on_failure`. A cycle, an unknown or duplicate name, or a `$from` naming a ' +
       'step it does not need is a 400. Each payload is checked against its job type except where references stand.',
     tag: 'pipelines',
+    requestHeaders: {
+      'Idempotency-Key': {
+        description:
+          'As on POST /jobs: a quoted string (1–255 printable ASCII characters) unique to this submission. A repeat with the ' +
+          'same key and the same body within 24 h records nothing and answers 200 with the pipeline the first recorded; the ' +
+          'same key with another body (or a key used on POST /jobs) is a 422. Keys are per tenant. The key is stored in the ' +
+          'same atomic write as the pipeline, so a retry after any failure never records a second one.',
+        schema: z.string(),
+      },
+    },
     body: { mediaType: JSON_TYPE, schema: SubmitPipelineRequestSchema },
     responses: {
+      200: {
+        description: 'A repeat of an earlier submission with the same Idempotency-Key: the pipeline it recorded, as it is now.',
+        body: { mediaType: JSON_TYPE, schema: PipelineViewSchema },
+        headers: {
+          Location: { description: "The pipeline's URL path, `/pipelines/{id}`.", schema: z.string() },
+          'Idempotent-Replayed': { description: '`true`: nothing was recorded by this request.', schema: z.literal('true') },
+        },
+      },
       202: {
         description: 'Accepted: the pipeline is RUNNING.',
         body: { mediaType: JSON_TYPE, schema: PipelineViewSchema },
@@ -42,7 +60,7 @@ export const PIPELINE_ROUTES: readonly RouteDoc[] = [
       },
     },
     scope: 'submit',
-    problems: [400, 413, 415, 429, 503],
+    problems: [400, 413, 415, 422, 429, 503],
   },
   {
     method: 'get',

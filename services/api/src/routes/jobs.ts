@@ -56,10 +56,11 @@ export function jobsRouter(
     const quotaHeaders = await deps.quotas.admit(tenant);
     const input = { ...parsed, tenant, keyId: caller.keyId, webhooks };
     const then = (body as ThenRequest).then;
+    const idempotency = key === null ? null : { tenant: idempotencyTenantOf(ctx, input), key, requestHash: requestHashOf(body) };
     if (then !== undefined) {
-      const first = await submitJobWithThen(deps, body as ThenRequest, input, key);
+      const { job: first, replayed } = await submitJobWithThen(deps, body as ThenRequest, input, idempotency);
       ctx.set(quotaHeaders);
-      ctx.status = 202;
+      answerSubmission(ctx, replayed);
       ctx.set('Location', jobPath(first.jobId));
       ctx.body = toJobView(first);
       return;
@@ -73,18 +74,14 @@ export function jobsRouter(
       inlineLimitBytes: config.inlineLimitBytes,
     };
     const { job, replayed } =
-      key === null
+      idempotency === null
         ? { job: await submitJob(submitDeps, input), replayed: false }
-        : await submitJobOnce(submitDeps, input, { tenant: idempotencyTenantOf(ctx, input), key, requestHash: requestHashOf(body) });
+        : await submitJobOnce(submitDeps, input, idempotency);
     ctx.set(quotaHeaders);
-    if (replayed) {
-      // The job the key's first request created, as it is now (IETF httpapi-idempotency-key-header).
-      ctx.status = 200;
-      ctx.set('Idempotent-Replayed', 'true');
-    } else {
+    answerSubmission(ctx, replayed);
+    if (!replayed) {
       deps.metrics?.jobSubmitted(job);
       deps.quotas.noteQueued(job.tenant);
-      ctx.status = 202;
     }
     ctx.set('Location', jobPath(job.jobId));
     ctx.body = toJobView(job);
@@ -143,6 +140,12 @@ export function jobsRouter(
   });
 
   return router;
+}
+
+/** 202 for what this request created; 200 and Idempotent-Replayed for what its key's first request did, as it is now (IETF httpapi-idempotency-key-header). */
+function answerSubmission(ctx: RouterContext<AuthState>, replayed: boolean): void {
+  ctx.status = replayed ? 200 : 202;
+  if (replayed) ctx.set('Idempotent-Replayed', 'true');
 }
 
 function jobIdOf(ctx: RouterContext<AuthState>): string {

@@ -1,14 +1,16 @@
 import { Router, type RouterContext } from '@koa/router';
-import { ConflictError, NotFoundError, ValidationError } from '@agent-runner/shared/domain/errors.ts';
+import { ConflictError, NotFoundError } from '@agent-runner/shared/domain/errors.ts';
 import { pipelinePath, type Pipeline } from '@agent-runner/shared/domain/pipeline.ts';
 import { readStepJobs } from '@agent-runner/shared/pipelines/advance-pipeline.ts';
 import { cancelPipeline } from '@agent-runner/shared/pipelines/cancel-pipeline.ts';
 import type { RecordPipelineDeps } from '@agent-runner/shared/pipelines/pipeline-deps.ts';
 import { recordPipeline } from '@agent-runner/shared/pipelines/record-pipeline.ts';
+import { recordPipelineOnce } from '@agent-runner/shared/pipelines/record-pipeline-once.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { canSee, requireScope, submissionTenant } from '../auth/access.ts';
 import type { AuthState, Caller } from '../auth/caller.ts';
-import { idempotencyKeyOf } from '../http/idempotency-key.ts';
+import { idempotencyKeyOf, requestHashOf } from '../http/idempotency-key.ts';
+import { idempotencyTenantOf } from '../http/idempotency-tenant.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
 import { jobWebhookTargets, pipelineWebhookTargets } from '@agent-runner/shared/webhooks/job-webhook-targets.ts';
 import { checkWebhookDestination } from '@agent-runner/shared/webhooks/webhook-destination.ts';
@@ -41,13 +43,7 @@ export function pipelinesRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas' 
   router.post('/pipelines', async (ctx) => {
     const caller = requireScope(ctx.state, 'submit');
     const body = await readJsonBody(ctx, config.maxPayloadBytes);
-    // Not silently ignored: a client counting on it to make a retry safe would get two pipelines.
-    if (idempotencyKeyOf(ctx) !== null) {
-      throw new ValidationError('Idempotency-Key is not supported on POST /pipelines yet', {
-        problem: 'idempotency-unsupported',
-        errors: [{ path: 'Idempotency-Key', message: 'not supported here yet' }],
-      });
-    }
+    const key = idempotencyKeyOf(ctx);
     const parsed = parsePipeline(body, config);
     const tenant = submissionTenant(caller, parsed.tenant, config.defaults.tenant);
     // Its host resolved now, as a job's webhook's is: a private address is refused at submit time.
@@ -60,15 +56,27 @@ export function pipelinesRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas' 
     // The tenant's quotas admit the pipeline as one submission; its steps are queued as they become ready.
     const quotaHeaders = await deps.quotas.admit(tenant);
     const endpoints = await deps.tenantEndpoints.list(tenant);
-    const pipeline = await recordPipeline(pipelineDeps, {
+    const input = {
       tenant,
       keyId: caller.keyId,
       steps: parsed.steps,
       webhooks: pipelineWebhookTargets(parsed.webhooks, endpoints),
       stepWebhooks: jobWebhookTargets(null, endpoints),
-    });
+    };
+    const { pipeline, replayed } =
+      key === null
+        ? { pipeline: await recordPipeline(pipelineDeps, input), replayed: false }
+        : await recordPipelineOnce(pipelineDeps, input, {
+            tenant: idempotencyTenantOf(ctx, input),
+            key,
+            // Keys are one space per tenant, shared with POST /jobs (a key names one request, as
+            // Stripe's do): the route in the hash makes a key reused across the two a 422, never a replay.
+            requestHash: requestHashOf({ 'POST /pipelines': body }),
+          });
     ctx.set(quotaHeaders);
-    ctx.status = 202;
+    // A replay answers as POST /jobs does: 200, the pipeline the key's first request recorded, as it is now.
+    ctx.status = replayed ? 200 : 202;
+    if (replayed) ctx.set('Idempotent-Replayed', 'true');
     ctx.set('Location', pipelinePath(pipeline.pipelineId));
     ctx.body = toPipelineView(pipeline, await readStepJobs(backend, pipeline));
   });

@@ -1,7 +1,9 @@
-import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import type { Job, NewJob } from '@agent-runner/shared/domain/job.ts';
+import type { IdempotentSubmission } from '@agent-runner/shared/jobs/submit-job-once.ts';
+import { recordPipeline, type NewPipeline } from '@agent-runner/shared/pipelines/record-pipeline.ts';
+import { recordPipelineOnce } from '@agent-runner/shared/pipelines/record-pipeline-once.ts';
+import { ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import { jobWebhookTargets, pipelineWebhookTargets } from '@agent-runner/shared/webhooks/job-webhook-targets.ts';
-import { recordPipeline } from '@agent-runner/shared/pipelines/record-pipeline.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import type { SubmitJobRequest } from '../schemas/submit-job-request.ts';
 import type { PipelineStepRequest } from '../schemas/submit-pipeline-request.ts';
@@ -18,19 +20,16 @@ export const thenStepName = (i: number) => `then-${i + 1}`;
  * POST /jobs with `then`: a pipeline whose steps are the submitted job and each `then` job, each
  * needing the one before. Answers with the first step's job (its view names the pipeline).
  * `input` is the submitted job as POST /jobs parsed and checked it; the body's shape is checked.
+ *
+ * With an Idempotency-Key (`idempotency`), the pipeline is recorded once per key as POST /pipelines
+ * records it (record-pipeline-once.ts); a repeat answers its first job with `replayed`.
  */
 export async function submitJobWithThen(
   deps: ApiDeps & Required<Pick<ApiDeps, 'tenantEndpoints'>>,
   body: ThenRequest,
   input: NewJob,
-  idempotencyKey: string | null,
-): Promise<Job> {
-  if (idempotencyKey !== null) {
-    throw new ValidationError('Idempotency-Key is not supported with `then` yet: submit without it, or POST /pipelines', {
-      problem: 'idempotency-unsupported',
-      errors: [{ path: 'then', message: 'not with Idempotency-Key' }],
-    });
-  }
+  idempotency: IdempotentSubmission | null,
+): Promise<{ job: Job; replayed: boolean }> {
   if ((body as { webhook?: unknown }).webhook !== undefined) {
     throw new ValidationError('`webhook` is not supported with `then` yet: use POST /pipelines with its `webhook`', {
       problem: 'webhook-with-then',
@@ -45,14 +44,20 @@ export async function submitJobWithThen(
   const steps = parseSteps(requests, deps.config);
   // The tenant's endpoints hear of each job (as of a job submitted alone) and of the chain's end.
   const endpoints = await deps.tenantEndpoints.list(input.tenant);
-  const pipeline = await recordPipeline(pipelineDepsOf(deps), {
+  const pipelineInput: NewPipeline = {
     tenant: input.tenant,
     keyId: input.keyId ?? null,
     steps,
     webhooks: pipelineWebhookTargets([], endpoints),
     stepWebhooks: jobWebhookTargets(null, endpoints),
-  });
+  };
+  const pipelineDeps = pipelineDepsOf(deps);
+  const { pipeline, replayed } =
+    idempotency === null
+      ? { pipeline: await recordPipeline(pipelineDeps, pipelineInput), replayed: false }
+      : await recordPipelineOnce(pipelineDeps, pipelineInput, idempotency);
+  // Both paths created the step jobs (a replay creates those a crash left uncreated).
   const job = await deps.backend.jobs.get(pipeline.steps[0]!.jobId);
   if (!job) throw new Error(`pipeline ${pipeline.pipelineId} was recorded but its first step's job is missing`);
-  return job;
+  return { job, replayed };
 }

@@ -15,6 +15,7 @@ import type { JobStatus } from '../../domain/job-status.ts';
 import { ulidRangeOf } from '../../domain/ids.ts';
 import type { CreatedBetweenQuery, IdempotencyRecord, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
 import type { WebhookDelivery } from '../../domain/webhook-delivery.ts';
+import { idempotencyItemKey, idempotencyItemPut, idempotencyRecordOf } from './idempotency-items.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 import { webhookDeliveryPut } from './webhook-deliveries-table.ts';
 
@@ -68,14 +69,7 @@ export class DynamoDbJobStore implements JobStore {
       await this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: this.table,
-                Item: idempotencyItem(record),
-                ConditionExpression: 'attribute_not_exists(jobId) OR expiresAt <= :now',
-                ExpressionAttributeValues: { ':now': job.createdAt },
-              },
-            },
+            idempotencyItemPut(this.table, record, job.createdAt),
             { Put: { TableName: this.table, Item: toItem(job), ConditionExpression: 'attribute_not_exists(jobId)' } },
           ],
         }),
@@ -96,17 +90,7 @@ export class DynamoDbJobStore implements JobStore {
     const out = await this.call('findIdempotencyRecord', () =>
       this.doc.send(new GetCommand({ TableName: this.table, Key: { jobId: idempotencyItemKey(tenant, key) }, ConsistentRead: true })),
     );
-    const item = out.Item;
-    // TTL deletes an expired item up to a few days late: its age is checked here.
-    if (!item || typeof item.expiresAt !== 'string' || item.expiresAt <= now.toISOString()) return null;
-    return {
-      tenant,
-      key,
-      requestHash: String(item.requestHash),
-      jobId: String(item.idempotentJobId),
-      createdAt: String(item.createdAt),
-      expiresAt: item.expiresAt,
-    };
+    return idempotencyRecordOf(out.Item, tenant, key, now);
   }
 
   async releaseIdempotencyRecord(tenant: string, key: string, jobId: string): Promise<void> {
@@ -115,7 +99,8 @@ export class DynamoDbJobStore implements JobStore {
         new DeleteCommand({
           TableName: this.table,
           Key: { jobId: idempotencyItemKey(tenant, key) },
-          ConditionExpression: 'idempotentJobId = :job',
+          // A pipeline's record is never released: its pipeline, once recorded, is never undone.
+          ConditionExpression: 'idempotentJobId = :job AND attribute_not_exists(idempotentPipelineId)',
           ExpressionAttributeValues: { ':job': jobId },
         }),
       );
@@ -428,24 +413,6 @@ function unavailable(what: string, error: unknown): Error {
   return new UnavailableError(`DynamoDB ${what} failed${requestId ? ` (request ${requestId})` : ''}: ${(error as Error).message}`, {
     cause: error,
   });
-}
-
-/** The item key of `tenant`'s `key`: JSON keeps any tenant and key apart from any other pair. */
-function idempotencyItemKey(tenant: string, key: string): string {
-  return JOBS_TABLE.idempotency.keyPrefix + JSON.stringify([tenant, key]);
-}
-
-function idempotencyItem(record: IdempotencyRecord): Item {
-  return {
-    jobId: idempotencyItemKey(record.tenant, record.key),
-    tenant: record.tenant,
-    idempotencyKey: record.key,
-    requestHash: record.requestHash,
-    idempotentJobId: record.jobId,
-    createdAt: record.createdAt,
-    expiresAt: record.expiresAt,
-    [JOBS_TABLE.idempotency.ttlAttribute]: Math.ceil(Date.parse(record.expiresAt) / 1000),
-  };
 }
 
 /** Job fields as DynamoDB attributes; payload and result as JSON text. */

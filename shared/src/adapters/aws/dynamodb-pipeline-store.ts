@@ -5,7 +5,9 @@ import type { JobOutbox } from './dynamodb-job-store.ts';
 import { webhookDeliveryPut } from './webhook-deliveries-table.ts';
 import { ConflictError, NotFoundError, UnavailableError } from '../../domain/errors.ts';
 import type { Pipeline, PipelineChanges, PipelineExpectation, PipelineStatus } from '../../domain/pipeline.ts';
+import type { IdempotencyRecord } from '../../ports/job-store.ts';
 import type { PipelineStore } from '../../ports/pipeline-store.ts';
+import { idempotencyItemPut } from './idempotency-items.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 
 type Item = Record<string, unknown>;
@@ -27,7 +29,8 @@ export class DynamoDbPipelineStore implements PipelineStore {
     this.outbox = outbox;
   }
 
-  async create(pipeline: Pipeline): Promise<void> {
+  async create(pipeline: Pipeline, idempotency?: IdempotencyRecord): Promise<void> {
+    if (idempotency) return this.createWithIdempotencyRecord(pipeline, idempotency);
     try {
       await this.doc.send(
         new PutCommand({ TableName: this.table, Item: toItem(pipeline), ConditionExpression: 'attribute_not_exists(jobId)' }),
@@ -35,6 +38,33 @@ export class DynamoDbPipelineStore implements PipelineStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         throw new ConflictError(`pipeline ${pipeline.pipelineId} already exists`, { cause: error });
+      }
+      throw unavailable('create', error);
+    }
+  }
+
+  /**
+   * The pipeline and its key in one TransactWriteItems (two items, whatever the number of steps):
+   * a retry after a crash anywhere finds both or neither, so it never records a second pipeline.
+   */
+  private async createWithIdempotencyRecord(pipeline: Pipeline, record: IdempotencyRecord): Promise<void> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            idempotencyItemPut(this.table, record, pipeline.createdAt),
+            { Put: { TableName: this.table, Item: toItem(pipeline), ConditionExpression: 'attribute_not_exists(jobId)' } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const [key, item] = error.CancellationReasons ?? [];
+        if (key?.Code === 'ConditionalCheckFailed') {
+          throw new ConflictError(`idempotency key "${record.key}" of tenant ${record.tenant} is taken`, { cause: error });
+        }
+        if (item?.Code === 'ConditionalCheckFailed')
+          throw new ConflictError(`pipeline ${pipeline.pipelineId} already exists`, { cause: error });
       }
       throw unavailable('create', error);
     }

@@ -6,6 +6,7 @@ import { ulidRangeOf } from '../../domain/ids.ts';
 import type { CreatedBetweenQuery, IdempotencyRecord, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
 import type { WebhookDelivery } from '../../domain/webhook-delivery.ts';
 import { inImmediateTransaction } from './sqlite-database.ts';
+import { claimIdempotencyKey, ensureIdempotencyKeysTable, readIdempotencyRecord } from './sqlite-idempotency-keys.ts';
 import { statementCache } from './statement-cache.ts';
 import { ensureWebhookDeliveriesTable, insertWebhookDeliveries } from './sqlite-webhook-deliveries.ts';
 
@@ -45,17 +46,7 @@ export class SqliteJobStore implements JobStore {
   constructor(db: DatabaseSync) {
     this.db = db;
     this.sql = statementCache(db);
-    // Created here, as the lease and event tables are, rather than by a numbered migration.
-    db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
-      tenant       TEXT NOT NULL,
-      key          TEXT NOT NULL,
-      request_hash TEXT NOT NULL,
-      job_id       TEXT NOT NULL,
-      created_at   TEXT NOT NULL,
-      expires_at   TEXT NOT NULL,
-      PRIMARY KEY (tenant, key)
-    ) WITHOUT ROWID`);
-    db.exec('CREATE INDEX IF NOT EXISTS idempotency_keys_by_expiry ON idempotency_keys (expires_at)');
+    ensureIdempotencyKeysTable(db);
     ensureWebhookDeliveriesTable(db);
   }
 
@@ -70,27 +61,18 @@ export class SqliteJobStore implements JobStore {
     if (!idempotency) return insertJob();
     const record = idempotency;
     inImmediateTransaction(this.db, () => {
-      // Expired records are dropped here (what DynamoDB's TTL does on AWS), so an expired key is free.
-      this.sql('DELETE FROM idempotency_keys WHERE expires_at <= ?').run(job.createdAt);
-      const taken = this.sql(
-        `INSERT INTO idempotency_keys (tenant, key, request_hash, job_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (tenant, key) DO NOTHING`,
-      ).run(record.tenant, record.key, record.requestHash, record.jobId, record.createdAt, record.expiresAt);
-      if (Number(taken.changes) === 0) throw new ConflictError(`idempotency key "${record.key}" of tenant ${record.tenant} is taken`);
+      claimIdempotencyKey(this.sql, record, job.createdAt);
       insertJob();
     });
   }
 
   async findIdempotencyRecord(tenant: string, key: string, now: Date): Promise<IdempotencyRecord | null> {
-    const row = this.sql(
-      'SELECT request_hash, job_id, created_at, expires_at FROM idempotency_keys WHERE tenant = ? AND key = ? AND expires_at > ?',
-    ).get(tenant, key, now.toISOString()) as { request_hash: string; job_id: string; created_at: string; expires_at: string } | undefined;
-    if (!row) return null;
-    return { tenant, key, requestHash: row.request_hash, jobId: row.job_id, createdAt: row.created_at, expiresAt: row.expires_at };
+    return readIdempotencyRecord(this.sql, tenant, key, now.toISOString());
   }
 
   async releaseIdempotencyRecord(tenant: string, key: string, jobId: string): Promise<void> {
-    this.sql('DELETE FROM idempotency_keys WHERE tenant = ? AND key = ? AND job_id = ?').run(tenant, key, jobId);
+    // A pipeline's record is never released: its pipeline, once recorded, is never undone.
+    this.sql('DELETE FROM idempotency_keys WHERE tenant = ? AND key = ? AND job_id = ? AND pipeline_id IS NULL').run(tenant, key, jobId);
   }
 
   async get(jobId: string): Promise<Job | null> {

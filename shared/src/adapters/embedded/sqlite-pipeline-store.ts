@@ -1,9 +1,12 @@
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { Pipeline, PipelineChanges, PipelineExpectation } from '../../domain/pipeline.ts';
 import type { WebhookDelivery } from '../../domain/webhook-delivery.ts';
+import type { IdempotencyRecord } from '../../ports/job-store.ts';
 import type { PipelineStore } from '../../ports/pipeline-store.ts';
 import { inImmediateTransaction } from './sqlite-database.ts';
+import { claimIdempotencyKey, ensureIdempotencyKeysTable } from './sqlite-idempotency-keys.ts';
+import { statementCache } from './statement-cache.ts';
 import { ensureWebhookDeliveriesTable, insertWebhookDeliveries } from './sqlite-webhook-deliveries.ts';
 
 /**
@@ -12,9 +15,11 @@ import { ensureWebhookDeliveriesTable, insertWebhookDeliveries } from './sqlite-
  */
 export class SqlitePipelineStore implements PipelineStore {
   private readonly db: DatabaseSync;
+  private readonly sql: (sql: string) => StatementSync;
 
   constructor(db: DatabaseSync) {
     this.db = db;
+    this.sql = statementCache(db);
     // Created here, as the lease and idempotency tables are, rather than by a numbered migration.
     db.exec(`CREATE TABLE IF NOT EXISTS pipelines (
       pipeline_id TEXT PRIMARY KEY,
@@ -24,13 +29,23 @@ export class SqlitePipelineStore implements PipelineStore {
     ) WITHOUT ROWID`);
     db.exec('CREATE INDEX IF NOT EXISTS pipelines_by_status ON pipelines (status, pipeline_id)');
     ensureWebhookDeliveriesTable(db);
+    ensureIdempotencyKeysTable(db);
   }
 
-  async create(pipeline: Pipeline): Promise<void> {
-    const inserted = this.db
-      .prepare('INSERT INTO pipelines (pipeline_id, status, version, doc) VALUES (?, ?, ?, ?) ON CONFLICT (pipeline_id) DO NOTHING')
-      .run(pipeline.pipelineId, pipeline.status, pipeline.version, JSON.stringify(pipeline));
-    if (Number(inserted.changes) === 0) throw new ConflictError(`pipeline ${pipeline.pipelineId} already exists`);
+  async create(pipeline: Pipeline, idempotency?: IdempotencyRecord): Promise<void> {
+    const insert = () => {
+      const inserted = this.sql(
+        'INSERT INTO pipelines (pipeline_id, status, version, doc) VALUES (?, ?, ?, ?) ON CONFLICT (pipeline_id) DO NOTHING',
+      ).run(pipeline.pipelineId, pipeline.status, pipeline.version, JSON.stringify(pipeline));
+      if (Number(inserted.changes) === 0) throw new ConflictError(`pipeline ${pipeline.pipelineId} already exists`);
+    };
+    if (!idempotency) return insert();
+    const record = idempotency;
+    // The key and the pipeline it names commit together: a key never names a pipeline that is not.
+    inImmediateTransaction(this.db, () => {
+      claimIdempotencyKey(this.sql, record, pipeline.createdAt);
+      insert();
+    });
   }
 
   async get(pipelineId: string): Promise<Pipeline | null> {
