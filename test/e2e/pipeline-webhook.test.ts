@@ -79,6 +79,72 @@ for (const name of backendNames()) {
       }
     }, 180_000);
 
+    test("POST /jobs with then and a webhook: every job of the chain reports to it; a skipped one doesn't", async () => {
+      const received: { type: string; jobId: string; step: string | null }[] = [];
+      const server = createServer((req, res) => {
+        let body = '';
+        req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        req.on('end', () => {
+          const parsed = JSON.parse(body) as { type: string; data: { job_id: string; pipeline: { step: string } | null } };
+          received.push({ type: parsed.type, jobId: parsed.data.job_id, step: parsed.data.pipeline?.step ?? null });
+          res.writeHead(200).end('ok');
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+        const res = await fetch(`${sys.url}/jobs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            job_type: 'echo',
+            payload: { message: 'one' },
+            webhook: { url },
+            // biome-ignore lint/suspicious/noThenProperty: POST /jobs names the field `then`; this body is never awaited.
+            then: [
+              { job_type: 'echo', payload: { message: 'boom', fail: 'fatal' }, max_attempts: 1 },
+              { job_type: 'echo', payload: { message: 'never' } },
+            ],
+          }),
+        });
+        assert.equal(res.status, 202, await res.clone().text());
+        const first = (await res.json()) as { job_id: string; webhook: { url: string } | null; pipeline: { pipeline_id: string } };
+        assert.equal(first.webhook?.url, url, 'the first job shows the webhook');
+        const pipelineId = first.pipeline.pipeline_id;
+        const ended = await waitFor(
+          'the chain to end',
+          async () => {
+            const p = (await (await fetch(`${sys.url}/pipelines/${pipelineId}`)).json()) as {
+              status: string;
+              steps: { name: string; job_id: string; status: string }[];
+            };
+            return p.status === 'RUNNING' ? undefined : p;
+          },
+          { timeoutMs: 150_000, intervalMs: 250 },
+        );
+        assert.deepEqual(
+          ended.steps.map((s) => s.status),
+          ['SUCCEEDED', 'FAILED', 'SKIPPED'],
+        );
+        const last = (await (await fetch(`${sys.url}/jobs/${ended.steps[2]!.job_id}`)).json()) as { webhook: { url: string } | null };
+        assert.equal(last.webhook?.url, url, 'every job of the chain carries it');
+        await waitFor('two deliveries', async () => (received.length >= 2 ? true : undefined), { timeoutMs: 120_000, intervalMs: 250 });
+        // A skipped job would have reported within the dispatcher's next look (0.5 s embedded, a queue message on AWS).
+        await new Promise((r) => setTimeout(r, 2_000));
+        assert.deepEqual(received.map((r) => [r.type, r.step, r.jobId]).sort(), [
+          ['job.failed', 'then-1', ended.steps[1]!.job_id],
+          ['job.succeeded', 'job', ended.steps[0]!.job_id],
+        ]);
+        assert.deepEqual(
+          await sys.backend.webhookDeliveries.listBySubject('pipeline', pipelineId),
+          [],
+          'no pipeline.* delivery was asked for',
+        );
+      } finally {
+        server.close();
+      }
+    }, 240_000);
+
     test("the tenant's endpoints hear of each step's job and of the pipeline's end", async () => {
       const received: { type: string; id: string }[] = [];
       const server = createServer((req, res) => {

@@ -57,7 +57,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
       "The payload is checked against its job type's schema (the `*Payload` components) at submit time. A few rules are " +
       'checked only by the API: those a JSON Schema cannot state (e.g. `claude_chat` takes `prompt` or `messages`, not both) ' +
       'and those that depend on the deployment (the allowed models, the enabled tools). With `then`, the submission is a ' +
-      'pipeline (see POST /pipelines) whose first job is answered.',
+      'pipeline (see POST /pipelines) whose first job is answered; its `webhook` applies to every job of the chain.',
     tag: 'jobs',
     requestHeaders: {
       'Idempotency-Key': {

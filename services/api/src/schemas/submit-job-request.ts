@@ -49,7 +49,9 @@ export const SubmitJobRequestSchema = z
       .describe(
         'Jobs to run after this one, in order, each once the one before it SUCCEEDED: shorthand for a pipeline of steps ' +
           '`job`, `then-1`, `then-2`, … (a payload may take values from an earlier step with `{"$from": "job", "pointer": "/…"}`). ' +
-          'The answer is this (first) job, with `pipeline` naming the pipeline.',
+          'The answer is this (first) job, with `pipeline` naming the pipeline. `webhook` then applies to every job of the ' +
+          'chain (each reports the events asked for; a job SKIPPED after an earlier failure reports nothing), and an ' +
+          'Idempotency-Key records the chain once.',
       ),
     isolation: z
       .enum(ISOLATIONS)
@@ -57,7 +59,9 @@ export const SubmitJobRequestSchema = z
       .describe(
         "`one_shot`: a worker process of its own; `pooled`: a warm pool's long-lived worker (only for types that allow it). Default: `pooled` for the types in AGENT_RUNNER_POOLED_TYPES, else `one_shot`.",
       ),
-    webhook: JobWebhookRequestSchema.optional().describe("Where to report the job's end (signed; see README, Webhooks)."),
+    webhook: JobWebhookRequestSchema.optional().describe(
+      "Where to report the job's end (signed; see README, Webhooks). With `then`, every job of the chain reports to it.",
+    ),
   })
   .meta({ id: 'SubmitJobRequest' });
 
