@@ -46,7 +46,7 @@ export function createApp(deps: ApiDeps): Koa {
   const routers = [
     healthRouter(),
     jobsRouter(routed, verifier),
-    pipelinesRouter(routed),
+    pipelinesRouter(routed, verifier),
     usageRouter(deps),
     webhookDeliveriesRouter(deps),
     tenantWebhooksRouter(routed),

@@ -25,3 +25,14 @@ test('a token is valid for its key and job until it expires, and for nothing els
 test('malformed tokens are not read', () => {
   for (const bad of ['', 'x', `${mintApiKey().keyId}.${JOB}.1`, 'a.b.c.d']) assert.equal(readStreamToken(bad), null, bad);
 });
+
+test("a pipeline's token opens that pipeline's stream only: never a job's with the same id, nor the reverse", () => {
+  const key = mintApiKey();
+  const forPipeline = signStreamToken(key, JOB, 1_000, 'pipeline');
+  const forJob = signStreamToken(key, JOB, 1_000);
+  assert.notEqual(forPipeline, forJob);
+  assert.ok(streamTokenIsValid(forPipeline, key, JOB, 999, 'pipeline'));
+  assert.ok(!streamTokenIsValid(forPipeline, key, JOB, 999), 'not as a job token');
+  assert.ok(!streamTokenIsValid(forJob, key, JOB, 999, 'pipeline'), "a job's token is not a pipeline's");
+  assert.ok(!streamTokenIsValid(forPipeline, key, OTHER_JOB, 999, 'pipeline'), 'another pipeline');
+});

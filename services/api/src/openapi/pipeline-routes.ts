@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PipelineViewSchema } from '../schemas/pipeline-view.ts';
+import { StreamTokenSchema } from '../schemas/stream-token.ts';
 import { SubmitPipelineRequestSchema } from '../schemas/submit-pipeline-request.ts';
 import type { ParamDoc, RouteDoc } from './route-doc.ts';
 
@@ -91,7 +92,29 @@ export const PIPELINE_ROUTES: readonly RouteDoc[] = [
     summary: "The pipeline's step status changes as Server-Sent Events, until it ends.",
     tag: 'pipelines',
     pathParams: pipelineId,
+    query: z.object({
+      stream_token: z
+        .string()
+        .optional()
+        .describe(
+          'Instead of an Authorization header (EventSource cannot send one): a token from POST /pipelines/{id}/stream-token, valid 60 s.',
+        ),
+    }),
     responses: { 200: { description: 'The event stream.', body: { mediaType: 'text/event-stream', schema: PipelineEventSchema } } },
+    scope: 'read',
+    problems: [404, 503],
+  },
+  {
+    method: 'post',
+    path: '/pipelines/{id}/stream-token',
+    operationId: 'createPipelineStreamToken',
+    summary: "A short-lived token that opens this pipeline's event stream, for clients that cannot send headers (EventSource).",
+    description:
+      "The token is valid for 60 seconds, for this pipeline only (a job's token does not open it, nor this one a job's), " +
+      'and dies with the key that asked for it. With auth off `stream_token` is null and the stream needs nothing.',
+    tag: 'pipelines',
+    pathParams: pipelineId,
+    responses: { 200: { description: 'The token and the URL to open.', body: { mediaType: JSON_TYPE, schema: StreamTokenSchema } } },
     scope: 'read',
     problems: [404, 503],
   },

@@ -127,7 +127,12 @@ export function jobsRouter(
 
   router.get('/jobs/:id/events', async (ctx) => {
     const jobId = jobIdOf(ctx);
-    const caller = await eventStreamCaller(ctx.state, ctx.query.stream_token, jobId, { mode: config.auth.mode, verifier, now });
+    const caller = await eventStreamCaller(
+      ctx.state,
+      ctx.query.stream_token,
+      { resource: 'job', id: jobId },
+      { mode: config.auth.mode, verifier, now },
+    );
     await streamJobEvents(ctx, { jobs: backend.jobs, events: backend.events, visible: (job) => visibleJob(caller, job, jobId) }, jobId);
   });
 
@@ -136,7 +141,7 @@ export function jobsRouter(
     const jobId = jobIdOf(ctx);
     visibleJob(caller, await backend.jobs.get(jobId), jobId);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await issueStreamToken(caller, jobId, { mode: config.auth.mode, verifier, now });
+    ctx.body = await issueStreamToken(caller, { resource: 'job', id: jobId }, { mode: config.auth.mode, verifier, now });
   });
 
   return router;

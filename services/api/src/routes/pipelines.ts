@@ -8,7 +8,9 @@ import { recordPipeline } from '@agent-runner/shared/pipelines/record-pipeline.t
 import { recordPipelineOnce } from '@agent-runner/shared/pipelines/record-pipeline-once.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { canSee, requireScope, submissionTenant } from '../auth/access.ts';
+import type { ApiKeyVerifier } from '../auth/api-key-verifier.ts';
 import type { AuthState, Caller } from '../auth/caller.ts';
+import { eventStreamCaller, issueStreamToken } from '../auth/event-stream-access.ts';
 import { idempotencyKeyOf, requestHashOf } from '../http/idempotency-key.ts';
 import { idempotencyTenantOf } from '../http/idempotency-tenant.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
@@ -35,8 +37,12 @@ export function pipelineDepsOf(deps: ApiDeps): RecordPipelineDeps {
 }
 
 /** The pipelines resource: job chains whose steps are ordinary jobs of the caller's tenant. */
-export function pipelinesRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas' | 'tenantEndpoints'>>): Router<AuthState> {
+export function pipelinesRouter(
+  deps: ApiDeps & Required<Pick<ApiDeps, 'quotas' | 'tenantEndpoints'>>,
+  verifier: ApiKeyVerifier,
+): Router<AuthState> {
   const { backend, config } = deps;
+  const streamAccess = { mode: config.auth.mode, verifier, now: () => deps.clock.now() };
   const pipelineDeps = pipelineDepsOf(deps);
   const router = new Router<AuthState>();
 
@@ -97,9 +103,19 @@ export function pipelinesRouter(deps: ApiDeps & Required<Pick<ApiDeps, 'quotas' 
   });
 
   router.get('/pipelines/:id/events', async (ctx) => {
-    const caller = requireScope(ctx.state, 'read');
-    const pipeline = visiblePipeline(caller, await backend.pipelines.get(pipelineIdOf(ctx)), pipelineIdOf(ctx));
+    const pipelineId = pipelineIdOf(ctx);
+    // As GET /jobs/{id}/events: a key with `read`, or a stream token for this pipeline (EventSource).
+    const caller = await eventStreamCaller(ctx.state, ctx.query.stream_token, { resource: 'pipeline', id: pipelineId }, streamAccess);
+    const pipeline = visiblePipeline(caller, await backend.pipelines.get(pipelineId), pipelineId);
     streamPipelineEvents(ctx, backend, pipeline);
+  });
+
+  router.post('/pipelines/:id/stream-token', async (ctx) => {
+    const caller = requireScope(ctx.state, 'read');
+    const pipelineId = pipelineIdOf(ctx);
+    visiblePipeline(caller, await backend.pipelines.get(pipelineId), pipelineId);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await issueStreamToken(caller, { resource: 'pipeline', id: pipelineId }, streamAccess);
   });
 
   return router;

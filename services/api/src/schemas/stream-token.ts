@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** What POST /jobs/{id}/stream-token answers (auth/event-stream-access.ts builds it). */
+/** What POST /jobs/{id}/stream-token and POST /pipelines/{id}/stream-token answer (auth/event-stream-access.ts builds it). */
 export const StreamTokenSchema = z
   .object({
     stream_token: z.string().nullable().describe('Null with auth off: the stream needs no token.'),
