@@ -125,6 +125,9 @@ const OPERATOR_COMMANDS: Record<string, string[]> = {
   'client-ecs:CreateClusterCommand': ['ecs:CreateCluster'],
   'client-ecs:RegisterTaskDefinitionCommand': ['ecs:RegisterTaskDefinition', 'iam:PassRole'],
   'client-ecs:DescribeTaskDefinitionCommand': ['ecs:DescribeTaskDefinition'],
+  // The warm pool's service, scalable target and scaling policy (provision-pool.ts).
+  'client-ecs:CreateServiceCommand': ['ecs:CreateService', 'iam:PassRole'],
+  'client-application-auto-scaling:PutScalingPolicyCommand': ['application-autoscaling:PutScalingPolicy'],
   'client-ec2:DescribeVpcsCommand': ['ec2:DescribeVpcs'],
   'client-ec2:DescribeSubnetsCommand': ['ec2:DescribeSubnets'],
   'client-ec2:DescribeSecurityGroupsCommand': ['ec2:DescribeSecurityGroups'],
