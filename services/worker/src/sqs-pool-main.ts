@@ -80,9 +80,10 @@ export async function main(env: Record<string, string | undefined>): Promise<num
       if (!handOff) continue;
       const stop = new AbortController();
       current = stop;
-      const { aborted } = await runHandOff(deps, handOff, stop.signal);
+      const { aborted, outcome } = await runHandOff(deps, handOff, stop.signal);
       current = null;
-      jobsRun++;
+      // A stale hand-off (an attempt already retried, or cancelled) ran nothing: not a job to count.
+      if (outcome !== 'not-started') jobsRun++;
       const rssMb = process.memoryUsage.rss() / (1024 * 1024);
       const why = aborted
         ? 'its last job was aborted'
@@ -120,7 +121,11 @@ async function receiveOne(deps: Deps, leaving: AbortSignal): Promise<ReceivedHan
 }
 
 /** Runs one hand-off's attempt, keeping the message hidden meanwhile; deletes it once its end is settled. */
-async function runHandOff(deps: Deps, handOff: ReceivedHandOff, stopSignal: AbortSignal): Promise<{ aborted: boolean }> {
+async function runHandOff(
+  deps: Deps,
+  handOff: ReceivedHandOff,
+  stopSignal: AbortSignal,
+): Promise<{ aborted: boolean; outcome: WorkerOutcome | 'crashed' }> {
   const { config, backend, queue, log } = deps;
   const { jobId, attempt, receipt } = handOff;
   const visibility = config.dispatch.visibilityTimeoutSeconds;
@@ -167,7 +172,7 @@ async function runHandOff(deps: Deps, handOff: ReceivedHandOff, stopSignal: Abor
     }
   }
   log.info({ job_id: jobId, attempt, outcome }, 'pooled attempt done');
-  return { aborted };
+  return { aborted, outcome };
 }
 
 if (isEntryPoint(import.meta.url)) {
