@@ -39,7 +39,6 @@ describe('warm pool on AWS: scaled to zero, start timeout, Claude jobs', { skip:
       {
         workerEnv: {
           ANTHROPIC_BASE_URL: fake.url,
-          AGENT_RUNNER_HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS),
           AGENT_RUNNER_QUEUE_WAIT_SECONDS: '2',
           AGENT_RUNNER_POOL_RECYCLE_AFTER_JOBS: '1',
         },

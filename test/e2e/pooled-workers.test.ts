@@ -46,8 +46,8 @@ async function startPooled(
     return { system, pool: null, stop: () => system.stop() };
   }
   const system = await startSystem(name, shared, {
-    // What the dispatcher sends one-shot workers with each launch, pool workers read from their definition.
-    workerEnv: { AGENT_RUNNER_HEARTBEAT_SECONDS: '2', AGENT_RUNNER_QUEUE_WAIT_SECONDS: '2', ...settings },
+    // Pool workers read their settings from their task definition; the heartbeat comes with each hand-off.
+    workerEnv: { AGENT_RUNNER_QUEUE_WAIT_SECONDS: '2', ...settings },
   });
   const { EcsPoolService } = await import('../support/ecs-pool-service.ts');
   const pool = new EcsPoolService(system.env, size);

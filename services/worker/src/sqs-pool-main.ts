@@ -126,8 +126,12 @@ async function runHandOff(
   handOff: ReceivedHandOff,
   stopSignal: AbortSignal,
 ): Promise<{ aborted: boolean; outcome: WorkerOutcome | 'crashed' }> {
-  const { config, backend, queue, log } = deps;
+  const { backend, queue, log } = deps;
   const { jobId, attempt, receipt } = handOff;
+  // Beat as often as the dispatcher that handed it off expects (its reaper's judgement).
+  const config = handOff.heartbeatSeconds
+    ? { ...deps.config, dispatch: { ...deps.config.dispatch, heartbeatSeconds: handOff.heartbeatSeconds } }
+    : deps.config;
   const visibility = config.dispatch.visibilityTimeoutSeconds;
   // Extended every third of the timeout, so two missed extensions still leave it hidden.
   const keepHidden = setInterval(

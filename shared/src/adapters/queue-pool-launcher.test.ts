@@ -4,6 +4,7 @@ import { createJobRecord, type Job } from '../domain/job.ts';
 import { claimForLaunch, startAttempt, succeedAttempt, type Transition } from '../domain/transitions.ts';
 import type { PoolHandOff, PoolQueue, ReceivedHandOff } from '../ports/pool-queue.ts';
 import type { LaunchedWorker, WorkerLauncher, WorkerState } from '../ports/worker-launcher.ts';
+import { parseHandOff } from './aws/sqs-pool-queue.ts';
 import { parseQueuePoolWorkerRef, QueuePoolLauncher, queuePoolWorkerRef } from './queue-pool-launcher.ts';
 
 const T0 = new Date('2026-12-03T07:00:00Z');
@@ -72,6 +73,20 @@ function setUp() {
   return { jobs, queue, tasks, launcher };
 }
 
+test('a hand-off body parses back; one that names no attempt is not a hand-off', () => {
+  assert.deepEqual(parseHandOff('{"jobId":"01KBJ0000000000000000000AB","attempt":2,"heartbeatSeconds":2}'), {
+    jobId: '01KBJ0000000000000000000AB',
+    attempt: 2,
+    heartbeatSeconds: 2,
+  });
+  assert.deepEqual(parseHandOff('{"jobId":"01KBJ0000000000000000000AB","attempt":1,"heartbeatSeconds":-1}'), {
+    jobId: '01KBJ0000000000000000000AB',
+    attempt: 1,
+  });
+  for (const body of ['', 'nope', '{"jobId":"x"}', '{"jobId":"x","attempt":0}', '{"attempt":1}'])
+    assert.equal(parseHandOff(body), null, body);
+});
+
 test('a ref names the queue, the job and the attempt, and parses back', () => {
   const ref = queuePoolWorkerRef('ar-pool', '01KBJ0000000000000000000AB', 2);
   assert.equal(ref, 'sqspool:ar-pool:01KBJ0000000000000000000AB:2');
@@ -84,8 +99,15 @@ test('a launch sends { jobId, attempt } to the pool queue; the attempt waits unt
   const { jobs, queue, launcher } = setUp();
   const job = claimed('01KBJ0000000000000000000AB');
   jobs.set(job.jobId, job);
-  const { workerRef } = await launcher.launch({ jobId: job.jobId, attempt: 1, jobType: 'echo', isolation: 'pooled' });
-  assert.deepEqual(queue.sent, [{ jobId: job.jobId, attempt: 1 }]);
+  const { workerRef } = await launcher.launch({
+    jobId: job.jobId,
+    attempt: 1,
+    jobType: 'echo',
+    isolation: 'pooled',
+    env: { AGENT_RUNNER_HEARTBEAT_SECONDS: '2' },
+  });
+  // The heartbeat the reaper judges by goes with it, as a one-shot launch's env carries it.
+  assert.deepEqual(queue.sent, [{ jobId: job.jobId, attempt: 1, heartbeatSeconds: 2 }]);
   assert.deepEqual(await launcher.inspect(workerRef), { state: 'waiting' });
 });
 

@@ -50,7 +50,13 @@ export class QueuePoolLauncher implements WorkerLauncher {
 
   async launch(request: LaunchRequest): Promise<LaunchedWorker> {
     if (!/^[A-Za-z0-9_-]+$/.test(request.jobId)) throw new FatalError(`job id "${request.jobId}" cannot name a pool worker ref`);
-    await this.queue.send({ jobId: request.jobId, attempt: request.attempt });
+    // The setting the reaper judges workers by travels with the hand-off, as a one-shot launch's env.
+    const heartbeatSeconds = Number(request.env?.AGENT_RUNNER_HEARTBEAT_SECONDS);
+    await this.queue.send({
+      jobId: request.jobId,
+      attempt: request.attempt,
+      ...(Number.isInteger(heartbeatSeconds) && heartbeatSeconds > 0 ? { heartbeatSeconds } : {}),
+    });
     return { workerRef: queuePoolWorkerRef(this.queue.name, request.jobId, request.attempt) };
   }
 

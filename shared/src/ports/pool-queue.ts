@@ -2,6 +2,12 @@
 export interface PoolHandOff {
   jobId: string;
   attempt: number;
+  /**
+   * The heartbeat interval the dispatcher's reaper judges this attempt by, carried with the hand-off
+   * as a one-shot launch carries it in its environment, so a pool worker configured otherwise still
+   * beats as often as the reaper expects. Absent: the worker's own setting.
+   */
+  heartbeatSeconds?: number;
 }
 
 export interface ReceivedHandOff extends PoolHandOff {

@@ -23,9 +23,7 @@ export class SqsPoolQueue implements PoolQueue {
 
   async send(handOff: PoolHandOff): Promise<void> {
     try {
-      await this.sqs.send(
-        new SendMessageCommand({ QueueUrl: this.url, MessageBody: JSON.stringify({ jobId: handOff.jobId, attempt: handOff.attempt }) }),
-      );
+      await this.sqs.send(new SendMessageCommand({ QueueUrl: this.url, MessageBody: JSON.stringify(handOff) }));
     } catch (error) {
       // Not handed over: the launch fails as retryable and the attempt is not recorded as launched.
       throw new RetryableError(`could not hand ${handOff.jobId} to the pool queue ${this.name}: ${(error as Error).message}`, {
@@ -64,9 +62,17 @@ export class SqsPoolQueue implements PoolQueue {
 
 export function parseHandOff(body: string | undefined): PoolHandOff | null {
   try {
-    const parsed = JSON.parse(body ?? '') as { jobId?: unknown; attempt?: unknown };
-    if (typeof parsed.jobId === 'string' && parsed.jobId.length > 0 && Number.isInteger(parsed.attempt) && (parsed.attempt as number) >= 1)
-      return { jobId: parsed.jobId, attempt: parsed.attempt as number };
+    const parsed = JSON.parse(body ?? '') as { jobId?: unknown; attempt?: unknown; heartbeatSeconds?: unknown };
+    if (
+      typeof parsed.jobId === 'string' &&
+      parsed.jobId.length > 0 &&
+      Number.isInteger(parsed.attempt) &&
+      (parsed.attempt as number) >= 1
+    ) {
+      const beat = parsed.heartbeatSeconds;
+      const heartbeatSeconds = Number.isInteger(beat) && (beat as number) >= 1 && (beat as number) <= 3600 ? (beat as number) : undefined;
+      return { jobId: parsed.jobId, attempt: parsed.attempt as number, ...(heartbeatSeconds ? { heartbeatSeconds } : {}) };
+    }
   } catch {
     // not JSON
   }
