@@ -124,7 +124,9 @@ export async function startSystem(
       await pool?.stop();
       await tasks?.stop();
       await backend.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      // One-shot workers outlive their dispatcher (as ECS tasks do) and may still write here (logs, the
+      // compile cache they flush at exit) while it is removed: retry what that races (ENOTEMPTY).
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
 }
