@@ -97,6 +97,7 @@ describe('warm pool on AWS: scaled to zero, start timeout, Claude jobs', { skip:
     const taskArn = await taskArnOf(job.job_id, 1);
     assert.ok(taskArn && pool.started.includes(taskArn), `${taskArn} is one of the pool's tasks`);
     assert.equal((done!.result as { processed_by: string }).processed_by, taskArn);
+    assert.equal((done!.attempts[0] as unknown as { task_arn: string | null }).task_arn, taskArn, 'GET /jobs/{id} shows it');
   });
 
   test('a pooled attempt no pool task starts in time is lost and retried; its old hand-off never runs', async () => {
