@@ -173,7 +173,8 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
 
     // CreateCluster answers with the existing cluster when there is one (idempotent).
     const cluster = p;
-    await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+    // Container Insights, as the template's cluster: the pool's scaling policy divides by its RunningTaskCount.
+    await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster, settings: [{ name: 'containerInsights', value: 'enabled' }] }));
     const network = await defaultNetwork(ec2, options);
     const image = options.workerImage ?? DEFAULT_WORKER_IMAGE;
     const workerEnv = {
