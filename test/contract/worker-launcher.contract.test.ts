@@ -11,16 +11,21 @@ import { applyTransition } from '@agent-runner/shared/jobs/apply-transition.ts';
 import type { LaunchRequest, WorkerLauncher, WorkerState } from '@agent-runner/shared/ports/worker-launcher.ts';
 import { backendsUnderTest, openBackend, type OpenedBackend } from '../support/backends.ts';
 import { waitFor } from '../support/wait-for.ts';
+import type { EcsPoolService } from '../support/ecs-pool-service.ts';
+import type { EcsTaskRunner } from '../support/ecs-task-runner.ts';
 
 /**
  * The same cases on every launcher, where they are comparable: ECS, a process per attempt, and a
- * warm pool (the process launcher's `pooled` isolation). On the emulator a task is only a record
- * (moto runs no container), so what a worker does by itself — print, exit with a code — is
- * checked on local processes alone; what the launch asked for is read back from the task.
+ * warm pool (the process launcher's `pooled` isolation, and the ecs launcher's: the pool queue). On
+ * the emulator a task is only a record (moto runs no container), so what a worker does by itself —
+ * print, exit with a code — is checked on local processes alone; what the launch asked for is read
+ * back from the task.
  *
  * A one-shot launch starts a stand-in worker that sleeps; a pool worker is the real one (it is
  * not a command to swap), so a pooled launch hands it a real job, waiting in the store for that
- * attempt, whose handler sleeps.
+ * attempt, whose handler sleeps. On AWS the pool's tasks are started as its ECS service would
+ * (EcsPoolService) and run by the EcsTaskRunner; a hand-off is `waiting` until one of them starts
+ * it, so there a launched worker is awaited `running` rather than expected so at once.
  */
 const STAND_IN = fileURLToPath(new URL('../support/stand-in-worker.ts', import.meta.url));
 
@@ -69,9 +74,7 @@ async function stateBecomes(launcher: WorkerLauncher, workerRef: string, state: 
   );
 }
 
-const VARIANTS = backendsUnderTest().flatMap((target) =>
-  (target.name === 'embedded' ? (['one_shot', 'pooled'] as const) : (['one_shot'] as const)).map((isolation) => ({ target, isolation })),
-);
+const VARIANTS = backendsUnderTest().flatMap((target) => (['one_shot', 'pooled'] as const).map((isolation) => ({ target, isolation })));
 
 for (const { target, isolation } of VARIANTS) {
   describe(`WorkerLauncher contract (${target.name}, ${isolation})`, () => {
@@ -79,6 +82,10 @@ for (const { target, isolation } of VARIANTS) {
     let launcher: WorkerLauncher;
     const launched: string[] = [];
     const pooled = isolation === 'pooled';
+    /** The ecs launcher's pool: hand-offs on the pool queue, taken by the pool service's tasks. */
+    const queuePool = pooled && target.name === 'aws';
+    let tasks: EcsTaskRunner | null = null;
+    let poolService: EcsPoolService | null = null;
     beforeAll(async () => {
       opened = await openBackend(target, {
         AGENT_RUNNER_WORKER_COMMAND: `${process.execPath},${STAND_IN}`,
@@ -87,12 +94,28 @@ for (const { target, isolation } of VARIANTS) {
         AGENT_RUNNER_POOL_MAX: '8',
       });
       launcher = opened.backend.createLauncher();
+      if (queuePool) {
+        tasks = new (await import('../support/ecs-task-runner.ts')).EcsTaskRunner(opened.env);
+        tasks.start();
+        poolService = new (await import('../support/ecs-pool-service.ts')).EcsPoolService(opened.env, 2);
+        poolService.start();
+      }
     });
     afterAll(async () => {
       for (const ref of launched) await launcher.stop(ref, 'test over').catch(() => {});
+      await poolService?.stop();
+      await tasks?.stop();
       await launcher?.close?.();
       await opened?.close();
     });
+
+    /** Launches; a hand-off on the pool queue is awaited until a pool task has started it. */
+    async function launch(req: LaunchRequest): Promise<string> {
+      const { workerRef } = await launcher.launch(req);
+      launched.push(workerRef);
+      if (queuePool) await stateBecomes(launcher, workerRef, 'running');
+      return workerRef;
+    }
 
     /** A launch request; pooled: for a job waiting in the store for that attempt, which sleeps. */
     async function request(env: Record<string, string> = {}): Promise<LaunchRequest> {
@@ -101,8 +124,7 @@ for (const { target, isolation } of VARIANTS) {
     }
 
     test('a launched worker is running until stopped, then stopped', async () => {
-      const { workerRef } = await launcher.launch(await request());
-      launched.push(workerRef);
+      const workerRef = await launch(await request());
       assert.ok(workerRef.length > 0);
       assert.deepEqual(await launcher.inspect(workerRef), { state: 'running' });
       await launcher.stop(workerRef, 'contract test');
@@ -111,8 +133,7 @@ for (const { target, isolation } of VARIANTS) {
     });
 
     test('stopping a worker that already stopped is harmless', async () => {
-      const { workerRef } = await launcher.launch(await request());
-      launched.push(workerRef);
+      const workerRef = await launch(await request());
       await launcher.stop(workerRef, 'first');
       await stateBecomes(launcher, workerRef, 'stopped');
       await launcher.stop(workerRef, 'second');
@@ -120,18 +141,17 @@ for (const { target, isolation } of VARIANTS) {
     });
 
     test('the pool worker is given the job id and attempt: it starts that attempt', { skip: !pooled }, async () => {
-      const launch = await request();
-      const { workerRef } = await launcher.launch(launch);
-      launched.push(workerRef);
+      const handed = await request();
+      const workerRef = await launch(handed);
       const started = await waitFor(
         'the pooled attempt to start',
         async () => {
-          const job = await opened.backend.jobs.get(launch.jobId);
+          const job = await opened.backend.jobs.get(handed.jobId);
           return job?.status === 'RUNNING' ? job : undefined;
         },
         { timeoutMs: 15_000, intervalMs: 25 },
       );
-      assert.equal(started.attempt, launch.attempt);
+      assert.equal(started.attempt, handed.attempt);
       assert.equal(started.attempts[0]?.startedAt !== null, true);
       await launcher.stop(workerRef, 'contract test');
       await stateBecomes(launcher, workerRef, 'stopped');
@@ -150,14 +170,14 @@ for (const { target, isolation } of VARIANTS) {
     });
 
     test('inspectAll answers for every ref asked, as inspect does for each', async () => {
-      const running = (await launcher.launch(await request())).workerRef;
-      const stopped = (await launcher.launch(await request())).workerRef;
-      launched.push(running, stopped);
+      const running = await launch(await request());
+      const stopped = await launch(await request());
       await launcher.stop(stopped, 'contract test');
       await stateBecomes(launcher, stopped, 'stopped');
       // A ref of the launcher's own kind that names no worker it can find.
-      const unknown =
-        target.name === 'aws'
+      const unknown = queuePool
+        ? running.replace(/:[A-Za-z0-9_-]+:(\d+)$/, ':01M8X1TC05A8W5MDR4WKFQ3ZMF:$1')
+        : target.name === 'aws'
           ? running.replace(/[^/]+$/, '0'.repeat(32))
           : pooled
             ? 'pool:4194303999:01M8X1TC05A8W5MDR4WKFQ3ZMF:1'
@@ -173,11 +193,19 @@ for (const { target, isolation } of VARIANTS) {
     });
 
     test('a pool worker that dies mid-job leaves the attempt stopped, with how it died', { skip: !pooled }, async () => {
-      const { workerRef } = await launcher.launch(await request());
-      launched.push(workerRef);
-      process.kill(parsePoolWorkerRef(workerRef)!.pid, 'SIGKILL');
+      const handed = await request();
+      const workerRef = await launch(handed);
+      if (!queuePool) {
+        process.kill(parsePoolWorkerRef(workerRef)!.pid, 'SIGKILL');
+        const stopped = await stateBecomes(launcher, workerRef, 'stopped');
+        assert.deepEqual(stopped, { state: 'stopped', exitCode: null, reason: 'pool worker killed by SIGKILL' });
+        return;
+      }
+      // The task its start recorded: killed, it is stopped (the runner stops it, as ECS would), and said so.
+      const taskArn = (await opened.backend.jobs.get(handed.jobId))?.attempts[0]?.taskArn;
+      assert.ok(taskArn && tasks!.kill(taskArn, 'SIGKILL'), `the attempt's task ${taskArn} runs here`);
       const stopped = await stateBecomes(launcher, workerRef, 'stopped');
-      assert.deepEqual(stopped, { state: 'stopped', exitCode: null, reason: 'pool worker killed by SIGKILL' });
+      assert.match(stopped.state === 'stopped' ? (stopped.reason ?? '') : '', /SIGKILL/);
     });
 
     test('a worker that exits by itself is stopped with its exit code', {

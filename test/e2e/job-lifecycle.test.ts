@@ -12,27 +12,25 @@ const JOBS = 24;
 const POOL_MAX = 4;
 
 /**
- * Every case on one-shot workers on each backend, and on a warm pool's (embedded: pools run on
- * the process launcher). The same jobs, the same assertions, but how many processes ran them.
+ * Every case on one-shot workers on each backend, and on a warm pool's (embedded: the process
+ * launcher's; aws: the pool queue and POOL_MAX pool tasks). The same jobs, the same assertions, but
+ * how many processes ran them.
  */
 const VARIANTS = backendNames().flatMap((name) => [
-  { name, isolation: 'one_shot' as const, env: {} },
-  ...(name === 'embedded'
-    ? [
-        {
-          name,
-          isolation: 'pooled' as const,
-          env: { AGENT_RUNNER_POOLED_TYPES: 'echo', AGENT_RUNNER_POOL_MIN: '2', AGENT_RUNNER_POOL_MAX: String(POOL_MAX) },
-        },
-      ]
-    : []),
+  { name, isolation: 'one_shot' as const, env: {}, poolTasks: 0 },
+  {
+    name,
+    isolation: 'pooled' as const,
+    env: { AGENT_RUNNER_POOLED_TYPES: 'echo', AGENT_RUNNER_POOL_MIN: '2', AGENT_RUNNER_POOL_MAX: String(POOL_MAX) },
+    poolTasks: POOL_MAX,
+  },
 ]);
 
-for (const { name, isolation, env } of VARIANTS) {
+for (const { name, isolation, env, poolTasks } of VARIANTS) {
   describe(`job lifecycle end to end (${name}, ${isolation})`, () => {
     let system: TestSystem;
     beforeAll(async () => {
-      system = await startSystem(name, env);
+      system = await startSystem(name, env, { poolTasks });
       system.startDispatcher();
     });
     afterAll(() => system.stop());
@@ -62,7 +60,13 @@ for (const { name, isolation, env } of VARIANTS) {
 
       for (const job of submitted) assert.equal(system.launcher.launchesOf(job.job_id), 1, `launches of ${job.job_id}`);
       assert.equal(system.launcher.launches.length, JOBS);
-      if (system.tasks) {
+      if (system.tasks && isolation === 'pooled') {
+        // No RunTask per job: every job ran on one of the pool's tasks, which its start recorded.
+        for (const job of submitted) {
+          const taskArn = (await system.backend.jobs.get(job.job_id))?.attempts[0]?.taskArn;
+          assert.ok(taskArn && system.pool!.started.includes(taskArn), `${job.job_id} ran on a pool task (${taskArn})`);
+        }
+      } else if (system.tasks) {
         assert.equal(await system.tasks.countRecordedTasks(), JOBS, 'RunTask calls recorded by the emulator');
         // A worker records SUCCEEDED, then closes its clients and exits: give the last ones a moment.
         const runs = [...system.tasks.runs.values()];

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import {
@@ -27,8 +29,10 @@ export interface RecordedTaskRun {
  * the task's container overrides applied — so a passing test proves the launch carried enough to
  * run the job. When the process exits the task is stopped, as ECS would.
  *
- * The only things added are what a task role and the image give a real task: AWS credentials,
- * PATH/HOME, and the image's NODE_COMPILE_CACHE.
+ * The only things added are what a task role, the image and the ECS agent give a real task: AWS
+ * credentials, PATH/HOME, the image's NODE_COMPILE_CACHE, and the task metadata endpoint
+ * (ECS_CONTAINER_METADATA_URI_V4, answering `/task` with the task's ARN, which a pool worker records
+ * on each attempt it starts).
  */
 export class EcsTaskRunner {
   readonly runs = new Map<string, RecordedTaskRun>();
@@ -39,6 +43,9 @@ export class EcsTaskRunner {
   private readonly roleEnv: Record<string, string>;
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
+  /** The task metadata endpoint: `/<task id>/task` → `{ TaskARN }`. */
+  private metadata: Server | null = null;
+  private metadataUrl: Promise<string> | null = null;
 
   constructor(env: Record<string, string>) {
     this.cluster = must(env, 'AGENT_RUNNER_ECS_CLUSTER');
@@ -72,6 +79,7 @@ export class EcsTaskRunner {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.metadata?.close();
     await this.polling;
     for (const child of this.children.values()) child.kill('SIGKILL');
     await Promise.all(
@@ -129,9 +137,10 @@ export class EcsTaskRunner {
 
     const run: RecordedTaskRun = { taskArn, env, exitCode: null, signal: null };
     this.runs.set(taskArn, run);
+    const metadataUri = `${await this.metadataEndpoint()}/${encodeURIComponent(taskArn)}`;
     const child = spawn(executable, args, {
       cwd: REPO,
-      env: { ...this.roleEnv, ...env, AGENT_RUNNER_WORKER_ID: taskArn },
+      env: { ...this.roleEnv, ...env, AGENT_RUNNER_WORKER_ID: taskArn, ECS_CONTAINER_METADATA_URI_V4: metadataUri },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     this.children.set(taskArn, child);
@@ -145,6 +154,24 @@ export class EcsTaskRunner {
         )
         .catch(() => {});
     });
+  }
+
+  /** Started on first use; the path after the host names the task, as ECS's per-container URI does. */
+  private metadataEndpoint(): Promise<string> {
+    this.metadataUrl ??= new Promise((resolve) => {
+      const server = createServer((req, res) => {
+        const match = /^\/([^/]+)\/task$/.exec(req.url ?? '');
+        const taskArn = match ? decodeURIComponent(match[1]!) : '';
+        if (!this.runs.has(taskArn)) {
+          res.writeHead(404).end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ TaskARN: taskArn }));
+      });
+      this.metadata = server;
+      server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+    });
+    return this.metadataUrl;
   }
 
   private async containersOf(taskDefinitionArn: string): Promise<ContainerDefinition[]> {

@@ -8,6 +8,7 @@ import { createBackend } from '@agent-runner/shared/compose/create-backend.ts';
 import { loadConfig, type Config } from '@agent-runner/shared/config/config.ts';
 import { createLogger } from '@agent-runner/shared/observability/logger.ts';
 import { CountingLauncher } from './counting-launcher.ts';
+import type { EcsPoolService } from './ecs-pool-service.ts';
 import type { EcsTaskRunner } from './ecs-task-runner.ts';
 
 export type BackendName = 'embedded' | 'aws';
@@ -29,6 +30,8 @@ export interface TestSystem {
   launcher: CountingLauncher;
   /** On AWS: runs the worker for each task the dispatcher started in the emulator. */
   tasks: EcsTaskRunner | null;
+  /** On AWS with `poolTasks`: the warm pool's ECS service, kept running as its scheduler would. */
+  pool: EcsPoolService | null;
   startDispatcher(options?: DispatcherOptions): RunningDispatcher;
   /** Stops every dispatcher started so far (the API and backend stay up). */
   stopDispatchers(): Promise<void>;
@@ -47,6 +50,8 @@ export interface SystemOptions {
   workerEnv?: Record<string, string>;
   /** AWS: the Anthropic key, stored in Secrets Manager under a fresh name the workers are given. */
   anthropicApiKey?: string;
+  /** AWS: pool worker tasks the pool service keeps running (EcsPoolService; moto runs no service). Default 0. */
+  poolTasks?: number;
 }
 
 export async function startSystem(
@@ -90,6 +95,8 @@ export async function startSystem(
   if (config.pool.pooledTypes.length > 0) await launcher.warm();
   const tasks = name === 'aws' && options.runTasks !== false ? new (await import('./ecs-task-runner.ts')).EcsTaskRunner(env) : null;
   tasks?.start();
+  const pool = tasks && options.poolTasks ? new (await import('./ecs-pool-service.ts')).EcsPoolService(env, options.poolTasks) : null;
+  pool?.start();
   const dispatchers: RunningDispatcher[] = [];
 
   return {
@@ -100,6 +107,7 @@ export async function startSystem(
     url: api.url,
     launcher,
     tasks,
+    pool,
     startDispatcher(options = {}) {
       // No EMF lines on the test's stdout unless a test asks for them.
       const d = startDispatcher(config, backend, log, { launcher, emfLines: null, ...options });
@@ -113,9 +121,12 @@ export async function startSystem(
       await Promise.all(dispatchers.splice(0).map((d) => d.stop()));
       await launcher.close();
       await api.close();
+      await pool?.stop();
       await tasks?.stop();
       await backend.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      // One-shot workers outlive their dispatcher (as ECS tasks do) and may still write here (logs, the
+      // compile cache they flush at exit) while it is removed: retry what that races (ENOTEMPTY).
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
 }

@@ -47,6 +47,10 @@ export async function reapLostWorkers(deps: DispatcherDeps): Promise<ReapReport>
  * dispatcher died, the launch is never recorded. There is no ref to ask about or stop, so its
  * heartbeat (and deadline) alone decide: silent for 3 heartbeats, it is lost; a worker that keeps
  * heartbeating is left alone, however late its launch record.
+ *
+ * A pooled attempt handed to a pool queue (the launcher reports it `waiting`) is judged by how long
+ * it has waited since its launch, against AGENT_RUNNER_POOL_START_TIMEOUT_SECONDS: a pool scaled to
+ * zero takes minutes to start a task, and the job must not be reaped for that.
  */
 async function judgeWorker(deps: DispatcherDeps, job: Job, states: ReadonlyMap<string, WorkerState>): Promise<JobError | null> {
   const attempt = currentAttempt(job);
@@ -69,6 +73,20 @@ async function judgeWorker(deps: DispatcherDeps, job: Job, states: ReadonlyMap<s
   if (state.state === 'stopped') {
     const detail = [state.exitCode !== null ? `exit code ${state.exitCode}` : null, state.reason].filter(Boolean).join(', ');
     return { kind: 'lost', message: `${worker} stopped without finishing${detail ? ` (${detail})` : ''}`, handler: null };
+  }
+  if (state.state === 'waiting' && job.status === 'DISPATCHED') {
+    // Handed to the pool queue, not yet taken: a pool scaled to zero is being scaled out, which takes
+    // minutes. Waiting is not being lost; only waiting past the start timeout is. The attempt retried,
+    // its old hand-off is found not startable by whichever worker takes it.
+    const handedAt = Date.parse(attempt.launchedAt ?? attempt.dispatchedAt);
+    const waited = (now - handedAt) / 1000;
+    const { startTimeoutSeconds } = deps.config.pool;
+    if (waited <= startTimeoutSeconds) return null;
+    return {
+      kind: 'lost',
+      message: `no pool worker started the attempt handed off as ${ref} within ${startTimeoutSeconds}s (AGENT_RUNNER_POOL_START_TIMEOUT_SECONDS)`,
+      handler: null,
+    };
   }
   if (job.status === 'RUNNING' && job.heartbeatAt) {
     const silentFor = (now - Date.parse(job.heartbeatAt)) / 1000;

@@ -42,6 +42,8 @@ export interface WorkerDeps {
    * one-shot worker exits anyway.
    */
   onAbort?: (cause: AbortCause) => void;
+  /** The ECS task this worker runs in, recorded on the start when the worker ref does not name it (a pooled attempt's). */
+  taskArn?: string | null;
 }
 
 export type WorkerOutcome =
@@ -73,7 +75,7 @@ export async function runJobAttempt(deps: WorkerDeps, jobId: string, attempt: nu
   const now = () => clock.now();
   const log = deps.log.child({ job_id: jobId, attempt });
 
-  const started = await applyTransition(backend.jobs, jobId, (job) => startAttempt(job, attempt, now()), now);
+  const started = await applyTransition(backend.jobs, jobId, (job) => startAttempt(job, attempt, now(), deps.taskArn), now);
   if (!started.applied) {
     log.warn({ status: started.job.status, current_attempt: started.job.attempt }, 'job is not waiting for this attempt; exiting');
     return 'not-started';

@@ -1,8 +1,12 @@
 import { FatalError } from '../domain/errors.ts';
 import type { LaunchedWorker, LaunchRequest, WorkerLauncher, WorkerState } from '../ports/worker-launcher.ts';
+import { QUEUE_POOL_REF } from './queue-pool-launcher.ts';
 
-/** Pool worker refs start so (`pool:<pid>:<jobId>:<attempt>`); no one-shot launcher's do. */
-const POOLED_REF = 'pool:';
+/**
+ * Pooled refs start so: a local pool's `pool:<pid>:<jobId>:<attempt>`, a queue pool's
+ * `sqspool:<queue>:<jobId>:<attempt>`; no one-shot launcher's do (a pid or a task ARN).
+ */
+const isPooledRef = (ref: string) => ref.startsWith('pool:') || ref.startsWith(QUEUE_POOL_REF);
 
 /**
  * One launcher for the dispatcher, two ways to run an attempt: a launch goes to the one-shot or
@@ -33,8 +37,8 @@ export class IsolationRoutingLauncher implements WorkerLauncher {
   }
 
   async inspectAll(workerRefs: readonly string[]): Promise<Map<string, WorkerState>> {
-    const pooled = workerRefs.filter((ref) => ref.startsWith(POOLED_REF));
-    const oneShot = workerRefs.filter((ref) => !ref.startsWith(POOLED_REF));
+    const pooled = workerRefs.filter(isPooledRef);
+    const oneShot = workerRefs.filter((ref) => !isPooledRef(ref));
     const [a, b] = await Promise.all([
       oneShot.length > 0 ? this.oneShot.inspectAll(oneShot) : new Map<string, WorkerState>(),
       pooled.length > 0 ? this.owner(pooled[0]!).inspectAll(pooled) : new Map<string, WorkerState>(),
@@ -51,7 +55,7 @@ export class IsolationRoutingLauncher implements WorkerLauncher {
   }
 
   private owner(workerRef: string): WorkerLauncher {
-    if (!workerRef.startsWith(POOLED_REF)) return this.oneShot;
+    if (!isPooledRef(workerRef)) return this.oneShot;
     // A pooled ref with no pool here (a deployment that dropped pools): nothing can be known of it.
     return this.pooled ?? UNKNOWN_WORKERS;
   }

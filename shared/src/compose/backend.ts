@@ -1,6 +1,7 @@
 import type { BlobStore, JobStore } from '../ports/job-store.ts';
 import type { JobFeed, JobQueue } from '../ports/job-queue.ts';
 import type { WorkerLauncher } from '../ports/worker-launcher.ts';
+import type { PoolQueue } from '../ports/pool-queue.ts';
 import type { SecretSource } from '../ports/secrets.ts';
 import type { ConcurrencyLeases } from '../ports/concurrency-leases.ts';
 import type { JobEventLog } from '../ports/job-events.ts';
@@ -62,6 +63,8 @@ export interface Backend {
   readonly webhookDeliveries: WebhookDeliveryStore;
   /** AWS: wakes dispatchers for due deliveries. null (embedded): the dispatcher polls the outbox. */
   readonly webhookQueue: WebhookDeliveryQueue | null;
+  /** AWS with a warm pool: the queue pool worker tasks take pooled attempts from. Absent or null: none. */
+  readonly poolQueue?: PoolQueue | null;
   /** Per-tenant webhook signing secrets. */
   readonly webhookSecrets: WebhookSecretStore;
   /** Tenants' default webhook endpoints (`agent-runner webhooks add`); a 410 from a receiver disables one. */

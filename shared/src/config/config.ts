@@ -148,6 +148,11 @@ export const ENV_SCHEMA = z.object({
   /** A pooled worker is replaced after this many jobs, or once its resident memory is above this. */
   AGENT_RUNNER_POOL_RECYCLE_AFTER_JOBS: integer(1).default(1000),
   AGENT_RUNNER_POOL_MAX_RSS_MB: integer(32).default(512),
+  /**
+   * A pooled attempt handed to the pool queue (ecs launcher) and not started within this long is
+   * lost: time for a pool scaled to zero to be scaled out (alarm, then a Fargate start) and more.
+   */
+  AGENT_RUNNER_POOL_START_TIMEOUT_SECONDS: integer(10).default(900),
   /** Hold Claude jobs that the Messages API's last rate-limit headers say would get a 429. */
   AGENT_RUNNER_CLAUDE_ADMISSION: z.enum(['on', 'off']).default('on'),
   /** How long a job's live events are kept. */
@@ -168,6 +173,8 @@ export const ENV_SCHEMA = z.object({
   AGENT_RUNNER_QUEUE_URL_HIGH: z.url().optional(),
   AGENT_RUNNER_QUEUE_URL_LOW: z.url().optional(),
   AGENT_RUNNER_FIFO_QUEUE_URL: z.url().optional(),
+  /** aws: the queue pool worker tasks take pooled attempts from (`provision` creates `<prefix>-pool`). */
+  AGENT_RUNNER_POOL_QUEUE_URL: z.url().optional(),
   /**
    * SQS long-poll wait (ReceiveMessage WaitTimeSeconds, at most 20). A dispatcher stops only after
    * its polls return: an aborted poll can still take a message server-side and hide it until its
@@ -248,6 +255,8 @@ export interface AwsConfig {
   bucket: string;
   queueUrls: Record<(typeof PRIORITIES)[number], string>;
   fifoQueueUrl: string | null;
+  /** The warm pool's queue (pooled jobs on the ecs launcher); null: no pool on AWS. */
+  poolQueueUrl: string | null;
   queueWaitSeconds: number;
   ecs: {
     cluster: string;
@@ -304,7 +313,7 @@ export interface Config {
   };
   events: { retentionSeconds: number; flushMs: number };
   /** Warm pools: which job types run pooled by default, and how big a pool is and how long a worker lives. */
-  pool: { pooledTypes: string[]; min: number; max: number; recycleAfterJobs: number; maxRssMb: number };
+  pool: { pooledTypes: string[]; min: number; max: number; recycleAfterJobs: number; maxRssMb: number; startTimeoutSeconds: number };
   tenants: {
     /** The quotas of a tenant with no settings of its own (null: no limit). */
     defaults: TenantQuotas;
@@ -398,6 +407,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         low: env.AGENT_RUNNER_QUEUE_URL_LOW ?? normal,
       },
       fifoQueueUrl: env.AGENT_RUNNER_FIFO_QUEUE_URL ?? null,
+      poolQueueUrl: env.AGENT_RUNNER_POOL_QUEUE_URL ?? null,
       queueWaitSeconds: env.AGENT_RUNNER_QUEUE_WAIT_SECONDS,
       ecs: null,
     };
@@ -415,8 +425,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (env.AGENT_RUNNER_POOL_MIN > env.AGENT_RUNNER_POOL_MAX) {
     problems.push('AGENT_RUNNER_POOL_MIN: must be at most AGENT_RUNNER_POOL_MAX');
   }
-  if (env.AGENT_RUNNER_POOLED_TYPES.length > 0 && launcher !== 'process') {
-    problems.push('AGENT_RUNNER_POOLED_TYPES: warm pools need AGENT_RUNNER_LAUNCHER=process (ECS pools are not built yet)');
+  if (env.AGENT_RUNNER_POOLED_TYPES.length > 0 && launcher === 'ecs' && env.AGENT_RUNNER_POOL_QUEUE_URL === undefined) {
+    problems.push('AGENT_RUNNER_POOLED_TYPES: pooled jobs on the ecs launcher need AGENT_RUNNER_POOL_QUEUE_URL (the pool queue)');
   }
   if (env.AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS < env.AGENT_RUNNER_HEADERS_TIMEOUT_SECONDS) {
     problems.push('AGENT_RUNNER_REQUEST_TIMEOUT_SECONDS: must be at least AGENT_RUNNER_HEADERS_TIMEOUT_SECONDS');
@@ -475,6 +485,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       max: env.AGENT_RUNNER_POOL_MAX,
       recycleAfterJobs: env.AGENT_RUNNER_POOL_RECYCLE_AFTER_JOBS,
       maxRssMb: env.AGENT_RUNNER_POOL_MAX_RSS_MB,
+      startTimeoutSeconds: env.AGENT_RUNNER_POOL_START_TIMEOUT_SECONDS,
     },
     tenants: {
       defaults: {

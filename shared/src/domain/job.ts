@@ -46,6 +46,11 @@ export interface Attempt {
   error: JobError | null;
   /** Set with the launch when the launcher knows it (ECS with AGENT_RUNNER_WORKER_LOG_GROUP); absent otherwise. */
   logStream?: AttemptLogStream;
+  /**
+   * The ECS task that started the attempt, written by its start when the worker knows it: a pooled
+   * attempt's worker ref names the pool queue, not a task, so this is how the reaper finds its task.
+   */
+  taskArn?: string;
 }
 
 /**

@@ -81,14 +81,17 @@ export function recordLaunch(job: Job, attempt: number, workerRef: string, now: 
   };
 }
 
-/** The worker begins. Only the worker of the current attempt may start, and only once. */
-export function startAttempt(job: Job, attempt: number, now: Date): Transition | null {
+/**
+ * The worker begins. Only the worker of the current attempt may start, and only once. `taskArn`: the
+ * ECS task it runs in, when that is not already the worker ref (a pooled attempt's).
+ */
+export function startAttempt(job: Job, attempt: number, now: Date, taskArn?: string | null): Transition | null {
   if (job.status !== 'DISPATCHED' || job.attempt !== attempt) return null;
   const at = now.toISOString();
   const t = guarded(job, 'RUNNING', {
     startedAt: job.startedAt ?? at,
     heartbeatAt: at,
-    attempts: withCurrentAttempt(job, { startedAt: at }),
+    attempts: withCurrentAttempt(job, { startedAt: at, ...(taskArn ? { taskArn } : {}) }),
   });
   return { ...t, expect: { ...t.expect, attempt } };
 }

@@ -50,10 +50,13 @@ test('pooled is refused, naming the isolation field, for a type that keeps its o
     AGENT_RUNNER_SUBNETS: 's',
     AGENT_RUNNER_SECURITY_GROUPS: 'g',
   };
-  assert.match(refusal('echo', aws), /process launcher/);
+  assert.match(refusal('echo', aws), /AGENT_RUNNER_POOL_QUEUE_URL/);
+  // With a pool queue, the ecs launcher hands pooled attempts to the pool's tasks.
+  const withPool = { ...aws, AGENT_RUNNER_POOL_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/pool' };
+  assert.equal(resolveIsolation('echo', 'pooled', loadConfig(withPool)), 'pooled');
 });
 
-test('AGENT_RUNNER_POOLED_TYPES names only known types that allow pooling; pools need the process launcher', () => {
+test('AGENT_RUNNER_POOLED_TYPES names only known types that allow pooling; on ecs they need the pool queue', () => {
   assert.deepEqual(pooledTypesProblems(loadConfig({ AGENT_RUNNER_POOLED_TYPES: 'echo,tool_agent,nope' })), [
     'AGENT_RUNNER_POOLED_TYPES: job type "tool_agent" does not allow pooled isolation',
     'AGENT_RUNNER_POOLED_TYPES: unknown job type "nope"',
@@ -62,4 +65,24 @@ test('AGENT_RUNNER_POOLED_TYPES names only known types that allow pooling; pools
     () => loadConfig({ AGENT_RUNNER_POOL_MIN: '5', AGENT_RUNNER_POOL_MAX: '2' }),
     (error) => error instanceof ConfigError && error.problems.some((p) => p.startsWith('AGENT_RUNNER_POOL_MIN:')),
   );
+  const ecs = {
+    AGENT_RUNNER_BACKEND: 'aws',
+    AWS_REGION: 'eu-west-1',
+    AGENT_RUNNER_TABLE: 't',
+    AGENT_RUNNER_BUCKET: 'b',
+    AGENT_RUNNER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q',
+    AGENT_RUNNER_ECS_CLUSTER: 'c',
+    AGENT_RUNNER_TASK_DEFINITION: 'td',
+    AGENT_RUNNER_SUBNETS: 's',
+    AGENT_RUNNER_SECURITY_GROUPS: 'g',
+    AGENT_RUNNER_POOLED_TYPES: 'echo',
+  };
+  assert.throws(
+    () => loadConfig(ecs),
+    (error) =>
+      error instanceof ConfigError && error.problems.some((p) => /^AGENT_RUNNER_POOLED_TYPES: .*AGENT_RUNNER_POOL_QUEUE_URL/.test(p)),
+  );
+  assert.deepEqual(loadConfig({ ...ecs, AGENT_RUNNER_POOL_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/pool' }).pool.pooledTypes, [
+    'echo',
+  ]);
 });

@@ -18,8 +18,8 @@ export function resolveIsolation(jobType: string, requested: Isolation | undefin
   if (requested === 'pooled') {
     const why = !allowsPooled(jobType)
       ? `job type "${jobType}" does not allow pooled isolation`
-      : config.launcher !== 'process'
-        ? 'pooled isolation needs the process launcher (warm pools on ECS are not built yet)'
+      : config.launcher === 'ecs' && !config.aws?.poolQueueUrl
+        ? 'pooled isolation on the ecs launcher needs a warm pool (AGENT_RUNNER_POOL_QUEUE_URL is not set)'
         : null;
     if (why) throw new ValidationError(why, { problem: 'invalid-request', errors: [{ path: 'isolation', message: why }] });
   }

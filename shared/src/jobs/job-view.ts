@@ -27,6 +27,7 @@ export interface AttemptView {
   outcome: JobStatus | null;
   error: JobErrorView | null;
   log_stream: { group: string; stream: string; region: string; console_url: string } | null;
+  task_arn: string | null;
 }
 
 export interface JobView {
@@ -126,6 +127,7 @@ function toAttemptView(attempt: Attempt): AttemptView {
     outcome: attempt.outcome,
     error: attempt.error && toErrorView(attempt.error),
     log_stream: attempt.logStream ? { ...attempt.logStream, console_url: logStreamConsoleUrl(attempt.logStream) } : null,
+    task_arn: attempt.taskArn ?? null,
   };
 }
 

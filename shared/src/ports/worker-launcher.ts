@@ -24,6 +24,12 @@ export interface LaunchedWorker {
 export type WorkerState =
   | { state: 'running' }
   | { state: 'stopped'; exitCode: number | null; reason: string | null }
+  /**
+   * Handed to a queue that pool workers take attempts from, and not yet taken: nothing runs it, and
+   * nothing has failed either (a pool scaled to zero is starting a task). The reaper judges such an
+   * attempt by how long it has waited (AGENT_RUNNER_POOL_START_TIMEOUT_SECONDS), not as lost.
+   */
+  | { state: 'waiting' }
   /** The launcher has no record of it (e.g. a process started by another dispatcher). */
   | { state: 'unknown' };
 

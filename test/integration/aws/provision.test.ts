@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeClustersCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import {
+  ApplicationAutoScalingClient,
+  DescribeScalableTargetsCommand,
+  DescribeScalingPoliciesCommand,
+} from '@aws-sdk/client-application-auto-scaling';
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createAwsClients, type AwsClients } from '@agent-runner/shared/adapters/aws/aws-clients.ts';
@@ -196,6 +201,75 @@ describe('provisionAws (moto)', { skip: Boolean(skipUnlessAws()) }, () => {
     assert.equal((await queueAttributes(url)).VisibilityTimeout, '60');
     assert.match(again.resources.ecs!.taskDefinition, new RegExp(`task-definition/${prefix}-worker:2$`));
     assert.equal(again.env.AGENT_RUNNER_QUEUE_URL_LOW, url);
+  });
+
+  test('the warm pool: its queue and DLQ, the pool worker task definition, the ECS service, its scalable target and backlog policy', async () => {
+    const pool = first.resources.ecs!.pool!;
+    // The queue, in the env the services read, redriving to its own dead-letter queue.
+    const url = first.env.AGENT_RUNNER_POOL_QUEUE_URL!;
+    assert.match(url, new RegExp(`/${prefix}-pool$`));
+    assert.equal(loadConfig(first.env).aws?.poolQueueUrl, url);
+    const redrive = JSON.parse((await queueAttributes(url)).RedrivePolicy ?? '{}') as {
+      deadLetterTargetArn?: string;
+      maxReceiveCount?: number;
+    };
+    assert.match(redrive.deadLetterTargetArn ?? '', new RegExp(`:${prefix}-pool-dlq$`));
+    assert.equal(Number(redrive.maxReceiveCount), 5);
+
+    // The task definition runs the pool loop with the worker's environment (which names the queue).
+    const definition = (await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: pool.taskDefinition }))).taskDefinition!;
+    assert.match(pool.taskDefinition, new RegExp(`task-definition/${prefix}-pool-worker:1$`));
+    const container = definition.containerDefinitions![0]!;
+    assert.ok(container.command?.includes('services/worker/src/sqs-pool-main.ts'), `command ${container.command?.join(' ')}`);
+    const env = Object.fromEntries((container.environment ?? []).map((e) => [e.name, e.value])) as Record<string, string>;
+    assert.equal(loadConfig(env).aws?.poolQueueUrl, url);
+
+    // The service runs it, starting at the minimum (0: scaled to zero).
+    const services = await clients.ecs.send(new DescribeServicesCommand({ cluster: prefix, services: [pool.service] }));
+    const service = services.services![0]!;
+    assert.equal(service.serviceName, `${prefix}-pool`);
+    // The latest revision: the test before this one provisioned a new image, which the service now runs.
+    assert.match(service.taskDefinition ?? '', new RegExp(`task-definition/${prefix}-pool-worker:2$`));
+    assert.equal(service.desiredCount, 0);
+
+    const scaling = new ApplicationAutoScalingClient({ region: REGION, endpoint });
+    try {
+      const describeTarget = async () =>
+        (
+          await scaling.send(
+            new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [`service/${prefix}/${prefix}-pool`] }),
+          )
+        ).ScalableTargets ?? [];
+      const [target] = await describeTarget();
+      assert.equal(target?.ScalableDimension, 'ecs:service:DesiredCount');
+      assert.deepEqual([target?.MinCapacity, target?.MaxCapacity], [0, 16]);
+
+      const policies = await scaling.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: pool.scalableTarget }));
+      assert.equal(policies.ScalingPolicies?.length, 1);
+      const policy = policies.ScalingPolicies![0]!;
+      assert.equal(policy.PolicyName, `${prefix}-pool-backlog`);
+      assert.equal(policy.PolicyType, 'TargetTrackingScaling');
+      const tracking = policy.TargetTrackingScalingPolicyConfiguration!;
+      assert.equal(tracking.TargetValue, 1);
+      // Backlog per task: the queue's messages over the service's running tasks, by metric math.
+      const metrics = tracking.CustomizedMetricSpecification?.Metrics ?? [];
+      const returned = metrics.filter((m) => m.ReturnData);
+      assert.equal(returned.length, 1);
+      assert.match(returned[0]!.Expression ?? '', /\(waiting \+ taken\) \/ .*tasks/);
+      const dimensions = (id: string) =>
+        Object.fromEntries((metrics.find((m) => m.Id === id)?.MetricStat?.Metric?.Dimensions ?? []).map((d) => [d.Name, d.Value]));
+      assert.deepEqual(dimensions('waiting'), { QueueName: `${prefix}-pool` });
+      assert.deepEqual(dimensions('taken'), { QueueName: `${prefix}-pool` });
+      assert.deepEqual(dimensions('tasks'), { ClusterName: prefix, ServiceName: `${prefix}-pool` });
+
+      // Provisioned again with another range: the target follows, the service is updated, not duplicated.
+      const again = await provisionAws({ region: REGION, endpoint, prefix, pool: { min: 1, max: 4 } });
+      assert.equal(again.resources.ecs!.pool!.service, pool.service);
+      const [updated] = await describeTarget();
+      assert.deepEqual([updated?.MinCapacity, updated?.MaxCapacity], [1, 4]);
+    } finally {
+      scaling.destroy();
+    }
   });
 });
 

@@ -125,6 +125,9 @@ const OPERATOR_COMMANDS: Record<string, string[]> = {
   'client-ecs:CreateClusterCommand': ['ecs:CreateCluster'],
   'client-ecs:RegisterTaskDefinitionCommand': ['ecs:RegisterTaskDefinition', 'iam:PassRole'],
   'client-ecs:DescribeTaskDefinitionCommand': ['ecs:DescribeTaskDefinition'],
+  // The warm pool's service, scalable target and scaling policy (provision-pool.ts).
+  'client-ecs:CreateServiceCommand': ['ecs:CreateService', 'iam:PassRole'],
+  'client-application-auto-scaling:PutScalingPolicyCommand': ['application-autoscaling:PutScalingPolicy'],
   'client-ec2:DescribeVpcsCommand': ['ec2:DescribeVpcs'],
   'client-ec2:DescribeSubnetsCommand': ['ec2:DescribeSubnets'],
   'client-ec2:DescribeSecurityGroupsCommand': ['ec2:DescribeSecurityGroups'],
@@ -427,4 +430,48 @@ test("ECS Exec's channels are the worker's alone, and only under the EcsExec par
   );
   for (const service of ['api', 'dispatcher'])
     assert.ok(!allowedBy(roleOfService(service)).some((a) => a.startsWith('ssmmessages:')), `${service} holds ssmmessages`);
+});
+
+test("the warm pool: its service runs the pool worker under the worker's role, scaled on its own queue's backlog per task", () => {
+  const definition = resources.PoolWorkerTaskDefinition?.Properties as {
+    TaskRoleArn: { 'Fn::GetAtt': string };
+    ContainerDefinitions: { Command: string[]; Environment: { Name: string; Value: unknown }[] }[];
+  };
+  assert.equal(definition.TaskRoleArn['Fn::GetAtt'], 'WorkerRole.Arn');
+  const container = definition.ContainerDefinitions[0]!;
+  assert.ok(container.Command.includes('services/worker/src/sqs-pool-main.ts'));
+  assert.deepEqual(container.Environment.find((e) => e.Name === 'AGENT_RUNNER_POOL_QUEUE_URL')?.Value, { Ref: 'PoolQueue' });
+  // The dispatcher hands off to the queue the pool takes from; the API accepts pooled jobs only when it is set.
+  type Container = { Name: string; Environment: { Name: string; Value: unknown }[] };
+  const containers = Object.values(resources)
+    .filter((r) => r.Type === 'AWS::ECS::TaskDefinition')
+    .map((r) => (r.Properties!.ContainerDefinitions as Container[])[0]!);
+  for (const service of ['dispatcher', 'api']) {
+    const env = containers.find((c) => c.Name === service)!.Environment;
+    assert.deepEqual(env.find((e) => e.Name === 'AGENT_RUNNER_POOL_QUEUE_URL')?.Value, { Ref: 'PoolQueue' }, service);
+  }
+  const service = resources.PoolService?.Properties as { TaskDefinition: { Ref: string }; DesiredCount: { Ref: string } };
+  assert.deepEqual([service.TaskDefinition.Ref, service.DesiredCount.Ref], ['PoolWorkerTaskDefinition', 'PoolMinTasks']);
+  const target = resources.PoolScalableTarget?.Properties as { MinCapacity: { Ref: string }; MaxCapacity: { Ref: string } };
+  assert.deepEqual([target.MinCapacity.Ref, target.MaxCapacity.Ref], ['PoolMinTasks', 'PoolMaxTasks']);
+  const policy = resources.PoolBacklogScaling?.Properties as {
+    ScalingTargetId: { Ref: string };
+    TargetTrackingScalingPolicyConfiguration: {
+      TargetValue: number;
+      CustomizedMetricSpecification: {
+        Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string; Dimensions: { Value: unknown }[] } } }[];
+      };
+    };
+  };
+  assert.equal(policy.ScalingTargetId.Ref, 'PoolScalableTarget');
+  const tracking = policy.TargetTrackingScalingPolicyConfiguration;
+  assert.equal(tracking.TargetValue, 1, 'a task per pooled job: a pool worker runs one at a time');
+  const metric = (id: string) => tracking.CustomizedMetricSpecification.Metrics.find((m) => m.Id === id)?.MetricStat?.Metric;
+  assert.deepEqual(metric('waiting')?.Dimensions[0]?.Value, { 'Fn::GetAtt': 'PoolQueue.QueueName' });
+  assert.deepEqual(metric('taken')?.Dimensions[0]?.Value, { 'Fn::GetAtt': 'PoolQueue.QueueName' });
+  assert.equal(metric('tasks')?.MetricName, 'RunningTaskCount');
+  assert.deepEqual(metric('tasks')?.Dimensions[1]?.Value, { 'Fn::GetAtt': 'PoolService.Name' });
+  // RunningTaskCount comes from Container Insights.
+  const cluster = resources.Cluster?.Properties as { ClusterSettings: { Name: string; Value: string }[] };
+  assert.deepEqual(cluster.ClusterSettings, [{ Name: 'containerInsights', Value: 'enabled' }]);
 });

@@ -19,7 +19,12 @@ export const AttemptViewSchema = z
   .object({
     number: z.int().min(1),
     dispatched_at: timestamp,
-    worker_ref: z.string().nullable().describe('ECS task ARN, or `pid:<n>@<host>` for a local worker.'),
+    worker_ref: z
+      .string()
+      .nullable()
+      .describe(
+        'ECS task ARN, `pid:<n>@<host>` for a local worker, `pool:<pid>:<job id>:<attempt>` for a local pool worker, or `sqspool:<queue>:<job id>:<attempt>` for an attempt handed to the pool queue on AWS.',
+      ),
     launched_at: timestamp.nullable(),
     started_at: timestamp.nullable(),
     ended_at: timestamp.nullable(),
@@ -29,6 +34,10 @@ export const AttemptViewSchema = z
       .object({ group: z.string(), stream: z.string(), region: z.string(), console_url: z.string() })
       .nullable()
       .describe("The CloudWatch Logs stream of the attempt's ECS task (awslogs), when known; `agent-runner logs` reads it."),
+    task_arn: z
+      .string()
+      .nullable()
+      .describe('The ECS task that started a pooled attempt on AWS (its worker ref names the pool queue); null otherwise.'),
   })
   .meta({ id: 'Attempt' });
 

@@ -25,6 +25,9 @@ import {
 } from '../load-on-first-use.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 import { createLocalLauncher } from '../process/local-launcher.ts';
+import { IsolationRoutingLauncher } from '../isolation-routing-launcher.ts';
+import { QueuePoolLauncher } from '../queue-pool-launcher.ts';
+import type { PoolHandOff, PoolQueue, ReceivedHandOff } from '../../ports/pool-queue.ts';
 import type { WebhookDeliveryQueue } from '../../ports/webhook-deliveries.ts';
 import { DynamoDbWebhookDeliveries } from './dynamodb-webhook-deliveries.ts';
 import { DynamoDbWebhookSecrets } from './dynamodb-webhook-secrets.ts';
@@ -72,6 +75,14 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
           const { SqsWebhookQueue } = await import('./sqs-webhook-queue.ts');
           return new SqsWebhookQueue(await sqs(), webhookQueueUrl);
         });
+  const poolQueueUrl = aws.poolQueueUrl;
+  const poolQueue =
+    poolQueueUrl === null
+      ? null
+      : new PoolQueueLoadedOnFirstUse(poolQueueUrl, async () => {
+          const { SqsPoolQueue } = await import('./sqs-pool-queue.ts');
+          return new SqsPoolQueue(await sqs(), poolQueueUrl);
+        });
   const feeds = new Set<FeedLoadedOnFirstUse>();
   // What a locally launched worker needs of this process's environment (credentials included).
   const baseEnv = {
@@ -91,9 +102,11 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
     },
   };
 
+  const jobs = new DynamoDbJobStore(doc, aws.table, outbox);
+
   return {
     name: 'aws',
-    jobs: new DynamoDbJobStore(doc, aws.table, outbox),
+    jobs,
     queue,
     blobs: new S3BlobStore(s3, aws.bucket),
     secrets: new SecretsLoadedOnFirstUse(
@@ -109,6 +122,7 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
     webhookEndpoints: new DynamoDbWebhookEndpointStore(doc, aws.webhookEndpointsTable),
     webhookDeliveries: new DynamoDbWebhookDeliveries(doc, aws.webhookDeliveriesTable, webhookQueue),
     webhookQueue,
+    poolQueue,
     webhookSecrets: new DynamoDbWebhookSecrets(doc, aws.tenantsTable),
     createFeed(options: FeedOptions) {
       const urls = [...Object.values(aws.queueUrls), ...(aws.fifoQueueUrl ? [aws.fifoQueueUrl] : [])];
@@ -129,9 +143,11 @@ export async function createAwsBackend(config: Config): Promise<Backend> {
         if (!settings) throw new Error('the ecs launcher needs the ECS configuration');
         const { ecsExec, workerLogs } = config.observability;
         const options = { enableExecuteCommand: ecsExec, logs: workerLogs && { ...workerLogs, region: aws.region } };
-        return new LauncherLoadedOnFirstUse(
+        const tasks = new LauncherLoadedOnFirstUse(
           async () => new (await import('./ecs-launcher.ts')).EcsLauncher(await ecs(), settings, options),
         );
+        // Pooled attempts go to the pool queue; the tasks they run in are ECS's to answer for.
+        return new IsolationRoutingLauncher(tasks, poolQueue ? new QueuePoolLauncher(poolQueue, jobs, tasks) : null);
       }
       return createLocalLauncher(config, baseEnv);
     },
@@ -156,6 +172,29 @@ class WebhookQueueLoadedOnFirstUse implements WebhookDeliveryQueue {
   }
   async receive(max: number, waitSeconds: number, visibilitySeconds: number): Promise<{ deliveryId: string; receipt: string }[]> {
     return (await this.queue()).receive(max, waitSeconds, visibilitySeconds);
+  }
+  async delete(receipt: string): Promise<void> {
+    return (await this.queue()).delete(receipt);
+  }
+}
+
+/** The pool queue, its SQS client and adapter imported on first use (a one-shot worker never needs them). */
+class PoolQueueLoadedOnFirstUse implements PoolQueue {
+  readonly name: string;
+  private readonly queue: () => Promise<PoolQueue>;
+  constructor(url: string, load: () => Promise<PoolQueue>) {
+    // The same name the adapter gives it, without loading the adapter.
+    this.name = url.split('/').pop() || url;
+    this.queue = once(load);
+  }
+  async send(handOff: PoolHandOff): Promise<void> {
+    return (await this.queue()).send(handOff);
+  }
+  async receive(waitSeconds: number, visibilitySeconds: number, signal?: AbortSignal): Promise<ReceivedHandOff | null> {
+    return (await this.queue()).receive(waitSeconds, visibilitySeconds, signal);
+  }
+  async extend(receipt: string, visibilitySeconds: number): Promise<void> {
+    return (await this.queue()).extend(receipt, visibilitySeconds);
   }
   async delete(receipt: string): Promise<void> {
     return (await this.queue()).delete(receipt);

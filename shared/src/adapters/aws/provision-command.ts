@@ -13,6 +13,10 @@ const PROVISION_ENV = z.object({
     .default('agent-runner'),
   AGENT_RUNNER_WORKER_IMAGE: z.string().min(1).optional(),
   AGENT_RUNNER_ANTHROPIC_SECRET_NAME: z.string().min(1).optional(),
+  // The pool service's scaling range. Not the process launcher's defaults (2 / 16): on ECS an idle
+  // pool costs Fargate tasks, so it scales to zero unless told otherwise, as the template's PoolMinTasks.
+  AGENT_RUNNER_POOL_MIN: z.coerce.number().int().min(0).max(1000).default(0),
+  AGENT_RUNNER_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(16),
 });
 
 /**
@@ -51,6 +55,10 @@ export async function runProvisionCommand(argv: string[], env: Record<string, st
     process.stderr.write('agent-runner provision: AWS_REGION: required\n');
     return 2;
   }
+  if (parsed.data.AGENT_RUNNER_POOL_MIN > parsed.data.AGENT_RUNNER_POOL_MAX) {
+    process.stderr.write('agent-runner provision: AGENT_RUNNER_POOL_MIN: must be at most AGENT_RUNNER_POOL_MAX\n');
+    return 2;
+  }
   const prefix = args.prefix ?? parsed.data.AGENT_RUNNER_NAME_PREFIX;
   if (!/^[a-z0-9-]{1,30}$/.test(prefix)) {
     process.stderr.write(`agent-runner provision: --prefix must be 1–30 of a-z 0-9 -, got "${prefix}"\n`);
@@ -84,6 +92,7 @@ export async function runProvisionCommand(argv: string[], env: Record<string, st
       ...(securityGroups ? { securityGroups } : {}),
       ...(Object.keys(workerEnv).length > 0 ? { workerEnv } : {}),
       ...(args['no-ecs'] ? { ecs: false } : {}),
+      pool: { min: parsed.data.AGENT_RUNNER_POOL_MIN, max: parsed.data.AGENT_RUNNER_POOL_MAX },
       ...(parsed.data.AGENT_RUNNER_ANTHROPIC_SECRET_NAME ? { anthropicSecretName: parsed.data.AGENT_RUNNER_ANTHROPIC_SECRET_NAME } : {}),
     });
     const lines =

@@ -10,13 +10,8 @@ import {
   type GlobalSecondaryIndex,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import {
-  CreateClusterCommand,
-  DescribeTaskDefinitionCommand,
-  RegisterTaskDefinitionCommand,
-  type ContainerDefinition,
-  type ECSClient,
-} from '@aws-sdk/client-ecs';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CreateClusterCommand } from '@aws-sdk/client-ecs';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
@@ -28,13 +23,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { PRIORITIES } from '../../domain/job.ts';
 import { createAwsClients } from './aws-clients.ts';
-import {
-  type TemplateTable,
-  templateEnvironmentRefs,
-  templateQueues,
-  templateTables,
-  templateWorkerContainer,
-} from './stack/stack-template.ts';
+import { type TemplateTable, templateEnvironmentRefs, templateQueues, templateTables } from './stack/stack-template.ts';
+import { provisionPool, type ProvisionedPool } from './provision-pool.ts';
+import { registerWorkerTaskDefinition } from './provision-task-definition.ts';
 
 export interface ProvisionOptions {
   region: string;
@@ -62,6 +53,11 @@ export interface ProvisionOptions {
    * deployments whose dispatcher uses the process launcher (LocalStack's free edition has no ECS).
    */
   ecs?: boolean;
+  /**
+   * The warm pool service's scaling range (its scalable target): tasks kept when no pooled job waits
+   * (0: scaled to zero) and the most there may be. Default 0 and 16, as the template's parameters.
+   */
+  pool?: { min: number; max: number };
 }
 
 export interface ProvisionedQueue {
@@ -83,6 +79,8 @@ export interface ProvisionedResources {
     taskDefinition: string;
     subnets: string[];
     securityGroups: string[];
+    /** The warm pool's task definition, service, scalable target and policy; null when the template has no pool queue. */
+    pool: ProvisionedPool | null;
   } | null;
 }
 
@@ -96,13 +94,15 @@ export const DEFAULT_WORKER_IMAGE = 'agent-runner-worker:latest';
 
 /**
  * Creates the template's queues and tables (infra/agent-runner.cfn.yaml, read by stack-template.ts), the
- * bucket, the ECS cluster and the worker task definition (a new revision only when it changed),
+ * bucket, the ECS cluster and the worker task definition (a new revision only when it changed), and the
+ * warm pool's task definition, ECS service, scalable target and scaling policy (provision-pool.ts),
  * idempotently, against any endpoint: for emulators and LocalStack, whose CloudFormation is partial or
  * absent. On AWS, `agent-runner deploy` deploys the template itself.
  */
 export async function provisionAws(options: ProvisionOptions): Promise<Provisioned> {
   const clients = createAwsClients(options.region, options.endpoint);
   const ec2 = new EC2Client({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+  const scaling = new ApplicationAutoScalingClient({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
   try {
     const p = options.prefix;
     // Logical id (NormalQueue, JobsTable, …) → what was created, for the environment below.
@@ -173,14 +173,30 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
 
     // CreateCluster answers with the existing cluster when there is one (idempotent).
     const cluster = p;
-    await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+    // Container Insights, as the template's cluster: the pool's scaling policy divides by its RunningTaskCount.
+    await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster, settings: [{ name: 'containerInsights', value: 'enabled' }] }));
     const network = await defaultNetwork(ec2, options);
-    const taskDefinition = await registerWorkerTaskDefinition(clients.ecs, `${p}-worker`, options.workerImage ?? DEFAULT_WORKER_IMAGE, {
+    const image = options.workerImage ?? DEFAULT_WORKER_IMAGE;
+    const workerEnv = {
       ...options.workerEnv,
       ...env,
       // A worker launches nothing, so it needs none of the ECS settings.
       AGENT_RUNNER_LAUNCHER: 'process',
-    });
+    };
+    const taskDefinition = await registerWorkerTaskDefinition(clients.ecs, `${p}-worker`, image, workerEnv);
+    const poolQueue = templateQueues(p).find((q) => q.logicalId === 'PoolQueue');
+    const pool = poolQueue
+      ? await provisionPool(clients.ecs, scaling, {
+          prefix: p,
+          cluster,
+          image,
+          env: workerEnv,
+          network,
+          queueName: poolQueue.name,
+          min: options.pool?.min ?? 0,
+          max: options.pool?.max ?? 16,
+        })
+      : null;
     Object.assign(env, {
       AGENT_RUNNER_ECS_CLUSTER: cluster,
       AGENT_RUNNER_TASK_DEFINITION: taskDefinition,
@@ -193,13 +209,14 @@ export async function provisionAws(options: ProvisionOptions): Promise<Provision
         fifoQueue,
         tables,
         bucket,
-        ecs: { cluster, taskDefinition, subnets: network.subnets, securityGroups: network.securityGroups },
+        ecs: { cluster, taskDefinition, subnets: network.subnets, securityGroups: network.securityGroups, pool },
       },
       env,
     };
   } finally {
     clients.destroy();
     ec2.destroy();
+    scaling.destroy();
   }
 }
 
@@ -324,52 +341,4 @@ async function defaultNetwork(ec2: EC2Client, options: ProvisionOptions): Promis
     ).map((g) => g.GroupId!);
   if (subnets.length === 0 || securityGroups.length === 0) throw new Error('the default VPC has no subnets or no default security group');
   return { subnets, securityGroups };
-}
-
-/** Registers the worker task definition, unless the latest revision already says the same. */
-async function registerWorkerTaskDefinition(ecs: ECSClient, family: string, image: string, env: Record<string, string>): Promise<string> {
-  const worker = templateWorkerContainer();
-  const container: ContainerDefinition = {
-    name: worker.name,
-    image,
-    essential: true,
-    // Container-level memory: Fargate only needs task-level sizes, but moto refuses RunTask without it.
-    memory: 1024,
-    workingDirectory: worker.workingDirectory ?? '/app',
-    command: worker.command,
-    environment: Object.entries(env)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([name, value]) => ({ name, value })),
-  };
-  try {
-    const latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }));
-    const existing = latest.taskDefinition?.containerDefinitions?.[0];
-    if (latest.taskDefinition?.taskDefinitionArn && existing && sameContainer(existing, container))
-      return latest.taskDefinition.taskDefinitionArn;
-  } catch {
-    // no revision yet
-  }
-  const out = await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family,
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '512',
-      memory: '1024',
-      containerDefinitions: [container],
-    }),
-  );
-  return out.taskDefinition!.taskDefinitionArn!;
-}
-
-function sameContainer(a: ContainerDefinition, b: ContainerDefinition): boolean {
-  const key = (c: ContainerDefinition) =>
-    JSON.stringify({
-      image: c.image,
-      command: c.command,
-      workingDirectory: c.workingDirectory,
-      memory: c.memory,
-      environment: [...(c.environment ?? [])].sort((x, y) => (x.name ?? '').localeCompare(y.name ?? '')),
-    });
-  return key(a) === key(b);
 }

@@ -132,10 +132,41 @@ export function templateEnvironmentRefs(): Map<string, string> {
   return refs;
 }
 
-/** The worker's container as the template defines it: its name and command. */
-export function templateWorkerContainer(): { name: string; command: string[]; workingDirectory: string | undefined } {
-  const definition = loadStackTemplate().resources.WorkerTaskDefinition;
+/**
+ * A worker's container as the template defines it: its name and command. `WorkerTaskDefinition` (the
+ * one-shot worker) by default; `PoolWorkerTaskDefinition` for the warm pool's.
+ */
+export function templateWorkerContainer(logicalId = 'WorkerTaskDefinition'): {
+  name: string;
+  command: string[];
+  workingDirectory: string | undefined;
+} {
+  const definition = loadStackTemplate().resources[logicalId];
   const container = (definition?.Properties?.ContainerDefinitions as { Name: string; Command: string[]; WorkingDirectory?: string }[])?.[0];
-  if (!container) throw new Error('the template has no WorkerTaskDefinition container');
+  if (!container) throw new Error(`the template has no ${logicalId} container`);
   return { name: container.Name, command: container.Command, workingDirectory: container.WorkingDirectory };
+}
+
+/**
+ * The warm pool's scaling policy as the template defines it (PoolBacklogScaling): its target-tracking
+ * configuration, each `!Ref X` / `!GetAtt X.Attr` in it replaced by `resolve('X')` / `resolve('X.Attr')`
+ * (provision knows the cluster, the queue's and the service's names), so provision registers what
+ * `deploy` would. An intrinsic it cannot resolve is an error, not a policy with a hole in it.
+ */
+export function templatePoolScalingPolicy(resolve: (ref: string) => string): unknown {
+  const policy = loadStackTemplate().resources.PoolBacklogScaling;
+  const configuration = policy?.Properties?.TargetTrackingScalingPolicyConfiguration;
+  if (!configuration) throw new Error('the template has no PoolBacklogScaling target-tracking configuration');
+  return resolveIntrinsics(configuration, resolve, 'PoolBacklogScaling');
+}
+
+function resolveIntrinsics(value: unknown, resolve: (ref: string) => string, where: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, resolve, where));
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value);
+  const [key, arg] = entries[0] ?? [];
+  if (entries.length === 1 && key === 'Ref' && typeof arg === 'string') return resolve(arg);
+  if (entries.length === 1 && key === 'Fn::GetAtt') return resolve(Array.isArray(arg) ? arg.join('.') : String(arg));
+  if (entries.length === 1 && key?.startsWith('Fn::')) throw new Error(`${where}: provision cannot resolve ${key}`);
+  return Object.fromEntries(entries.map(([k, v]) => [k, resolveIntrinsics(v, resolve, where)]));
 }
