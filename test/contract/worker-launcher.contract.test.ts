@@ -70,7 +70,7 @@ async function stateBecomes(launcher: WorkerLauncher, workerRef: string, state: 
       const seen = await launcher.inspect(workerRef);
       return seen.state === state ? seen : undefined;
     },
-    { timeoutMs: 15_000, intervalMs: 50 },
+    { timeoutMs: 30_000, intervalMs: 50 },
   );
 }
 

@@ -59,14 +59,20 @@ describe('warm pool on AWS: scaled to zero, start timeout, Claude jobs', { skip:
   });
 
   const poolIsEmpty = () =>
-    waitFor('the pool to have no task', async () => ((await pool.running()).length === 0 ? true : undefined), { timeoutMs: 20_000 });
+    waitFor('the pool to have no task', async () => ((await pool.running()).length === 0 ? true : undefined), { timeoutMs: 40_000 });
   const taskArnOf = async (jobId: string, attempt: number) => (await system.backend.jobs.get(jobId))?.attempts[attempt - 1]?.taskArn;
 
   test('a pooled job waits for a pool scaled to zero without being reaped, and runs once a task starts', async () => {
     await poolIsEmpty();
     const job = await postJob(system.url, { job_type: 'echo', payload: { message: 'wait for me' } });
     assert.equal(job.isolation, 'pooled');
-    // Longer than three missed heartbeats, and several reaper rounds (one a second): still the first attempt, waiting.
+    // Handed off first (a loaded machine may take a while), then watched for longer than three missed
+    // heartbeats and several reaper rounds (one a second): still the first attempt, waiting.
+    await waitFor(
+      'the job to be handed to the pool queue',
+      async () => ((await getJob(system.url, job.job_id)).status === 'DISPATCHED' ? true : undefined),
+      { timeoutMs: 30_000 },
+    );
     const until = Date.now() + 4 * HEARTBEAT_SECONDS * 1000;
     let seen: JobView = job;
     while (Date.now() < until) {
@@ -85,7 +91,7 @@ describe('warm pool on AWS: scaled to zero, start timeout, Claude jobs', { skip:
       'the job to start on a pool task',
       async () => ((await getJob(system.url, job.job_id)).status !== 'DISPATCHED' ? true : undefined),
       {
-        timeoutMs: 20_000,
+        timeoutMs: 40_000,
         intervalMs: 50,
       },
     );
