@@ -200,11 +200,14 @@ export function formatAwsCallCount(count: AwsCallCount): string {
   return lines.join('\n');
 }
 
+const IDLE_SECONDS = 21;
+
 /** Both counts, one after the other, and their per-job paths side by side. */
 export async function benchAwsCallsPerJob(jobs: number): Promise<void> {
   const counts: AwsCallCount[] = [];
   for (const mode of ['one-shot', 'pooled'] as const) {
-    const count = await countAwsCallsPerJob(jobs, 4, 10, undefined, mode);
+    // An idle window longer than a 20 s long poll, so each idle poller's empty receives show.
+    const count = await countAwsCallsPerJob(jobs, 4, IDLE_SECONDS, undefined, mode);
     console.log(formatAwsCallCount(count));
     counts.push(count);
   }
