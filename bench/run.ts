@@ -17,7 +17,7 @@
 import { postJob } from '../test/support/api-client.ts';
 import { startSystem, backendNames, type BackendName } from '../test/support/system.ts';
 import { bundledProbe, measureWorkerImportTime } from './worker-import-time.ts';
-import { countAwsCallsPerJob, formatAwsCallCount } from './aws-calls-per-job.ts';
+import { benchAwsCallsPerJob } from './aws-calls-per-job.ts';
 
 const BACKLOG_JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const STEADY_JOBS = Number(process.env.BENCH_STEADY_JOBS ?? 300);
@@ -158,8 +158,8 @@ for (const t of importTimes) {
   );
 }
 
-if (backendNames().includes('aws'))
-  console.log(formatAwsCallCount(await countAwsCallsPerJob(Number(process.env.BENCH_AWS_CALL_JOBS ?? 20), 4, 10)));
+// One-shot and pooled (on the warm pool's queue): both rows per job by action.
+if (backendNames().includes('aws')) await benchAwsCallsPerJob(Number(process.env.BENCH_AWS_CALL_JOBS ?? 20));
 
 const results: Result[] = [];
 for (const backend of backendNames()) {

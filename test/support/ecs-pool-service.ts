@@ -12,8 +12,9 @@ export class EcsPoolService {
   private readonly ecs: ECSClient;
   private readonly cluster: string;
   private readonly serviceName: string;
-  /** ECS marks a service's tasks `ecs-svc/<id>`; this marks the stand-in's. */
-  private readonly startedBy = 'ecs-svc/pool-stand-in';
+  /** ECS marks a service's tasks `ecs-svc/<id>`; this marks the stand-in's (a task's `startedBy` tells a pool task). */
+  static readonly STARTED_BY = 'ecs-svc/pool-stand-in';
+  private readonly startedBy = EcsPoolService.STARTED_BY;
   private desired: number;
   private service: Service | null = null;
   private timer: NodeJS.Timeout | null = null;

@@ -32,7 +32,9 @@ export interface RecordedTaskRun {
  * The only things added are what a task role, the image and the ECS agent give a real task: AWS
  * credentials, PATH/HOME, the image's NODE_COMPILE_CACHE, and the task metadata endpoint
  * (ECS_CONTAINER_METADATA_URI_V4, answering `/task` with the task's ARN, which a pool worker records
- * on each attempt it starts).
+ * on each attempt it starts). A caller may add variables per task (`envOf`): a measurement names the
+ * task's kind, e.g. AWS_SDK_UA_APP_ID for the counting proxy to tell one-shot from pool workers, as
+ * two task definitions would in a real deployment.
  */
 export class EcsTaskRunner {
   readonly runs = new Map<string, RecordedTaskRun>();
@@ -41,13 +43,15 @@ export class EcsTaskRunner {
   private readonly ecs: ECSClient;
   private readonly cluster: string;
   private readonly roleEnv: Record<string, string>;
+  private readonly envOf: (task: Task) => Record<string, string>;
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
   /** The task metadata endpoint: `/<task id>/task` → `{ TaskARN }`. */
   private metadata: Server | null = null;
   private metadataUrl: Promise<string> | null = null;
 
-  constructor(env: Record<string, string>) {
+  constructor(env: Record<string, string>, options: { envOf?: (task: Task) => Record<string, string> } = {}) {
+    this.envOf = options.envOf ?? (() => ({}));
     this.cluster = must(env, 'AGENT_RUNNER_ECS_CLUSTER');
     this.ecs = new ECSClient({
       region: must(env, 'AWS_REGION'),
@@ -129,6 +133,7 @@ export class EcsTaskRunner {
     const env: Record<string, string> = {};
     for (const { name, value } of container.environment ?? []) if (name) env[name] = value ?? '';
     for (const { name, value } of override?.environment ?? []) if (name) env[name] = value ?? '';
+    Object.assign(env, this.envOf(task));
     const command = override?.command ?? container.command ?? [];
     if (command.length === 0) throw new Error(`task ${taskArn}: no command in its definition or overrides`);
     // The image's working directory is the repo; its `node` is this Node.
