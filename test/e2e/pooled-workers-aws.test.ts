@@ -17,7 +17,8 @@ import { startSystem, type TestSystem } from '../support/system.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const API_KEY = 'sk-pool';
-const START_TIMEOUT_SECONDS = 12;
+// Long enough for a pool task to start on a loaded machine after the first test's 8 s watch.
+const START_TIMEOUT_SECONDS = 30;
 const HEARTBEAT_SECONDS = 2;
 
 describe('warm pool on AWS: scaled to zero, start timeout, Claude jobs', { skip: Boolean(skipUnlessAws()) }, () => {
