@@ -15,7 +15,7 @@ import type { JobStatus } from '../../domain/job-status.ts';
 import { ulidRangeOf } from '../../domain/ids.ts';
 import type { CreatedBetweenQuery, IdempotencyRecord, JobListQuery, JobPage, JobStore } from '../../ports/job-store.ts';
 import type { WebhookDelivery } from '../../domain/webhook-delivery.ts';
-import { idempotencyItemKey, idempotencyItemPut, idempotencyRecordOf } from './idempotency-items.ts';
+import { idempotencyItemKey, idempotencyRecordOf, idempotentPutConflict, idempotentPutItems } from './idempotency-items.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 import { webhookDeliveryPut } from './webhook-deliveries-table.ts';
 
@@ -66,23 +66,9 @@ export class DynamoDbJobStore implements JobStore {
   /** The job and its key in one transaction: the key is taken if absent or expired (TTL deletes lazily, moto never). */
   private async createWithIdempotencyRecord(job: Job, record: IdempotencyRecord): Promise<void> {
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            idempotencyItemPut(this.table, record, job.createdAt),
-            { Put: { TableName: this.table, Item: toItem(job), ConditionExpression: 'attribute_not_exists(jobId)' } },
-          ],
-        }),
-      );
+      await this.doc.send(new TransactWriteCommand({ TransactItems: idempotentPutItems(this.table, toItem(job), record, job.createdAt) }));
     } catch (error) {
-      if (error instanceof TransactionCanceledException) {
-        const [key, jobItem] = error.CancellationReasons ?? [];
-        if (key?.Code === 'ConditionalCheckFailed') {
-          throw new ConflictError(`idempotency key "${record.key}" of tenant ${record.tenant} is taken`, { cause: error });
-        }
-        if (jobItem?.Code === 'ConditionalCheckFailed') throw new ConflictError(`job ${job.jobId} already exists`, { cause: error });
-      }
-      throw unavailable('create', error);
+      throw idempotentPutConflict(error, record, `job ${job.jobId}`) ?? unavailable('create', error);
     }
   }
 

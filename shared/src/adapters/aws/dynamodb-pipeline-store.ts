@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError, UnavailableError } from '../../domain/err
 import type { Pipeline, PipelineChanges, PipelineExpectation, PipelineStatus } from '../../domain/pipeline.ts';
 import type { IdempotencyRecord } from '../../ports/job-store.ts';
 import type { PipelineStore } from '../../ports/pipeline-store.ts';
-import { idempotencyItemPut } from './idempotency-items.ts';
+import { idempotentPutConflict, idempotentPutItems } from './idempotency-items.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 
 type Item = Record<string, unknown>;
@@ -50,23 +50,10 @@ export class DynamoDbPipelineStore implements PipelineStore {
   private async createWithIdempotencyRecord(pipeline: Pipeline, record: IdempotencyRecord): Promise<void> {
     try {
       await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            idempotencyItemPut(this.table, record, pipeline.createdAt),
-            { Put: { TableName: this.table, Item: toItem(pipeline), ConditionExpression: 'attribute_not_exists(jobId)' } },
-          ],
-        }),
+        new TransactWriteCommand({ TransactItems: idempotentPutItems(this.table, toItem(pipeline), record, pipeline.createdAt) }),
       );
     } catch (error) {
-      if (error instanceof TransactionCanceledException) {
-        const [key, item] = error.CancellationReasons ?? [];
-        if (key?.Code === 'ConditionalCheckFailed') {
-          throw new ConflictError(`idempotency key "${record.key}" of tenant ${record.tenant} is taken`, { cause: error });
-        }
-        if (item?.Code === 'ConditionalCheckFailed')
-          throw new ConflictError(`pipeline ${pipeline.pipelineId} already exists`, { cause: error });
-      }
-      throw unavailable('create', error);
+      throw idempotentPutConflict(error, record, `pipeline ${pipeline.pipelineId}`) ?? unavailable('create', error);
     }
   }
 

@@ -1,3 +1,5 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConflictError } from '../../domain/errors.ts';
 import type { IdempotencyRecord } from '../../ports/job-store.ts';
 import { JOBS_TABLE } from './jobs-table.ts';
 
@@ -53,4 +55,26 @@ export function idempotencyRecordOf(item: Item | undefined, tenant: string, key:
     createdAt: String(item.createdAt),
     expiresAt: item.expiresAt,
   };
+}
+
+/**
+ * The TransactWriteItems that puts `item` (a job or a pipeline record) if absent together with
+ * `record`: both are written or neither. The store sends it (its IAM actions are its service's).
+ */
+export function idempotentPutItems(table: string, item: Item, record: IdempotencyRecord, now: string) {
+  return [
+    idempotencyItemPut(table, record, now),
+    { Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(jobId)' } },
+  ];
+}
+
+/** The ConflictError a failed `idempotentPutItems` transaction means (`what` names the item), or null. */
+export function idempotentPutConflict(error: unknown, record: IdempotencyRecord, what: string): ConflictError | null {
+  if (!(error instanceof TransactionCanceledException)) return null;
+  const [key, named] = error.CancellationReasons ?? [];
+  if (key?.Code === 'ConditionalCheckFailed') {
+    return new ConflictError(`idempotency key "${record.key}" of tenant ${record.tenant} is taken`, { cause: error });
+  }
+  if (named?.Code === 'ConditionalCheckFailed') return new ConflictError(`${what} already exists`, { cause: error });
+  return null;
 }
