@@ -1,5 +1,6 @@
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
+import { openEventStream } from '../http/open-event-stream.ts';
 import { NotFoundError, ValidationError } from '@agent-runner/shared/domain/errors.ts';
 import { isTerminal } from '@agent-runner/shared/domain/job-status.ts';
 import type { Job } from '@agent-runner/shared/domain/job.ts';
@@ -32,19 +33,8 @@ export async function streamJobEvents(ctx: Context, deps: EventStreamDeps, jobId
   if (!job) throw new NotFoundError(`job ${jobId} not found`);
   deps.visible?.(job);
 
-  const stream = new PassThrough();
-  ctx.req.socket.setTimeout(0);
-  ctx.req.socket.setNoDelay(true);
-  ctx.status = 200;
-  ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
-  ctx.body = stream;
-
-  let closed = false;
-  ctx.req.once('close', () => {
-    closed = true;
-  });
-  stream.write('retry: 1000\n\n');
-  void pump(stream, deps, jobId, after, () => closed).finally(() => stream.end());
+  const { stream, isClosed } = openEventStream(ctx);
+  void pump(stream, deps, jobId, after, isClosed).finally(() => stream.end());
 }
 
 async function pump(stream: PassThrough, deps: EventStreamDeps, jobId: string, start: number, isClosed: () => boolean): Promise<void> {

@@ -1,5 +1,6 @@
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
+import { openEventStream } from '../http/open-event-stream.ts';
 import type { Pipeline } from '@agent-runner/shared/domain/pipeline.ts';
 import { readStepJobs } from '@agent-runner/shared/pipelines/advance-pipeline.ts';
 import type { JobStore } from '@agent-runner/shared/ports/job-store.ts';
@@ -16,18 +17,8 @@ const KEEPALIVE_MS = 15_000;
  * polling the records, so a step that moves twice between two looks shows its latest status.
  */
 export function streamPipelineEvents(ctx: Context, deps: { jobs: JobStore; pipelines: PipelineStore }, pipeline: Pipeline): void {
-  const stream = new PassThrough();
-  ctx.req.socket.setTimeout(0);
-  ctx.req.socket.setNoDelay(true);
-  ctx.status = 200;
-  ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
-  ctx.body = stream;
-  let closed = false;
-  ctx.req.once('close', () => {
-    closed = true;
-  });
-  stream.write('retry: 1000\n\n');
-  void pump(stream, deps, pipeline.pipelineId, () => closed).finally(() => stream.end());
+  const { stream, isClosed } = openEventStream(ctx);
+  void pump(stream, deps, pipeline.pipelineId, isClosed).finally(() => stream.end());
 }
 
 async function pump(
