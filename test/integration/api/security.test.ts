@@ -215,6 +215,23 @@ for (const target of backendsUnderTest()) {
       assert.deepEqual(await groups('/usage?group_by=tenant&tenant=alice', admin.auth), { alice: 0.25 });
     });
 
+    test("GET /stats/timeseries charts the caller's tenant only; an admin sees all, or one tenant", async () => {
+      const jobsRead = async (path: string, auth: Record<string, string>) => {
+        const res = await get(path, auth);
+        assert.equal(res.status, 200, path);
+        return ((await res.json()) as { jobs_read: number }).jobs_read;
+      };
+      const ofAlice = await jobsRead('/stats/timeseries', alice.auth);
+      const ofBob = await jobsRead('/stats/timeseries', bob.auth);
+      assert.ok(ofAlice > 0 && ofBob > 0, `each tenant's own jobs are charted (alice ${ofAlice}, bob ${ofBob})`);
+      const ofAll = await jobsRead('/stats/timeseries', admin.auth);
+      assert.ok(ofAll >= ofAlice + ofBob, `an admin charts every tenant (${ofAll}; alice ${ofAlice}, bob ${ofBob})`);
+      assert.equal(await jobsRead('/stats/timeseries?tenant=alice', admin.auth), ofAlice);
+      const other = await get('/stats/timeseries?tenant=bob', alice.auth);
+      assert.equal(other.status, 403);
+      assert.equal(other.headers.get('content-type'), PROBLEM_JSON);
+    });
+
     test("a submit_job child belongs to its parent's tenant and key", async () => {
       const parent = (await opened.backend.jobs.get(aliceJob.job_id))!;
       const { backend, config } = opened;

@@ -26,7 +26,9 @@ export const TimeseriesSchema = z
     spend: z
       .array(z.object({ at: z.iso.datetime(), claude_usd: usd, compute_usd: usd }))
       .describe("Recorded spend of the jobs that ended in each UTC hour: Claude, and the workers' compute."),
-    jobs_read: count.describe('Job records read (created in the window or the hour before it).'),
+    jobs_read: count.describe(
+      "Job records charted: the tenant's (all, for an admin without `tenant`) created in the window or the hour before it.",
+    ),
     truncated: z.boolean().describe('True when there were more records than one request reads.'),
   })
   .describe(
